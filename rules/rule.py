@@ -1,0 +1,153 @@
+"""How a rule is declared, and how the catalogue is discovered.
+
+A rule is one module in this package that defines ``RULE = Rule(...)`` plus plain functions:
+
+* ``visit_<Node>(node, ctx)`` / ``leave_<Node>(node, ctx)`` for libcst node types, run by the
+  engine in one shared walk of each Python file;
+* ``check(ctx)`` run once per matching file, for rules that read text (YAML, requirements,
+  notebooks, comments).
+
+The module docstring is the rule's documentation.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import pkgutil
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
+from types import MappingProxyType, ModuleType
+
+from rules.finding import SEVERITIES, Severity
+from rules.principles import PRINCIPLES
+
+DOC_HEADINGS = ("What it does", "Why is this bad?", "Example", "Use instead", "References")
+CODE_RE = re.compile(r"^DEBT(1[01]|[1-9])\d{2}$")
+
+
+@dataclass(frozen=True)
+class Example:
+    code: str
+    path: str = "example.py"
+    # For INVALID examples: the 1-based line the first finding must start on, when given.
+    line: int | None = None
+    # For INVALID examples: the replacement the first finding must offer, when given.
+    replacement: str | None = None
+    # Other files of the repository the example lives in (paths only), for rules that look
+    # at the layout, such as a notebook inside a package.
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    principle: str
+    severity: Severity
+    message: str  # str.format template; one imperative sentence, code in backticks
+    valid: tuple[Example | str, ...]
+    invalid: tuple[Example | str, ...]
+    options: Mapping[str, object] = field(default_factory=dict)
+    # Glob patterns of the non-Python files the rule's check() reads; Python rules leave it empty.
+    files: tuple[str, ...] = ()
+    # Filled in by the loader from the rule's module.
+    doc: str = ""
+    visitors: Mapping[str, Callable] = field(default_factory=dict)
+    check: Callable | None = None
+    module: str = ""
+
+    @property
+    def reads_python(self) -> bool:
+        return bool(self.visitors) or (self.check is not None and not self.files)
+
+    def applies_to(self, path: str) -> bool:
+        if not self.files:
+            return path.endswith(".py")
+        name = path.rsplit("/", 1)[-1]
+        return any(fnmatch.fnmatch(name, pattern) for pattern in self.files)
+
+    def examples(self) -> tuple[tuple[str, Example], ...]:
+        def as_example(item: Example | str) -> Example:
+            if isinstance(item, Example):
+                return item
+            return Example(item, path=self.default_example_path)
+
+        return tuple(("valid", as_example(e)) for e in self.valid) + tuple(
+            ("invalid", as_example(e)) for e in self.invalid
+        )
+
+    @property
+    def default_example_path(self) -> str:
+        if not self.files:
+            return "example.py"
+        pattern = self.files[0]
+        return pattern.replace("*", "example")
+
+
+def _from_module(module: ModuleType) -> Rule:
+    rule: Rule = module.RULE
+    visitors = {
+        name: fn
+        for name, fn in vars(module).items()
+        if callable(fn) and (name.startswith("visit_") or name.startswith("leave_"))
+    }
+    return replace(
+        rule,
+        doc=(module.__doc__ or "").strip(),
+        visitors=MappingProxyType(visitors),
+        check=getattr(module, "check", None),
+        options=MappingProxyType(dict(rule.options)),
+        module=module.__name__,
+    )
+
+
+def metadata_problems(rule: Rule) -> list[str]:
+    """Everything wrong with a rule's declaration; empty when it is well-formed."""
+    problems = []
+    if not CODE_RE.match(rule.code):
+        problems.append(f"code {rule.code!r} is not DEBT<principle number><two digits>")
+    if rule.principle not in PRINCIPLES:
+        problems.append(f"unknown principle {rule.principle!r}")
+    if rule.severity not in SEVERITIES:
+        problems.append(f"unknown severity {rule.severity!r}")
+    problems.extend(
+        f"docstring lacks the heading {heading!r}"
+        for heading in DOC_HEADINGS
+        if heading not in rule.doc
+    )
+    if not rule.visitors and rule.check is None:
+        problems.append("defines neither visit_/leave_ functions nor check()")
+    if len(rule.valid) < 2:
+        problems.append("needs at least two VALID examples")
+    if len(rule.invalid) < 2:
+        problems.append("needs at least two INVALID examples")
+    if not rule.message.endswith(".") or "`" not in rule.message:
+        problems.append("message must be one sentence ending in '.' with code in backticks")
+    return problems
+
+
+@cache
+def all_rules() -> tuple[Rule, ...]:
+    """Every rule of the catalogue, ordered by code."""
+    import rules as package
+
+    found = []
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("_") or info.name in _ENGINE_MODULES:
+            continue
+        module = importlib.import_module(f"rules.{info.name}")
+        if isinstance(getattr(module, "RULE", None), Rule):
+            found.append(_from_module(module))
+    return tuple(sorted(found, key=lambda r: (len(r.code), r.code)))
+
+
+def rules_by_code() -> dict[str, Rule]:
+    return {rule.code: rule for rule in all_rules()}
+
+
+_ENGINE_MODULES = frozenset(
+    {"config", "engine", "finding", "principles", "rule", "positions", "names", "readers"}
+)
