@@ -311,7 +311,7 @@ def analyse_source(
     if text is None:
         result.skipped.append(skipped)
         return result
-    result.lines = text.count("\n") + 1
+    result.lines = len(text.splitlines())
     module = None
     if path.endswith(".py"):
         module, skipped = _parse(path, text)

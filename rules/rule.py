@@ -63,6 +63,11 @@ class Rule:
     def reads_python(self) -> bool:
         return bool(self.visitors) or (self.check is not None and not self.files)
 
+    @property
+    def offers_fix(self) -> bool:
+        """Whether the rule can propose a replacement (shown by an INVALID example that has one)."""
+        return any(isinstance(e, Example) and e.replacement for e in self.invalid)
+
     def applies_to(self, path: str) -> bool:
         if not self.files:
             return path.endswith(".py")
@@ -102,6 +107,56 @@ def _from_module(module: ModuleType) -> Rule:
         options=MappingProxyType(dict(rule.options)),
         module=module.__name__,
     )
+
+
+def doc_section(rule: Rule, heading: str) -> str:
+    """The text under one heading of a rule's docstring, without the underline."""
+    lines = rule.doc.splitlines()
+    try:
+        start = lines.index(heading) + 1
+    except ValueError:
+        return ""
+    body = []
+    for index in range(start, len(lines)):
+        line = lines[index]
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if line.strip() and following.startswith("---") and index > start:
+            break
+        if not line.startswith("---"):
+            body.append(line)
+    return "\n".join(body).strip()
+
+
+def rule_markdown(rule: Rule) -> str:
+    """A rule's documentation as Markdown: reST underlined headings become ``##`` headings."""
+    parts = [f"# {rule.code} {rule.name}", "", f"Principle: `{rule.principle}` · "
+             f"default severity: {rule.severity}", ""]
+    for heading in DOC_HEADINGS:
+        body = _fence_code(doc_section(rule, heading).replace("``", "`"))
+        parts += [f"## {heading}", "", body, ""]
+    return "\n".join(parts).strip() + "\n"
+
+
+def _fence_code(body: str) -> str:
+    """Turn reST indented code blocks (after ``.. code-block:: python``) into fenced blocks."""
+    out: list[str] = []
+    in_code = False
+    for line in body.splitlines():
+        if line.strip() == ".. code-block:: python":
+            out.append("```python")
+            in_code = True
+            continue
+        if in_code and out[-1] == "```python" and not line.strip():
+            continue
+        if in_code and line and not line.startswith("    "):
+            out.append("```")
+            in_code = False
+        out.append(line[4:] if in_code and line.startswith("    ") else line)
+    if in_code:
+        while out and not out[-1].strip():
+            out.pop()
+        out.append("```")
+    return "\n".join(out)
 
 
 def metadata_problems(rule: Rule) -> list[str]:

@@ -1,0 +1,193 @@
+"""``debtbot``: check files, check a change, list and explain rules.
+
+Exit status follows ruff: 0 nothing found, 1 findings, 2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from bot import gitdiff, output
+from bot.scan import ScanResult, Source, scan, select, walk_files
+from rules.config import ConfigError, Config, config_from_pyproject_text, default_config, load_config
+from rules.principles import PRINCIPLES
+from rules.rule import all_rules, rule_markdown, rules_by_code
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(ValueError):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="debtbot", description="Find machine-learning technical debt in Python code."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_format(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--format", choices=output.FORMATS, default="text")
+        sub.add_argument(
+            "--no-progress", action="store_true", help="never show a progress bar on stderr"
+        )
+
+    check = commands.add_parser("check", help="analyse whole files")
+    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    with_format(check)
+
+    diff = commands.add_parser(
+        "diff", help="report only findings on lines added or changed since the merge base"
+    )
+    diff.add_argument("--base", help="base revision (default: the default branch)")
+    diff.add_argument("--head", help="head revision (default: the working tree)")
+    diff.add_argument("--repo", default=".", help="a folder inside the repository")
+    with_format(diff)
+
+    listing = commands.add_parser("rules", help="list the rules")
+    listing.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    explain = commands.add_parser("explain", help="print a rule's documentation")
+    explain.add_argument("code", metavar="CODE")
+    return parser
+
+
+def _progress(enabled: bool, total: int):
+    """A bar on stderr, shown only on a terminal and only when the scan takes a moment."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    def wrap(sources: Iterable[Source]) -> Iterator[Source]:
+        return iter(tqdm(sources, total=total, unit="file", delay=0.5, file=sys.stderr, leave=False))
+
+    return wrap
+
+
+def run_check(paths: Sequence[str], show_progress: bool = True) -> tuple[ScanResult, Path]:
+    targets = [Path(p) for p in paths]
+    for target in targets:
+        if not target.exists():
+            raise UsageError(f"{target}: no such file or directory")
+    config, root = load_config(targets[0])
+    everything = walk_files(root, config)
+    wanted: list[str] = []
+    for target in targets:
+        absolute = target.resolve()
+        try:
+            relative = absolute.relative_to(root).as_posix()
+        except ValueError:
+            raise UsageError(f"{target} is outside the project at {root}") from None
+        if absolute.is_dir():
+            prefix = "" if relative == "." else relative + "/"
+            wanted.extend(p for p in everything if p.startswith(prefix))
+        else:
+            wanted.append(relative)  # a file named explicitly is analysed even if excluded
+    chosen = [p for p in dict.fromkeys(wanted) if any(r.applies_to(p) for r in config.rules())]
+    sources = [(p, (root / p).read_bytes) for p in chosen]
+    progress = _progress(show_progress, len(sources))
+    return scan(sources, config, frozenset(everything), progress), root
+
+
+def run_diff(
+    repo_path: str, base: str | None, head: str | None, show_progress: bool = True
+) -> tuple[ScanResult, Path]:
+    repo = gitdiff.open_repo(Path(repo_path))
+    root = Path(repo.working_tree_dir)
+    change = gitdiff.change(repo, base or gitdiff.default_base(repo), head)
+    config = _config_at(repo, change.head, root)
+    files = gitdiff.files_at(repo, change.head)
+    chosen = select((p for p in change.added if p in files), config)
+    sources = [(p, _reader(repo, change.head, p)) for p in chosen]
+    result = scan(sources, config, files, _progress(show_progress, len(sources)))
+    result.findings = gitdiff.only_added(result.findings, change.added)
+    return result, root
+
+
+def _reader(repo, head: str | None, path: str):
+    return lambda: gitdiff.read_at(repo, head, path)
+
+
+def _config_at(repo, head: str | None, root: Path) -> Config:
+    try:
+        text = gitdiff.read_at(repo, head, "pyproject.toml").decode("utf-8")
+    except OSError:
+        return default_config()
+    try:
+        return config_from_pyproject_text(text)
+    except ConfigError as exc:
+        raise ConfigError(f"{root / 'pyproject.toml'}: {exc}") from None
+
+
+def _list_rules(fmt: str) -> str:
+    catalogue = all_rules()
+    if fmt == "json":
+        return json.dumps(
+            [
+                {
+                    "code": r.code,
+                    "name": r.name,
+                    "principle": r.principle,
+                    "severity": r.severity,
+                    "autofix": r.offers_fix,
+                    "options": dict(r.options),
+                }
+                for r in catalogue
+            ],
+            indent=2,
+        )
+    if fmt == "markdown":
+        head = ["| code | name | principle | severity | autofix |", "|---|---|---|---|---|"]
+        rows = [
+            f"| {r.code} | {r.name} | {r.principle} | {r.severity} | {'yes' if r.offers_fix else ''} |"
+            for r in catalogue
+        ]
+        return "\n".join([*head, *rows, "", *(rule_markdown(r) for r in catalogue)])
+    width = max(len(r.name) for r in catalogue)
+    return "\n".join(f"{r.code:<8} {r.name:<{width}}  {r.principle}" for r in catalogue)
+
+
+def _explain(code: str) -> str:
+    rule = rules_by_code().get(code.upper()) or next(
+        (r for r in all_rules() if r.name == code), None
+    )
+    if rule is None:
+        raise UsageError(f"unknown rule {code!r}; `debtbot rules` lists them")
+    principle = PRINCIPLES[rule.principle]
+    options = "".join(f"\n  {k} = {v!r}" for k, v in rule.options.items())
+    extra = f"\nOptions ([tool.debtbot.rules.{rule.code}]):{options}\n" if options else ""
+    return (
+        f"{rule.code} {rule.name} ({rule.severity})\n"
+        f"Principle: {principle.title} ({principle.slug})\n{extra}\n{rule.doc}\n"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)  # exits with 2 on usage errors
+    try:
+        if args.command == "rules":
+            print(_list_rules(args.format))
+            return EXIT_CLEAN
+        if args.command == "explain":
+            print(_explain(args.code))
+            return EXIT_CLEAN
+        if args.command == "check":
+            result, root = run_check(args.paths, not args.no_progress)
+        else:
+            result, root = run_diff(args.repo, args.base, args.head, not args.no_progress)
+    except (UsageError, ConfigError, gitdiff.DiffError) as exc:
+        print(f"debtbot: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    rendered = output.render(result, args.format, root, sys.stdout.isatty())
+    if rendered:
+        print(rendered)
+    return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+
+
+if __name__ == "__main__":
+    sys.exit(main())

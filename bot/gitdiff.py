@@ -1,0 +1,126 @@
+"""What a change touched, read with GitPython: merge base, added lines, files at a revision."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from rules.finding import Finding
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
+
+
+class DiffError(ValueError):
+    """A revision or repository problem a person must fix."""
+
+
+@dataclass(frozen=True)
+class Change:
+    base: str  # merge-base commit sha
+    head: str | None  # commit sha, or None for the working tree
+    added: dict[str, frozenset[int]]  # path -> added or changed line numbers at head
+
+
+def open_repo(path: Path) -> git.Repo:
+    try:
+        return git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise DiffError(f"{path} is not inside a git repository") from None
+
+
+def default_base(repo: git.Repo) -> str:
+    """The remote's default branch when known, else a local main or master."""
+    for remote in repo.remotes:
+        try:
+            return remote.refs.HEAD.reference.name
+        except (IndexError, TypeError, ValueError, AttributeError):
+            continue
+    for name in ("main", "master"):
+        if name in repo.heads:
+            return name
+    raise DiffError("no default branch found (no origin/HEAD, main or master); pass --base")
+
+
+def resolve(repo: git.Repo, rev: str) -> str:
+    try:
+        return repo.commit(rev).hexsha
+    except (git.BadName, ValueError, git.GitCommandError):
+        raise DiffError(f"unknown revision {rev!r}") from None
+
+
+def added_lines(diff_text: str) -> dict[str, frozenset[int]]:
+    """Parse a ``git diff -U0`` into the new-side line numbers each file gained."""
+    result: dict[str, set[int]] = {}
+    for block in diff_text.split("\ndiff --git "):
+        header, _, body = block.partition("\n@@")
+        path_match = re.search(r"^\+\+\+ (.+)$", header, re.MULTILINE)
+        if path_match is None or path_match.group(1) == "/dev/null":
+            continue
+        path = _unquote(path_match.group(1).rstrip("\t"))
+        lines = result.setdefault(path, set())
+        for match in _HUNK.finditer("@@" + body):
+            start = int(match.group(1))
+            count = 1 if match.group(2) is None else int(match.group(2))
+            lines.update(range(start, start + count))
+    return {path: frozenset(lines) for path, lines in result.items()}
+
+
+def _unquote(path: str) -> str:
+    # git quotes paths holding a tab, newline, quote or backslash, C-style.
+    if path.startswith('"') and path.endswith('"'):
+        return path[1:-1].encode("latin-1").decode("unicode_escape").encode("latin-1").decode()
+    return path
+
+
+def change(repo: git.Repo, base: str, head: str | None) -> Change:
+    """Lines added between the merge base of ``base`` and ``head`` (None: the working tree)."""
+    base_sha = resolve(repo, base)
+    head_sha = resolve(repo, head) if head else None
+    merge_bases = repo.merge_base(base_sha, head_sha or "HEAD")
+    if not merge_bases:
+        raise DiffError(f"{base} and {head or 'HEAD'} share no history")
+    merge_base = merge_bases[0].hexsha
+    command = ["git", "-c", "core.quotePath=false", "diff", "-U0", "--no-color", "--no-ext-diff"]
+    command += ["--no-prefix", "-M", merge_base]
+    if head_sha:
+        command.append(head_sha)
+    added = added_lines(repo.git.execute(command))
+    if head_sha is None:
+        for path in repo.untracked_files:
+            file = Path(repo.working_tree_dir, path)
+            try:
+                count = file.read_bytes().count(b"\n") + 1
+            except OSError:
+                continue
+            added[path] = frozenset(range(1, count + 1))
+    return Change(merge_base, head_sha, added)
+
+
+def files_at(repo: git.Repo, head: str | None) -> frozenset[str]:
+    if head is None:
+        tracked = repo.git.ls_files("-z").split("\0")
+        return frozenset(p for p in (*tracked, *repo.untracked_files) if p)
+    return frozenset(p for p in repo.git.ls_tree("-r", "-z", "--name-only", head).split("\0") if p)
+
+
+def read_at(repo: git.Repo, head: str | None, path: str) -> bytes:
+    if head is None:
+        return Path(repo.working_tree_dir, path).read_bytes()
+    try:
+        blob = repo.commit(head).tree / path
+    except KeyError:
+        raise OSError(f"{path} not at {head[:12]}") from None
+    return blob.data_stream.read()
+
+
+def touches(finding: Finding, added: dict[str, frozenset[int]]) -> bool:
+    lines = added.get(finding.path)
+    return bool(lines) and any(n in lines for n in range(finding.line, finding.end_line + 1))
+
+
+def only_added(findings: Iterable[Finding], added: dict[str, frozenset[int]]) -> list[Finding]:
+    return [f for f in findings if touches(f, added)]

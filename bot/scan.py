@@ -1,0 +1,83 @@
+"""Run the engine over files on disk or at a git commit, and total the results."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rules.config import Config
+from rules.engine import analyse_source
+from rules.finding import Finding, Skipped
+
+# (repository-relative POSIX path, a way to read its bytes)
+Source = tuple[str, Callable[[], bytes]]
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    files: int = 0
+    lines: int = 0
+    seconds: float = 0.0
+
+    def stats(self) -> dict[str, object]:
+        return {
+            "files": self.files,
+            "lines": self.lines,
+            "findings": len(self.findings),
+            "skipped": len(self.skipped),
+            "seconds": round(self.seconds, 3),
+            "by_principle": dict(sorted(Counter(f.principle for f in self.findings).items())),
+            "by_severity": dict(sorted(Counter(f.severity for f in self.findings).items())),
+            "by_code": dict(sorted(Counter(f.code for f in self.findings).items())),
+        }
+
+
+def walk_files(root: Path, config: Config) -> list[str]:
+    """Every file below ``root`` that the config does not exclude, as relative POSIX paths."""
+    found = []
+    for folder, dirs, names in os.walk(root):
+        relative = Path(folder).relative_to(root).as_posix()
+        prefix = "" if relative == "." else relative + "/"
+        dirs[:] = sorted(d for d in dirs if not config.is_excluded(prefix + d))
+        found.extend(
+            prefix + name
+            for name in sorted(names)
+            if not config.is_excluded(prefix + name) and not os.path.islink(os.path.join(folder, name))
+        )
+    return found
+
+
+def select(paths: Iterable[str], config: Config) -> list[str]:
+    """The paths that at least one enabled rule reads."""
+    rules = config.rules()
+    return [p for p in paths if not config.is_excluded(p) and any(r.applies_to(p) for r in rules)]
+
+
+def scan(
+    sources: Iterable[Source],
+    config: Config,
+    files: frozenset[str],
+    progress: Callable[[Iterable[Source]], Iterator[Source]] | None = None,
+) -> ScanResult:
+    result = ScanResult()
+    started = time.perf_counter()
+    rules = config.rules()
+    for path, read in progress(sources) if progress else sources:
+        try:
+            data = read()
+        except OSError as exc:
+            result.skipped.append(Skipped(path, f"could not be read: {exc.strerror or exc}"))
+            continue
+        file_result = analyse_source(path, data, config, rules, files)
+        result.files += 1
+        result.lines += file_result.lines
+        result.findings.extend(file_result.findings)
+        result.skipped.extend(file_result.skipped)
+    result.seconds = time.perf_counter() - started
+    return result
