@@ -8,6 +8,7 @@ and skips whitespace and punctuation, which makes it about four times cheaper.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from collections import Counter, defaultdict
@@ -256,11 +257,43 @@ def _decode(path: str, data: bytes, config: Config) -> tuple[str | None, Skipped
         return None, Skipped(path, f"not UTF-8 text (byte {exc.start})")
 
 
+_BRACKET = re.compile(r"[()\[\]{}]")
+# CPython refuses more than 200 nested brackets; libcst's native parser crashes the whole
+# process (not an exception) at around two thousand, so deeper files never reach it.
+_MAX_NESTING = 200
+
+
+def _too_deep(text: str) -> bool:
+    depth = deepest = 0
+    for match in _BRACKET.finditer(text):
+        if match.group() in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    if deepest <= _MAX_NESTING:
+        return False
+    # Brackets inside strings can fool the count; Python's own parser settles it.
+    try:
+        compile(text, "<nesting check>", "exec", ast.PyCF_ONLY_AST)
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return True
+    return False
+
+
 def _parse(path: str, text: str) -> tuple[cst.Module | None, Skipped | None]:
+    if _too_deep(text):
+        return None, Skipped(path, "too deeply nested to analyse")
     try:
         return cst.parse_module(text), None
     except cst.ParserSyntaxError as exc:
-        return None, Skipped(path, f"syntax error at line {exc.raw_line}: {exc.message}")
+        line, column = exc.raw_line, exc.raw_column
+        located = re.match(r"parser error: error at (\d+):(\d+): ", exc.message)
+        if located:  # the native parser puts the true location in the message only
+            line, column = int(located.group(1)), int(located.group(2))
+        detail = exc.message[located.end() :] if located else exc.message
+        where = f"line {line}, column {column + 1}"
+        return None, Skipped(path, f"syntax error at {where}: {detail}")
     except RecursionError:
         return None, Skipped(path, "too deeply nested to analyse")
     except Exception as exc:  # the native parser reports some limits with other exceptions
