@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import git
+import pytest
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write a dedented file below tmp_path and return its path."""
+
+    def _write(relative: str, content: str) -> Path:
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(content).lstrip("\n"))
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> git.Repo:
+    """An empty git repository on branch main, with an identity for commits."""
+    repository = git.Repo.init(tmp_path, initial_branch="main")
+    with repository.config_writer() as config:
+        config.set_value("user", "name", "Test")
+        config.set_value("user", "email", "test@example.com")
+        config.set_value("commit", "gpgsign", "false")
+    return repository
+
+
+def commit_all(repository: git.Repo, message: str) -> str:
+    repository.git.add(A=True)
+    repository.index.commit(message)
+    return repository.head.commit.hexsha
