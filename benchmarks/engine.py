@@ -11,6 +11,7 @@ than half the parse-only rate (ratio >= 0.5).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -37,10 +38,8 @@ def main() -> int:
 
     def parse_only() -> None:
         for data in files.values():
-            try:
+            with contextlib.suppress(cst.ParserSyntaxError, UnicodeDecodeError):
                 cst.parse_module(data.decode("utf-8-sig"))
-            except (cst.ParserSyntaxError, UnicodeDecodeError):
-                pass
 
     def full_check() -> int:
         return len(scan(sources, config, frozenset(files)).findings)
@@ -56,7 +55,9 @@ def main() -> int:
         check_times.append(time.perf_counter() - started)
 
     parse_best, check_best = min(parse_times), min(check_times)
-    print(f"files: {len(files)}, lines: {lines}, rules: {len(config.enabled)}, findings: {findings}")
+    print(
+        f"files: {len(files)}, lines: {lines}, rules: {len(config.enabled)}, findings: {findings}"
+    )
     print(f"libcst parse only: {parse_best:.2f} s, {lines / parse_best:,.0f} lines/s")
     print(f"debtbot check:     {check_best:.2f} s, {lines / check_best:,.0f} lines/s")
     print(f"ratio (check rate / parse rate): {parse_best / check_best:.2f} (target >= 0.5)")

@@ -13,7 +13,13 @@ from pathlib import Path
 
 from bot import gitdiff, output
 from bot.scan import ScanResult, Source, scan, select, walk_files
-from rules.config import ConfigError, Config, config_from_pyproject_text, default_config, load_config
+from rules.config import (
+    Config,
+    ConfigError,
+    config_from_pyproject_text,
+    default_config,
+    load_config,
+)
 from rules.principles import PRINCIPLES
 from rules.rule import all_rules, rule_markdown, rules_by_code
 
@@ -63,7 +69,9 @@ def _progress(enabled: bool, total: int):
     from tqdm import tqdm
 
     def wrap(sources: Iterable[Source]) -> Iterator[Source]:
-        return iter(tqdm(sources, total=total, unit="file", delay=0.5, file=sys.stderr, leave=False))
+        return iter(
+            tqdm(sources, total=total, unit="file", delay=0.5, file=sys.stderr, leave=False)
+        )
 
     return wrap
 
@@ -143,7 +151,7 @@ def _list_rules(fmt: str) -> str:
     if fmt == "markdown":
         head = ["| code | name | principle | severity | autofix |", "|---|---|---|---|---|"]
         rows = [
-            f"| {r.code} | {r.name} | {r.principle} | {r.severity} | {'yes' if r.offers_fix else ''} |"
+            f"| {r.code} | {r.name} | {r.principle} | {r.severity} | {'yes' * r.offers_fix} |"
             for r in catalogue
         ]
         return "\n".join([*head, *rows, "", *(rule_markdown(r) for r in catalogue)])

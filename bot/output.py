@@ -44,7 +44,9 @@ def text(result: ScanResult, root: Path, colour: bool = False) -> str:
             out.append(f"  {shown}:{f.line}:{f.column}: {f.code} [{severity}] {f.message}")
         out.append("")
     for skipped in result.skipped:
-        out.append(_paint(f"skipped {display_path(skipped.path, root)}: {skipped.reason}", "dim", colour))
+        out.append(
+            _paint(f"skipped {display_path(skipped.path, root)}: {skipped.reason}", "dim", colour)
+        )
     if result.skipped:
         out.append("")
     if result.findings:
@@ -53,7 +55,9 @@ def text(result: ScanResult, root: Path, colour: bool = False) -> str:
         width = max(len(slug) for slug in counts)
         out.extend(f"  {slug:<{width}}  {counts[slug]}" for slug in PRINCIPLES if slug in counts)
         noun = "finding" if len(result.findings) == 1 else "findings"
-        out.append(f"{len(result.findings)} {noun} in {_files(result.files)} ({result.lines} lines).")
+        out.append(
+            f"{len(result.findings)} {noun} in {_files(result.files)} ({result.lines} lines)."
+        )
     else:
         out.append(f"No debt found in {_files(result.files)} ({result.lines} lines).")
     return "\n".join(out)
@@ -62,9 +66,7 @@ def text(result: ScanResult, root: Path, colour: bool = False) -> str:
 def as_json(result: ScanResult, root: Path, colour: bool = False) -> str:
     findings = [{**f.to_json(), "path": display_path(f.path, root)} for f in result.findings]
     skipped = [{"path": display_path(s.path, root), "reason": s.reason} for s in result.skipped]
-    return json.dumps(
-        {"findings": findings, "skipped": skipped, "stats": result.stats()}, indent=2
-    )
+    return json.dumps({"findings": findings, "skipped": skipped, "stats": result.stats()}, indent=2)
 
 
 def _escape_data(value: str) -> str:

@@ -48,7 +48,8 @@ def walk_files(root: Path, config: Config) -> list[str]:
         found.extend(
             prefix + name
             for name in sorted(names)
-            if not config.is_excluded(prefix + name) and not os.path.islink(os.path.join(folder, name))
+            if not config.is_excluded(prefix + name)
+            and not os.path.islink(os.path.join(folder, name))
         )
     return found
 

@@ -122,9 +122,7 @@ def _validate_options(raw: dict[str, dict[str, object]]) -> dict[str, dict[str, 
                 raise ConfigError(f"{where}: unknown option (known options: {known})")
             default = rule.options[name]
             if not _same_kind(default, value):
-                raise ConfigError(
-                    f"{where}: expected {_kind_name(default)}, got {value!r}"
-                )
+                raise ConfigError(f"{where}: expected {_kind_name(default)}, got {value!r}")
         result[rule.code] = dict(values)
     return result
 

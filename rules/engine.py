@@ -35,7 +35,9 @@ _TRIVIA_FIELDS = frozenset(
         "colon", "equal", "dot", "star", "operator", "newline", "whitespace", "asynchronous",
     }
 )  # fmt: skip
-_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$")
+_TEST_PATH = re.compile(
+    r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$"
+)
 
 
 @dataclass
@@ -118,7 +120,9 @@ class Context:
                 self.state["yaml"] = []
         return self.state["yaml"]
 
-    def report(self, node: cst.CSTNode, *, replacement: str | None = None, **values: object) -> None:
+    def report(
+        self, node: cst.CSTNode, *, replacement: str | None = None, **values: object
+    ) -> None:
         """Report ``node``; ``values`` fill the rule's message template."""
         self.reports.append(
             _Report(self.rule, self.rule.message.format(**values), node, self._scope(), replacement)
@@ -154,9 +158,7 @@ class Context:
 
     def _scope(self) -> str:
         return ".".join(
-            n.name.value
-            for n in self.ancestors
-            if isinstance(n, cst.FunctionDef | cst.ClassDef)
+            n.name.value for n in self.ancestors if isinstance(n, cst.FunctionDef | cst.ClassDef)
         )
 
 
@@ -168,7 +170,8 @@ def _fields(node_type: type) -> tuple[str, ...]:
     return tuple(
         f.name
         for f in dataclasses.fields(node_type)
-        if f.name not in _TRIVIA_FIELDS and not f.name.startswith("whitespace")
+        if f.name not in _TRIVIA_FIELDS
+        and not f.name.startswith("whitespace")
         and not f.name.endswith("_whitespace")
     )
 
@@ -340,69 +343,74 @@ def analyse_source(
     ]
     if not active:
         return result
-    text, skipped = _decode(path, data, config)
-    if text is None:
-        result.skipped.append(skipped)
+    text, module, unreadable = _read(path, data, config)
+    if unreadable is not None:
+        result.skipped.append(unreadable)
         return result
     result.lines = len(text.splitlines())
-    module = None
-    if path.endswith(".py"):
-        module, skipped = _parse(path, text)
-        if module is None:
-            result.skipped.append(skipped)
-            return result
+    try:
+        reports, problems = _run_rules(path, text, module, active, config, files)
+        result.findings = _findings(path, text, module, reports, config)
+    except RecursionError:
+        problems = [Skipped(path, "too deeply nested to analyse")]
+    result.skipped.extend(problems)
+    return result
 
+
+def _read(path: str, data: bytes, config: Config) -> tuple[str, cst.Module | None, Skipped | None]:
+    text, unreadable = _decode(path, data, config)
+    if text is None or not path.endswith(".py"):
+        return text or "", None, unreadable
+    module, unparsable = _parse(path, text)
+    return text, module, unparsable
+
+
+def _run_rules(
+    path: str,
+    text: str,
+    module: cst.Module | None,
+    active: list[Rule],
+    config: Config,
+    files: Collection[str],
+) -> tuple[list[_Report], list[Skipped]]:
+    """One walk of the tree for every rule's visitors, then each rule's ``check``."""
     aliases: dict[str, str] = {}
     ancestors: list[cst.CSTNode] = []
     reports: list[_Report] = []
-    failed: dict[str, str] = {}
     skips: list[Skipped] = []
+    failed: dict[str, str] = {}
     enter: dict[type, list[tuple[Visitor, Context]]] = defaultdict(list)
     leave: dict[type, list[tuple[Visitor, Context]]] = defaultdict(list)
     contexts = []
     for rule in active:
         ctx = Context(
-            rule,
-            path,
-            text,
-            config.options_for(rule),
-            files,
-            module,
-            aliases,
-            ancestors,
-            reports,
-            skips,
-        )
+            rule, path, text, config.options_for(rule), files, module, aliases, ancestors,
+            reports, skips,
+        )  # fmt: skip
         contexts.append(ctx)
         for name, visitor in rule.visitors.items():
             kind, _, node_name = name.partition("_")
             table = enter if kind == "visit" else leave
             table[_node_type(node_name)].append((visitor, ctx))
-
     if module is not None:
         _top_level_imports(module, aliases)
         if enter or leave:
-            sentinel = contexts[0]
             for node_type in (cst.Import, cst.ImportFrom):
-                enter[node_type].insert(0, (_nested_import, sentinel))
-            try:
-                _walk(module, dict(enter), dict(leave), ancestors, failed)
-            except RecursionError:
-                result.skipped.append(Skipped(path, "too deeply nested to analyse"))
-                return result
+                enter[node_type].insert(0, (_nested_import, contexts[0]))
+            _walk(module, dict(enter), dict(leave), ancestors, failed)
     for ctx in contexts:
         if ctx.rule.check is not None:
-            _call(lambda _node, c: c.rule.check(c), module or cst.Module([]), ctx, failed)
-
-    result.skipped.extend(dict.fromkeys(skips))
-    result.skipped.extend(
-        Skipped(path, f"rule {code} failed on this file: {why}") for code, why in sorted(failed.items())
+            _call(_run_check, module or cst.Module([]), ctx, failed)
+    problems = list(dict.fromkeys(skips))
+    problems.extend(
+        Skipped(path, f"rule {code} failed on this file: {why}")
+        for code, why in sorted(failed.items())
     )
-    try:
-        result.findings = _findings(path, text, module, reports, config)
-    except RecursionError:
-        result.skipped.append(Skipped(path, "too deeply nested to analyse"))
-    return result
+    return reports, problems
+
+
+def _run_check(_module: cst.CSTNode, ctx: Context) -> None:
+    ctx.rule.check(ctx)
 
 
 def _findings(

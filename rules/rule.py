@@ -129,8 +129,12 @@ def doc_section(rule: Rule, heading: str) -> str:
 
 def rule_markdown(rule: Rule) -> str:
     """A rule's documentation as Markdown: reST underlined headings become ``##`` headings."""
-    parts = [f"# {rule.code} {rule.name}", "", f"Principle: `{rule.principle}` · "
-             f"default severity: {rule.severity}", ""]
+    parts = [
+        f"# {rule.code} {rule.name}",
+        "",
+        f"Principle: `{rule.principle}` · default severity: {rule.severity}",
+        "",
+    ]
     for heading in DOC_HEADINGS:
         body = _fence_code(doc_section(rule, heading).replace("``", "`"))
         parts += [f"## {heading}", "", body, ""]

@@ -65,8 +65,17 @@ def test_check_json_shape_and_relative_paths(tmp_path, write, in_dir, capsys) ->
     assert set(document) == {"findings", "skipped", "stats"}
     [finding] = [f for f in document["findings"] if f["code"] == "DEBT301"]
     assert finding["path"] == "pkg/clean.py"  # relative to the current directory
-    for key in ("code", "principle", "path", "line", "end_line", "column", "severity",
-                "message", "fingerprint"):
+    for key in (
+        "code",
+        "principle",
+        "path",
+        "line",
+        "end_line",
+        "column",
+        "severity",
+        "message",
+        "fingerprint",
+    ):
         assert key in finding
     assert document["stats"]["files"] == 1
     assert document["stats"]["by_principle"]["cutting-corners"] >= 1
@@ -143,6 +152,7 @@ def test_github_annotations_are_escaped(tmp_path, write, in_dir, capsys) -> None
     write("a,b.py", OLD_DEBT)
     in_dir(tmp_path)
     code, out, _ = run(capsys, "check", "--format", "github")
+    assert code == 1
     line = next(x for x in out.splitlines() if "DEBT301" in x)
     assert line.startswith("::warning file=a%2Cb.py,line=7,endLine=8,col=5,title=DEBT301 ")
     assert output._escape_data("50%\nmore\r") == "50%25%0Amore%0D"
@@ -153,6 +163,7 @@ def test_sarif_is_2_1_0_with_rules_and_fingerprints(tmp_path, write, in_dir, cap
     write("a.py", OLD_DEBT)
     in_dir(tmp_path)
     code, out, _ = run(capsys, "check", "--format", "sarif")
+    assert code == 1
     document = json.loads(out)
     assert document["version"] == "2.1.0"
     run_ = document["runs"][0]
@@ -229,6 +240,7 @@ def test_diff_reads_config_at_head(repo, write, capsys) -> None:
     code, out, _ = run(
         capsys, "diff", "--repo", str(root), "--base", "main", "--head", head, "--format", "json"
     )
+    assert code == 1
     assert {f["code"] for f in json.loads(out)["findings"]} == {"DEBT301"}
 
 

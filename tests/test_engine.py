@@ -48,7 +48,9 @@ def test_fingerprint_survives_lines_added_above() -> None:
 
 
 def test_identical_snippets_get_distinct_fingerprints() -> None:
-    source = SWALLOW + "\n\ndef other():\n    try:\n        x()\n    except Exception:\n        pass\n"
+    source = (
+        SWALLOW + "\n\ndef other():\n    try:\n        x()\n    except Exception:\n        pass\n"
+    )
     twice = source + "    try:\n        y()\n    except Exception:\n        pass\n"
     findings = only(analyse(twice), "DEBT301")
     assert len(findings) == 3
