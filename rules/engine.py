@@ -55,6 +55,7 @@ class _Report:
     node: cst.CSTNode | None
     scope: str
     replacement: str | None
+    top: cst.CSTNode | None = None  # the module-level statement holding the node, if known
     line: int = 0
     end_line: int = 0
     column: int = 1
@@ -75,6 +76,8 @@ class Context:
     ancestors: list[cst.CSTNode]
     reports: list[_Report]
     skips: list[Skipped]
+    # [the module-level statement being walked]; lets reports find their statement cheaply.
+    walking: list[cst.CSTNode | None]
     # Free space for a rule to keep what it learns while walking this file.
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -82,7 +85,7 @@ class Context:
     def lines(self) -> list[str]:
         return self.text.splitlines()
 
-    @property
+    @cached_property
     def is_test(self) -> bool:
         return bool(_TEST_PATH.search(self.path))
 
@@ -125,8 +128,23 @@ class Context:
     ) -> None:
         """Report ``node``; ``values`` fill the rule's message template."""
         self.reports.append(
-            _Report(self.rule, self.rule.message.format(**values), node, self._scope(), replacement)
+            _Report(
+                self.rule,
+                self.rule.message.format(**values),
+                node,
+                self._scope(),
+                replacement,
+                top=self._top(node),
+            )
         )
+
+    def _top(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The module-level statement that holds ``node``, when the walk makes it plain."""
+        if len(self.ancestors) > 1:
+            return self.ancestors[1]
+        if self.module is not None and any(s is node for s in self.module.body):
+            return node
+        return self.walking[0]  # a guess; positions.spans checks it and falls back
 
     def report_line(
         self,
@@ -190,8 +208,12 @@ def _walk(
     leave: dict[type, list[tuple[Visitor, Context]]],
     ancestors: list[cst.CSTNode],
     failed: dict[str, str],
+    walking: list[cst.CSTNode | None],
 ) -> None:
-    cst_node = cst.CSTNode
+    # The hot loop of the engine: dictionary look-ups instead of isinstance() against libcst's
+    # abstract base classes, which is several times slower.
+    field_names = _FIELD_NAMES
+    is_node = _IS_NODE
     leaving = object()
     stack: list[Any] = [module]
     while stack:
@@ -201,19 +223,40 @@ def _walk(
             for visitor, ctx in leave.get(type(node), ()):
                 _call(visitor, node, ctx, failed)
             continue
-        for visitor, ctx in enter.get(type(node), ()):
+        node_type = type(node)
+        if len(ancestors) == 1:
+            walking[0] = node
+        for visitor, ctx in enter.get(node_type, ()):
             _call(visitor, node, ctx, failed)
         ancestors.append(node)
         stack.append(leaving)
+        names = field_names.get(node_type)
+        if names is None:
+            names = field_names[node_type] = _fields(node_type)
         children = []
-        for name in _fields(type(node)):
+        for name in names:
             value = getattr(node, name)
-            if isinstance(value, cst_node):
+            kind = type(value)
+            if kind is tuple or kind is list:
+                for item in value:
+                    item_kind = type(item)
+                    known = is_node.get(item_kind)
+                    if known is None:
+                        known = is_node[item_kind] = issubclass(item_kind, cst.CSTNode)
+                    if known:
+                        children.append(item)
+                continue
+            known = is_node.get(kind)
+            if known is None:
+                known = is_node[kind] = issubclass(kind, cst.CSTNode)
+            if known:
                 children.append(value)
-            elif isinstance(value, tuple | list):
-                children.extend(v for v in value if isinstance(v, cst_node))
         children.reverse()
         stack.extend(children)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_IS_NODE: dict[type, bool] = {}
 
 
 def _call(visitor: Visitor, node: cst.CSTNode, ctx: Context, failed: dict[str, str]) -> None:
@@ -379,13 +422,14 @@ def _run_rules(
     reports: list[_Report] = []
     skips: list[Skipped] = []
     failed: dict[str, str] = {}
+    walking: list[cst.CSTNode | None] = [None]
     enter: dict[type, list[tuple[Visitor, Context]]] = defaultdict(list)
     leave: dict[type, list[tuple[Visitor, Context]]] = defaultdict(list)
     contexts = []
     for rule in active:
         ctx = Context(
             rule, path, text, config.options_for(rule), files, module, aliases, ancestors,
-            reports, skips,
+            reports, skips, walking,
         )  # fmt: skip
         contexts.append(ctx)
         for name, visitor in rule.visitors.items():
@@ -397,7 +441,8 @@ def _run_rules(
         if enter or leave:
             for node_type in (cst.Import, cst.ImportFrom):
                 enter[node_type].insert(0, (_nested_import, contexts[0]))
-            _walk(module, dict(enter), dict(leave), ancestors, failed)
+            _walk(module, dict(enter), dict(leave), ancestors, failed, walking)
+            walking[0] = None
     for ctx in contexts:
         if ctx.rule.check is not None:
             _call(_run_check, module or cst.Module([]), ctx, failed)
@@ -420,7 +465,7 @@ def _findings(
         return []
     node_reports = [r for r in reports if r.node is not None]
     if node_reports and module is not None:
-        where = positions.spans(module, [r.node for r in node_reports])
+        where = positions.spans(module, text, [(r.node, r.top) for r in node_reports])
         for report in node_reports:
             span = where[id(report.node)]
             report.line, report.end_line, report.column = span.line, span.end_line, span.column

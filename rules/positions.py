@@ -7,6 +7,7 @@ token index at which each node starts and ends, and turn the few indexes we need
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -64,18 +65,85 @@ class _IndexRecordingState(CodegenState):
             self.syntactic[id(node)] = (start, end)
 
 
-def spans(module: cst.Module, nodes: Collection[cst.CSTNode]) -> dict[int, Span]:
-    """Map ``id(node)`` to its syntactic span for each of ``nodes``."""
+def spans(
+    module: cst.Module, text: str, requests: Collection[tuple[cst.CSTNode, cst.CSTNode | None]]
+) -> dict[int, Span]:
+    """Map ``id(node)`` to its syntactic span, for each ``(node, top)`` of ``requests``.
+
+    ``top`` is the module-level statement believed to contain the node, or None. Python's own
+    parser (ten times faster than libcst's) tells on which line each module-level statement
+    starts, so only the statements holding findings need code generation. Whatever cannot be
+    placed that way falls back to generating the whole module.
+    """
+    result: dict[int, Span] = {}
+    by_top: dict[int, list[cst.CSTNode]] = {}
+    tops: dict[int, cst.CSTNode] = {}
+    leftover: list[cst.CSTNode] = []
+    for node, top in requests:
+        if top is None:
+            leftover.append(node)
+        else:
+            by_top.setdefault(id(top), []).append(node)
+            tops[id(top)] = top
+    starts = _statement_lines(module, text) if by_top else None
+    if starts is None:
+        leftover.extend(n for group in by_top.values() for n in group)
+        by_top = {}
+    for key, nodes in by_top.items():
+        top = tops[key]
+        line = starts.get(key) if starts else None
+        placed = _generate(top, [top, *nodes], module) if line is not None else {}
+        if id(top) not in placed:
+            leftover.extend(nodes)
+            continue
+        top_line = placed[id(top)].line
+        for node in nodes:
+            span = placed.get(id(node))
+            if span is None:  # the report named a statement that does not hold the node
+                leftover.append(node)
+                continue
+            shift = line - top_line
+            result[id(node)] = Span(
+                span.line + shift, span.column, span.end_line + shift, span.end_column
+            )
+    if leftover:
+        result.update(_generate(module, leftover, module))
+    return result
+
+
+def _statement_lines(module: cst.Module, text: str) -> dict[int, int] | None:
+    """The line each module-level statement's syntax starts on, by ``id``; None if unknown."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # libcst accepts syntax this Python does not; fall back to codegen
+    body = tree.body
+    lines: dict[int, int] = {}
+    index = 0
+    for statement in module.body:
+        if index >= len(body):
+            return None
+        lines[id(statement)] = body[index].lineno
+        index += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+    return lines if index == len(body) else None
+
+
+def _generate(
+    root: cst.CSTNode, nodes: Collection[cst.CSTNode], module: cst.Module
+) -> dict[int, Span]:
+    """Spans of ``nodes`` with lines counted from the start of ``root``'s generated code."""
     state = _IndexRecordingState(
         default_indent=module.default_indent,
         default_newline=module.default_newline,
         targets=frozenset(id(n) for n in nodes),
     )
-    module._codegen(state)
+    root._codegen(state)
     wanted: dict[int, tuple[int, int]] = {}
     for node in nodes:
         key = id(node)
-        wanted[key] = state.syntactic.get(key) or state.inclusive[key]
+        found = state.syntactic.get(key) or state.inclusive.get(key)
+        if found is not None:
+            wanted[key] = found
     indexes = sorted({i for pair in wanted.values() for i in pair})
     where = _line_columns(state.tokens, indexes)
     result = {}

@@ -1,0 +1,70 @@
+"""Our cheap spans must equal libcst's PositionProvider, node for node."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from rules import positions
+
+OWN_CODE = [p for p in sorted((Path(__file__).parent.parent / "rules").glob("*.py")) if p.stat().st_size][:12]
+DECORATED = '''
+import functools
+
+
+@functools.cache  # a comment
+# between
+@property
+def f(
+    a,
+    b=(1,
+       2),
+):
+    """Doc."""
+    x = [i
+         for i in a]; y = 2
+    return x
+
+
+class C(
+    object
+):
+    async def g(self):
+        if self:
+            return [
+                1,
+            ]
+'''
+
+
+def expected(module: cst.Module, node: cst.CSTNode, table) -> tuple[int, int, int, int]:
+    where = table[node]
+    return (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
+
+
+@pytest.mark.parametrize("source", [DECORATED, *(p.read_text() for p in OWN_CODE)])
+def test_spans_match_position_provider(source: str) -> None:
+    module = cst.parse_module(source)
+    table = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    chooser = random.Random(7)
+    requests = []
+    for top in module.body:
+        pending = [top]
+        while pending:
+            node = pending.pop()
+            pending.extend(node.children)
+            if node in table and chooser.random() < 0.2:
+                # Half with the right statement, some with a wrong guess, some unknown.
+                guess = chooser.choice([top, top, module.body[0], None])
+                requests.append((node, guess))
+    assert requests
+    got = positions.spans(module, source, requests)
+    for node, _ in requests:
+        span = got[id(node)]
+        assert (span.line, span.column, span.end_line, span.end_column) == expected(
+            module, node, table
+        ), type(node).__name__
