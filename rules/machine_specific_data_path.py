@@ -1,0 +1,473 @@
+"""
+What it does
+------------
+Flags a string literal that names a data or model location only one machine has, or a location
+whose contents change under the code's feet, when it is used to read or write data:
+
+- an absolute path inside one person's home folder (``/home/alice/...``, ``/Users/alice/...``,
+  ``C:\\Users\\alice\\...``), any Windows drive path (``D:/datasets/...``) other than the
+  system folders (``C:\\Windows``, ``C:\\Program Files``), or a personal Google Drive mounted in
+  Colab (``/content/drive/...``);
+- a mutable pointer, a path segment or file named ``latest`` or ``current``
+  (``s3://bucket/features/latest/``), when the code reads from it.
+
+A machine path is flagged when it is passed, directly or through ``os.path.join``,
+``Path(...)``, ``/``, ``+``, ``%``, ``.format`` or an f-string, to a call that reads or writes
+files (pandas ``read_*``/``to_*``, ``open``, ``np.load``/``np.save``, ``torch.load``/``torch.save``,
+``joblib``, ``Path(...)``, ``glob``, ``from_pretrained``, Spark readers, ...); when it is stored
+in a variable, attribute, keyword argument or dict key whose name says it is a location
+(``data_dir = ...``, ``save_path=...``, ``{"model_path": ...}``, an argparse ``default`` of
+``--data-root``); or when it is stored in any other variable that such a call then uses. A
+``latest`` pointer is flagged only when passed to a call that reads.
+
+Paths built from ``Path.home()`` or ``os.path.expanduser("~/...")`` are not flagged, nor are
+test files, nor ``latest`` files that the same module also writes (a resume checkpoint).
+
+Why is this bad?
+----------------
+A path on one person's laptop makes the pipeline run nowhere else: a colleague, the CI job or
+the training cluster fails, or worse, silently reads a different copy of the data. A
+``latest`` pointer is worse still: the same code reads different data from one day to the
+next, so a model cannot be traced back to what it was trained on and a result cannot be
+reproduced.
+
+Example
+-------
+.. code-block:: python
+
+    train = pd.read_csv("/Users/alice/Downloads/churn/train.csv")
+    features = pd.read_parquet("s3://ml-data/features/latest/")
+
+Use instead
+-----------
+Take the location from configuration or the command line, and pin the version that is read:
+
+.. code-block:: python
+
+    train = pd.read_csv(cfg.data_dir / "churn" / "train.csv")
+    features = pd.read_parquet(f"s3://ml-data/features/{cfg.feature_snapshot}/")
+
+References
+----------
+- Sculley et al., "Hidden Technical Debt in Machine Learning Systems": unstable data dependencies
+- SonarQube ``S1075`` (URIs should not be hardcoded)
+- DVC documentation: versioning data and models
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from rules.names import method_name, string_value
+from rules.rule import Example, Rule
+
+RULE = Rule(
+    code="DEBT701",
+    name="machine-specific-data-path",
+    principle="data-dependencies",
+    severity="warning",
+    message="Replace `{path}`, {why}, with a configured and versioned location.",
+    valid=(
+        # Near miss: the home folder is resolved at run time, on every machine.
+        """
+import pandas as pd
+from pathlib import Path
+
+train = pd.read_csv(Path.home() / "data" / "train.csv")
+""",
+        """
+import os
+import numpy as np
+
+cache = np.load(os.path.expanduser("~/.cache/embeddings.npy"))
+""",
+        # Near miss: a resume checkpoint the same script writes, not a data dependency.
+        """
+import torch
+
+def train(model, resume):
+    if resume:
+        model.load_state_dict(torch.load("checkpoints/latest.pt"))
+    for epoch in range(10):
+        step(model)
+        torch.save(model.state_dict(), "checkpoints/latest.pt")
+""",
+        # Near miss: documentation, not a path the code reads.
+        '''
+def load(path):
+    """Load a table, e.g. load("/home/alice/data/train.csv")."""
+    return pd.read_csv(path)
+''',
+        # Near miss: a machine path in a test fixture.
+        Example(
+            'def test_reader():\n    assert reader("/home/ci/data.csv")\n    pd.read_csv("/home/ci/data.csv")\n',
+            path="tests/test_io.py",
+        ),
+        # Near miss: a system folder present on every Windows machine.
+        """
+import os
+
+NVIDIA_SMI_PATH = r"C:\\Windows\\System32\\nvidia-smi.exe"
+FONT_FILE = Path("C:/Windows/Fonts/arial.ttf")
+""",
+        # Near miss: a machine-looking string that is never used as a file location.
+        """
+EXAMPLE_USER = "/home/alice"
+print(EXAMPLE_USER)
+""",
+    ),
+    invalid=(
+        Example(
+            """
+import pandas as pd
+
+train = pd.read_csv("/Users/alice/Downloads/churn/train.csv")
+""",
+            line=3,
+        ),
+        Example(
+            """
+import os
+import joblib
+
+DATA_DIR = "/home/bob/projects/churn/data"
+
+def load_model():
+    return joblib.load(os.path.join(DATA_DIR, "model.joblib"))
+""",
+            line=4,
+        ),
+        Example(
+            """
+import pandas as pd
+
+features = pd.read_parquet("s3://ml-data/features/latest/")
+""",
+            line=3,
+        ),
+        Example(
+            """
+import torch
+
+def export(model):
+    torch.save(model.state_dict(), f"C:\\\\Users\\\\bob\\\\models\\\\{model.name}.pt")
+""",
+            line=4,
+        ),
+        """
+from pathlib import Path
+
+MODEL_PATH = Path("/content/drive/MyDrive/models/bert")
+""",
+        """
+import json
+
+with open("data/current/labels.json") as handle:
+    labels = json.load(handle)
+""",
+    ),
+)
+
+# A placeholder is shown in the message instead of an f-string's expressions.
+_HOLE = "…"
+
+_HOME = re.compile(r"^(/home|/Users)/(?P<user>[^/\s]+)(/|$)")
+_WINDOWS = re.compile(r"^[A-Za-z]:[\\/]+(?!(windows|program ?files|programdata)\b)", re.IGNORECASE)
+_COLAB_DRIVE = re.compile(r"^/content/(gdrive|drive)/")
+_PLACEHOLDER = re.compile(r"[<>{}$%]")
+_SEGMENT_SPLIT = re.compile(r"[\\/]")
+_WORD_SPLIT = re.compile(r"[._\-]")
+_REMOTE = re.compile(r"^[a-z][a-z0-9+]*://")
+
+# Calls that read data from the path they are given (qualified names).
+_READ_CALLS = frozenset(
+    {
+        "numpy.load", "numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile", "numpy.memmap",
+        "torch.load", "torch.jit.load", "joblib.load", "h5py.File", "PIL.Image.open",
+        "cv2.imread", "pyarrow.parquet.read_table", "pyarrow.parquet.ParquetDataset",
+        "datasets.load_dataset", "datasets.load_from_disk", "tensorflow.keras.models.load_model",
+        "keras.models.load_model", "keras.saving.load_model", "safetensors.torch.load_file",
+        "xgboost.Booster", "lightgbm.Booster", "onnx.load", "onnxruntime.InferenceSession",
+    }
+)  # fmt: skip
+_READ_PREFIXES = ("pandas.read_", "polars.read_", "polars.scan_", "dask.dataframe.read_")
+_READ_METHODS = frozenset({"from_pretrained", "load_from_checkpoint", "load_model"})
+_SPARK_READ_METHODS = frozenset({"parquet", "csv", "json", "orc", "text", "load", "table"})
+
+# Calls that write to the path they are given.
+_WRITE_CALLS = frozenset(
+    {
+        "numpy.save", "numpy.savez", "numpy.savez_compressed", "numpy.savetxt", "torch.save",
+        "torch.jit.save", "joblib.dump", "cv2.imwrite", "pyarrow.parquet.write_table",
+        "safetensors.torch.save_file", "onnx.save", "torch.onnx.export",
+    }
+)  # fmt: skip
+_WRITE_METHODS = frozenset(
+    {
+        "to_csv", "to_parquet", "to_pickle", "to_feather", "to_hdf", "to_excel", "to_json",
+        "to_orc", "to_stata", "write_csv", "write_parquet", "save_pretrained", "save_model",
+        "tofile",
+    }
+)  # fmt: skip
+
+# Calls that take a location but neither clearly read nor write: only machine paths count.
+_LOCATION_CALLS = frozenset(
+    {
+        "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath",
+        "os.listdir", "os.scandir", "os.walk", "os.makedirs", "os.mkdir", "os.chdir",
+        "glob.glob", "glob.iglob", "shutil.copy", "shutil.copy2", "shutil.copyfile",
+        "shutil.copytree", "shutil.move", "shutil.rmtree",
+        "torchvision.datasets.ImageFolder", "torchvision.datasets.DatasetFolder",
+    }
+)  # fmt: skip
+_OPEN_CALLS = frozenset({"open", "io.open", "codecs.open", "builtins.open"})
+
+# Calls that only combine parts of a path: look inside their arguments.
+_JOIN_CALLS = frozenset(
+    {
+        "os.path.join", "os.path.abspath", "os.path.normpath", "os.path.realpath", "str",
+        "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath",
+    }
+)  # fmt: skip
+
+_MACHINE = "a path that exists on one machine only"
+_MUTABLE = "a location whose contents change over time"
+
+# Names of variables, keywords and keys that hold a file location.
+_PATH_NAME = re.compile(
+    r"path|dir|folder|root|file|data|model|ckpt|checkpoint|weight|output|save|cache|prefix",
+    re.IGNORECASE,
+)
+
+
+def _text(node: cst.CSTNode) -> str | None:
+    """The text of a string literal; an f-string's expressions become ``…``."""
+    value = string_value(node)
+    if value is not None:
+        return value
+    if isinstance(node, cst.FormattedString):
+        parts = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(part.value)
+            else:
+                parts.append(_HOLE)
+        return "".join(parts)
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = _text(node.left), _text(node.right)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def machine_specific(text: str) -> bool:
+    """Whether ``text`` is a path that exists on one person's machine only."""
+    home = _HOME.match(text)
+    if home is not None:
+        user = home.group("user")
+        return user != "Shared" and not _PLACEHOLDER.search(user)
+    return bool(_WINDOWS.match(text) or _COLAB_DRIVE.match(text))
+
+
+def mutable_pointer(text: str) -> bool:
+    """Whether ``text`` names a ``latest``/``current`` location, whose contents move."""
+    if not any(c in text for c in "/\\.") and not _REMOTE.match(text):
+        return False  # a bare word ("latest") is a tag or a version name, not a location
+    for segment in _SEGMENT_SPLIT.split(text):
+        if not segment or _HOLE in segment:
+            continue
+        stem = segment.rsplit(".", 1)[0].lower() if "." in segment else segment.lower()
+        words = _WORD_SPLIT.split(segment.lower())
+        if "latest" in words or stem == "current":
+            return True
+    return False
+
+
+def _strings(node: cst.CSTNode, ctx, seen: list[cst.CSTNode], depth: int = 0) -> None:
+    """Collect the string literals (and names) a path expression is built from."""
+    if depth > 6:
+        return
+    if _text(node) is not None:
+        seen.append(node)
+        if isinstance(node, cst.FormattedString):
+            for part in node.parts:
+                if isinstance(part, cst.FormattedStringExpression):
+                    _strings(part.expression, ctx, seen, depth + 1)
+        return
+    if isinstance(node, cst.Name):
+        seen.append(node)
+    elif isinstance(node, cst.BinaryOperation) and isinstance(
+        node.operator, cst.Add | cst.Divide | cst.Modulo
+    ):
+        _strings(node.left, ctx, seen, depth + 1)
+        if not isinstance(node.operator, cst.Modulo):
+            _strings(node.right, ctx, seen, depth + 1)
+    elif isinstance(node, cst.Call):
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "format":
+            _strings(func.value, ctx, seen, depth + 1)
+        elif ctx.call_name(node) in _JOIN_CALLS:
+            for arg in node.args:
+                _strings(arg.value, ctx, seen, depth + 1)
+
+
+def _machine_strings(node: cst.CSTNode, ctx) -> list[tuple[cst.CSTNode, str]]:
+    found: list[cst.CSTNode] = []
+    _strings(node, ctx, found)
+    pairs = []
+    for part in found:
+        text = _text(part)
+        if text is not None and machine_specific(text):
+            pairs.append((part, text))
+    return pairs
+
+
+def _path_like(name: str) -> bool:
+    return bool(_PATH_NAME.search(name))
+
+
+def _open_mode(call: cst.Call) -> str:
+    mode = None
+    for index, arg in enumerate(call.args):
+        if (arg.keyword is None and index == 1) or (arg.keyword and arg.keyword.value == "mode"):
+            mode = string_value(arg.value)
+    return "r" if mode is None else mode
+
+
+def _kind(call: cst.Call, ctx) -> str | None:
+    """ "read", "write" or "location" for calls that take a file location, else None."""
+    name = ctx.call_name(call)
+    if name is not None:
+        if name in _OPEN_CALLS:
+            mode = _open_mode(call)
+            return "write" if any(c in mode for c in "wax+") else "read"
+        if name in _READ_CALLS or name.startswith(_READ_PREFIXES):
+            return "read"
+        if name in _WRITE_CALLS:
+            return "write"
+        if name in _LOCATION_CALLS:
+            return "location"
+    method = method_name(call)
+    if method is None:
+        return None
+    if method in _READ_METHODS:
+        return "read"
+    if method in _WRITE_METHODS:
+        return "write"
+    owner = call.func.value if isinstance(call.func, cst.Attribute) else None
+    if method in _SPARK_READ_METHODS and isinstance(owner, cst.Attribute):
+        if owner.attr.value in ("read", "readStream"):
+            return "read"
+        if owner.attr.value in ("write", "writeStream"):
+            return "write"
+    return None
+
+
+def _state(ctx) -> dict:
+    if not ctx.state:
+        ctx.state.update(variables={}, used=set(), reported=set(), reads=[], written=set())
+    return ctx.state
+
+
+def _report(node: cst.CSTNode, text: str, why: str, ctx) -> None:
+    state = _state(ctx)
+    if id(node) in state["reported"]:
+        return
+    state["reported"].add(id(node))
+    ctx.report(node, path=text, why=why)
+
+
+def visit_Module(node: cst.Module, ctx) -> None:
+    _state(ctx)
+
+
+def _assigned(target: cst.BaseExpression, value: cst.BaseExpression | None, ctx) -> None:
+    """A machine path stored in a variable: reported now if the name says it is a location,
+    else remembered until the variable is used by a call that reads or writes files."""
+    if ctx.is_test or value is None:
+        return
+    if isinstance(target, cst.Attribute):
+        name = target.attr.value
+    elif isinstance(target, cst.Name):
+        name = target.value
+    else:
+        return
+    strings = _machine_strings(value, ctx)
+    if not strings:
+        return
+    if _path_like(name):
+        for part, text in strings:
+            _report(part, text, _MACHINE, ctx)
+    elif isinstance(target, cst.Name):
+        _state(ctx)["variables"].setdefault(name, []).extend(strings)
+
+
+def visit_Assign(node: cst.Assign, ctx) -> None:
+    if len(node.targets) == 1:
+        _assigned(node.targets[0].target, node.value, ctx)
+
+
+def visit_AnnAssign(node: cst.AnnAssign, ctx) -> None:
+    _assigned(node.target, node.value, ctx)
+
+
+def visit_DictElement(node: cst.DictElement, ctx) -> None:
+    key = string_value(node.key)
+    if key is not None and _path_like(key) and not ctx.is_test:
+        for part, text in _machine_strings(node.value, ctx):
+            _report(part, text, _MACHINE, ctx)
+
+
+def _option_name(call: cst.Call) -> str:
+    """The longest option string of an ``add_argument`` call, e.g. ``--data_root``."""
+    names = [string_value(arg.value) or "" for arg in call.args if arg.keyword is None]
+    return max(names, key=len, default="")
+
+
+def visit_Call(node: cst.Call, ctx) -> None:
+    if not node.args or ctx.is_test:
+        return
+    state = _state(ctx)
+    kind = _kind(node, ctx)
+    if kind is None:
+        # Not a file call: only a location keyword (save_path=..., data_dir=...) counts, or
+        # an argparse default for a location option.
+        add_argument = method_name(node) == "add_argument"
+        for arg in node.args:
+            if arg.keyword is None:
+                continue
+            keyword = arg.keyword.value
+            if _path_like(keyword) or (
+                add_argument and keyword == "default" and _path_like(_option_name(node))
+            ):
+                for part, text in _machine_strings(arg.value, ctx):
+                    _report(part, text, _MACHINE, ctx)
+        return
+    found: list[cst.CSTNode] = []
+    for arg in node.args:
+        _strings(arg.value, ctx, found)
+    for part in found:
+        if isinstance(part, cst.Name):
+            state["used"].add(part.value)
+            continue
+        text = _text(part)
+        if text is None:
+            continue
+        if machine_specific(text):
+            _report(part, text, _MACHINE, ctx)
+        elif kind == "write":
+            state["written"].add(text)
+        elif kind == "read" and mutable_pointer(text):
+            state["reads"].append((part, text))
+
+
+def leave_Module(node: cst.Module, ctx) -> None:
+    state = _state(ctx)
+    for name, strings in state["variables"].items():
+        if name in state["used"]:
+            for part, text in strings:
+                _report(part, text, _MACHINE, ctx)
+    for part, text in state["reads"]:
+        if text not in state["written"]:
+            _report(part, text, _MUTABLE, ctx)
