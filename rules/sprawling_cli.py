@@ -1,0 +1,156 @@
+"""
+What it does
+------------
+Flags a file that registers more than ``max-arguments`` command-line options (default 25):
+``parser.add_argument(...)`` calls on argparse parsers and argument groups, click's
+``@click.option``/``@click.argument`` decorators, typer's ``typer.Option``/``typer.Argument`` and
+absl's ``flags.DEFINE_*``. The finding is reported once per file, on the first option, with the
+count. Test files are skipped.
+
+Option: ``max-arguments`` (default 25), the largest number of options a file may register.
+
+Why is this bad?
+----------------
+A training script with fifty flags is a configuration system nobody designed. Each run is
+described only by the shell command that started it, so reproducing a result means finding that
+command again; defaults change silently between commits; flags that no experiment uses any more
+are never deleted, because nobody can tell which ones are still needed; and combinations of
+flags that were never meant to go together are only discovered at run time.
+
+Example
+-------
+.. code-block:: python
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--warmup-steps", type=int, default=2000)
+    # ... forty more options
+    parser.add_argument("--label-smoothing", type=float, default=0.1)
+
+Use instead
+-----------
+Keep the settings of an experiment in a versioned, validated config file, and leave only what
+really changes per run on the command line:
+
+.. code-block:: python
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("config", type=Path, help="experiment config (YAML)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    cfg = TrainConfig.model_validate(yaml.safe_load(args.config.read_text()))
+
+References
+----------
+- pylint ``R0913`` (too-many-arguments) applies the same idea to function signatures
+- Hydra and OmegaConf documentation (composing configs instead of flag lists)
+- Sculley et al., "Hidden Technical Debt in Machine Learning Systems", configuration debt
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from rules.rule import Example, Rule
+
+
+def _script(count: int) -> str:
+    lines = ["import argparse", "", "parser = argparse.ArgumentParser()"]
+    lines += [f'parser.add_argument("--option-{n}", type=int, default={n})' for n in range(count)]
+    lines.append("args = parser.parse_args()")
+    return "\n".join(lines) + "\n"
+
+
+def _click_command(count: int) -> str:
+    lines = ["import click", "", "@click.command()"]
+    lines += [f'@click.option("--option-{n}", type=int, default={n})' for n in range(count)]
+    lines += ["def train(**options):", "    run(options)"]
+    return "\n".join(lines) + "\n"
+
+
+RULE = Rule(
+    code="DEBT903",
+    name="sprawling-cli",
+    principle="configuration-debt",
+    severity="info",
+    message="Move most of the {count} command-line options this file registers with `{api}` into a versioned config file, keeping flags only for what changes per run.",
+    options={"max-arguments": 25},
+    valid=(
+        # Near miss: exactly at the limit.
+        _script(25),
+        # Near miss: many `add_argument` calls, but in a test file.
+        Example(_script(30), path="tests/test_cli.py"),
+        """
+import argparse
+
+parser = argparse.ArgumentParser()
+parser.add_argument("config", type=Path)
+parser.add_argument("--seed", type=int, default=0)
+""",
+    ),
+    invalid=(
+        Example(_script(26), line=4),
+        Example(_click_command(30), line=4),
+        Example(
+            "from absl import flags\n\n"
+            + "\n".join(f'flags.DEFINE_integer("option_{n}", {n}, "help")' for n in range(40))
+            + "\n",
+            line=3,
+        ),
+    ),
+)
+
+_DECLARATIONS = frozenset({"click.option", "click.argument", "typer.Option", "typer.Argument"})
+_LAST_PARTS = frozenset({"option", "argument", "Option", "Argument"})
+_FLAG_MODULES = ("absl.flags.", "tensorflow.flags.", "tensorflow.compat.v1.flags.")
+
+
+def _api(node: cst.Call, ctx) -> str | None:
+    """The API a call registers an option with, or None."""
+    func = node.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "add_argument":
+        return "add_argument"
+    if isinstance(func, cst.Attribute):
+        last = func.attr.value
+    elif isinstance(func, cst.Name):
+        last = func.value
+    else:
+        return None
+    if last not in _LAST_PARTS and not last.startswith("DEFINE_"):
+        return None
+    name = ctx.call_name(node) or ""
+    if name in _DECLARATIONS:
+        return name
+    if "DEFINE_" in name and name.startswith(_FLAG_MODULES):
+        return name.rsplit(".", 2)[-2] + ".DEFINE_*"
+    return None
+
+
+def _count(node: cst.Call, api: str, ctx) -> None:
+    state = ctx.state
+    state["count"] = state.get("count", 0) + 1
+    state.setdefault("first", (node, api))
+
+
+def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+    """Count decorators here: the walk reaches them after the parameters, but they come first."""
+    for decorator in node.decorators:
+        call = decorator.decorator
+        if isinstance(call, cst.Call) and (api := _api(call, ctx)) is not None:
+            ctx.state.setdefault("counted", set()).add(id(call))
+            if not ctx.is_test:
+                _count(call, api, ctx)
+
+
+def visit_Call(node: cst.Call, ctx) -> None:
+    api = _api(node, ctx)
+    if api is None or ctx.is_test or id(node) in ctx.state.get("counted", ()):
+        return
+    _count(node, api, ctx)
+
+
+def leave_Module(node: cst.Module, ctx) -> None:
+    count = ctx.state.get("count", 0)
+    if count > int(ctx.options["max-arguments"]):
+        first, api = ctx.state["first"]
+        ctx.report(first, count=count, api=api)
