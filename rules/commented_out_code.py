@@ -1,0 +1,361 @@
+"""
+What it does
+------------
+Flags blocks of whole-line comments that are Python code: at least ``min-lines`` (option,
+default 2) commented lines that parse as statements, with no prose line between them. A line
+counts as code when it parses and looks like code: an assignment, an import, a call such as
+``model.fit(X, y)``, ``return``/``raise``/``del``, or a block header such as ``for x in xs:``.
+Bare words, comparisons and ``Note: this is fast`` (which Python would read as an annotation)
+do not count, nor do pragma comments (``type:``, ``noqa``, ``fmt:``, ``pylint:``), cell markers
+(``# %%``, ``# In[3]:``), shebangs and encoding lines. A block introduced by a comment such as
+``# Usage:`` or ``# Example:`` is documentation and is skipped, and so are test files.
+
+Options
+-------
+``min-lines``: how many commented-out code lines a block needs before it is reported.
+
+Why is this bad?
+----------------
+Commented-out code is an experiment nobody closed: an older model, a disabled feature, a
+debugging print. Readers cannot tell whether it is meant to come back, it rots as the code
+around it changes, and it hides which version of the pipeline really ran. Version control
+already keeps the old code.
+
+Example
+-------
+.. code-block:: python
+
+    model = LGBMClassifier(n_estimators=500)
+    # model = RandomForestClassifier(n_estimators=200)
+    # model.fit(X_train[old_features], y_train)
+    model.fit(X_train, y_train)
+
+Use instead
+-----------
+Delete the commented lines. If the alternative is still needed, make it a real, tested option:
+
+.. code-block:: python
+
+    model = LGBMClassifier(n_estimators=500)
+    model.fit(X_train, y_train)
+
+References
+----------
+- ruff ``ERA001`` (commented-out-code), from the eradicate tool
+- SonarQube ``python:S125`` (sections of code should not be commented out)
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+
+from rules.rule import Example, Rule
+
+RULE = Rule(
+    code="DEBT1003",
+    name="commented-out-code",
+    principle="experimentation-paths",
+    severity="info",
+    message=(
+        "Delete the {count} commented-out lines starting with `{first}`; version control "
+        "keeps them if they are ever needed again."
+    ),
+    options={"min-lines": 2},
+    valid=(
+        # Near misses: prose, a TODO, a note that Python would parse as an annotation.
+        """
+        # note: this is fast
+        # TODO: x
+        # Scale features before fitting the model.
+        X = scaler.fit_transform(X)
+        """,
+        # Near miss: a single commented-out line stays below min-lines.
+        """
+        model = LogisticRegression(max_iter=1000)
+        # x = 1
+        model.fit(X, y)
+        """,
+        # Near miss: usage documentation, pragmas and cell markers.
+        """
+        #!/usr/bin/env python
+        # -*- coding: utf-8 -*-
+        # Usage:
+        #   model = load_model("models/ranker")
+        #   scores = model.predict(features)
+        # %%
+        # fmt: off
+        # pylint: disable=invalid-name
+        import numpy as np
+        """,
+        # Near miss: `#` lines inside a string are not comments.
+        '''
+        HELP = """
+        # lr = 0.01
+        # epochs = 10
+        """
+        ''',
+    ),
+    invalid=(
+        Example(
+            """
+            model = LGBMClassifier(n_estimators=500)
+            # model = RandomForestClassifier(n_estimators=200)
+            # model.fit(X_train[old_features], y_train)
+            model.fit(X_train, y_train)
+            """,
+            line=2,
+        ),
+        Example(
+            """
+            def train(model, loader):
+                for batch in loader:
+                    loss = model(batch)
+                    # if step % 100 == 0:
+                    #     print(loss.item())
+                    #     # debug
+                    #     torch.save(model.state_dict(), "debug.pt")
+                    loss.backward()
+            """,
+            line=4,
+        ),
+        Example(
+            """
+            import pandas as pd
+            # import matplotlib.pyplot as plt
+            # df.plot(x="date",
+            #         y="sales")
+            df = pd.read_csv("sales.csv")
+            """,
+            line=2,
+        ),
+    ),
+)
+
+_PRAGMA = re.compile(
+    r"^(type|noqa|fmt|pylint|mypy|isort|pyright|ruff|flake8|pragma|nosec|debt)\b|^!|-\*-|^%%"
+    r"|^In\s*\[|^Out\s*\[|^(TODO|FIXME|XXX|NOTE|HACK|BUG)\b",
+    re.IGNORECASE,
+)
+_INTRO = re.compile(
+    r"\b(usage|example|examples|e\.g|for instance|such as|as follows|like so|like this|run with"
+    r"|you can|to use|call it|uncomment|also add|to enable|if you want|optionally|equivalent)\b",
+    re.IGNORECASE,
+)
+_HEADER = re.compile(
+    r"^(if|elif|else|for|while|with|def|class|try|except|finally|async)\b.*:$", re.DOTALL
+)
+_DECORATOR = re.compile(r"^@[A-Za-z_][\w.]*(\(.*\))?$")
+_CALL = re.compile(r"[\w\])]\(")
+_CODE_SIGNAL = re.compile(
+    r"[=(\[:]|^(import|from|return|raise|del|pass|break|continue|assert|yield|global|nonlocal)\b"
+)
+
+CODE, PROSE, NEUTRAL = "code", "prose", "neutral"
+
+
+def _parse(text: str) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+def _kind_of(tree: ast.Module, text: str) -> str:
+    """CODE for statements that only code would be; PROSE for what English also parses as."""
+    if not tree.body:
+        return NEUTRAL
+    for statement in tree.body:
+        if isinstance(statement, ast.AnnAssign):
+            return PROSE  # "Note: this is fast" parses as an annotation
+        if isinstance(statement, ast.Expr):
+            value = statement.value
+            if not isinstance(value, ast.Call | ast.Await | ast.Yield | ast.YieldFrom):
+                return PROSE  # "training", "this is it", "pre-processing"
+            if isinstance(value, ast.Call) and not _CALL.search(text):
+                return PROSE  # "see (below)": a word, a space and a parenthesis
+        if isinstance(statement, ast.Return) and isinstance(statement.value, ast.Name | None):
+            return NEUTRAL  # "return value" reads as English too, but ends many code blocks
+    return CODE
+
+
+def _judge(text: str) -> str:
+    """Whether one comment line, or several joined ones, is code."""
+    if _HEADER.match(text):
+        for candidate in (text, "if 1: pass\n" + text, "try: pass\n" + text):
+            if _parse(candidate + " pass") is not None:
+                return CODE
+        return PROSE
+    tree = _parse(text)
+    if tree is not None:
+        return _kind_of(tree, text)
+    if text[:1] in "'\"" and ":" in text and _parse("{" + text + "}") is not None:
+        return CODE  # an entry of a dict literal: 'lr': 0.01,
+    return PROSE
+
+
+def _classify(text: str) -> str:
+    if not text or text.startswith("#"):
+        return NEUTRAL
+    if not _CODE_SIGNAL.search(text):
+        return PROSE
+    if _PRAGMA.search(text):
+        return NEUTRAL
+    if _DECORATOR.match(text):
+        return CODE
+    return _judge(text)
+
+
+_LEXEME = re.compile(r"""\"\"\"|'''|#[^\n]*|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'""")
+
+
+def _lines_inside_strings(text: str) -> set[int]:
+    """Lines that begin inside a multi-line string, found by one pass over strings and comments.
+
+    Cheaper than ``tokenize`` (which costs more than parsing on large files) and enough here:
+    only a line that starts inside a triple-quoted string can look like a comment and not be one.
+    """
+    inside: set[int] = set()
+    position = counted = 0
+    line = 1  # the line of the offset ``counted``
+    while True:
+        match = _LEXEME.search(text, position)
+        if match is None:
+            return inside
+        lexeme = match.group()
+        if lexeme not in ('"""', "'''"):
+            position = match.end()
+            continue
+        end = match.end()
+        while True:
+            end = text.find(lexeme, end)
+            if end < 0:
+                end = len(text)
+                break
+            before = end
+            while before > 0 and text[before - 1] == "\\":
+                before -= 1
+            if (end - before) % 2 == 0:
+                break
+            end += 1
+        line += text.count("\n", counted, match.start())
+        last = line + text.count("\n", match.start(), end)
+        inside.update(range(line + 1, last + 1))
+        line, counted = last, end
+        position = end + 3
+
+
+def _balanced(text: str) -> int:
+    return sum(text.count(c) for c in "([{") - sum(text.count(c) for c in ")]}")
+
+
+def _code_statement_end(run: list[tuple[int, str]], index: int, depth: int) -> int | None:
+    """Last index of the statement opened at ``index`` if the joined lines parse as code."""
+    for end in range(index + 1, min(index + 40, len(run))):
+        depth += _balanced(run[end][1])
+        if depth > 0:
+            continue
+        joined = "\n".join(t.strip() for _, t in run[index : end + 1])
+        return end if _judge(joined) == CODE else None
+    return None
+
+
+def _classify_run(run: list[tuple[int, str]]) -> list[str]:
+    kinds = [_classify(text.strip()) for _, text in run]
+    # A statement split over several comment lines: parse the joined lines.
+    index = 0
+    while index < len(run):
+        text = run[index][1].strip()
+        depth = _balanced(text)
+        if kinds[index] == PROSE and depth > 0:
+            end = _code_statement_end(run, index, depth)
+            if end is not None:
+                for k in range(index, end + 1):
+                    kinds[k] = CODE
+                index = end
+        index += 1
+    return kinds
+
+
+def _has_candidate(lines: list[str], minimum: int) -> bool:
+    """Cheap pre-check: some run of comment lines has enough lines that might be code."""
+    signals = 0
+    for line in lines:
+        stripped = line.lstrip()
+        if not stripped.startswith("#"):
+            signals = 0
+        elif _CODE_SIGNAL.search(stripped[1:].strip()):
+            signals += 1
+            if signals >= minimum:
+                return True
+    return False
+
+
+def _shorten(text: str) -> str:
+    text = text.replace("`", "'")
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _introduced(run: list[tuple[int, str]], kinds: list[str], start: int) -> bool:
+    """Whether the comment just above a block presents it as an example or an option."""
+    for index in range(start - 1, -1, -1):
+        text = run[index][1].strip().lstrip("#").strip()
+        if kinds[index] == CODE:
+            return False
+        if text:
+            return bool(_INTRO.search(text))
+    return False
+
+
+def _blocks(comments: dict[int, tuple[int, str]], minimum: int) -> list[tuple[int, int]]:
+    """(first line, last line) of each block of at least ``minimum`` commented-out code lines."""
+    runs: list[list[tuple[int, str]]] = []
+    for row in sorted(comments):
+        if runs and runs[-1][-1][0] == row - 1:
+            runs[-1].append((row, comments[row][1]))
+        else:
+            runs.append([(row, comments[row][1])])
+    found = []
+    for run in runs:
+        if len(run) < minimum:
+            continue
+        kinds = _classify_run(run)
+        block: list[int] = []
+        for index, kind in enumerate([*kinds, PROSE]):
+            if kind == CODE:
+                block.append(index)
+            elif kind == PROSE:
+                if len(block) >= minimum and not _introduced(run, kinds, block[0]):
+                    found.append((run[block[0]][0], run[block[-1]][0]))
+                block = []
+    return found
+
+
+def check(ctx) -> None:
+    if ctx.is_test or "#" not in ctx.text:
+        return
+    minimum = max(1, int(ctx.options["min-lines"]))
+    if not _has_candidate(ctx.lines, minimum):
+        return
+    # Read the lines that start with "#" first; only when that finds a block, tokenize the file
+    # to leave out "#" lines that are inside strings.
+    rough = {
+        row: (len(line) - len(line.lstrip()) + 1, line.lstrip()[1:])
+        for row, line in enumerate(ctx.lines, start=1)
+        if line.lstrip().startswith("#")
+    }
+    if not _blocks(rough, minimum):
+        return
+    strings = _lines_inside_strings(ctx.text)
+    comments = {row: value for row, value in rough.items() if row not in strings}
+    for first, last in _blocks(comments, minimum):
+        ctx.report_line(
+            first,
+            end_line=last,
+            column=comments[first][0],
+            count=last - first + 1,
+            first=_shorten(comments[first][1].strip()),
+        )

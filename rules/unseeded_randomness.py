@@ -1,0 +1,216 @@
+"""
+What it does
+------------
+Flags scikit-learn calls whose result depends on a random draw but that are given no
+``random_state``:
+
+- ``train_test_split(...)``, unless ``shuffle=False``;
+- ``KFold``/``StratifiedKFold``/``GroupKFold`` with ``shuffle=True``, and the always-random
+  splitters ``ShuffleSplit``, ``StratifiedShuffleSplit``, ``GroupShuffleSplit``,
+  ``RepeatedKFold``, ``RepeatedStratifiedKFold``;
+- estimators that draw random numbers while fitting: random forests, extra trees, gradient
+  boosting, bagging, AdaBoost, isolation forests, decision trees, ``KMeans``, MLPs, SGD models,
+  ``TSNE``, ``GaussianMixture``, ``RandomizedSearchCV`` and a few more;
+- pandas ``df.sample(frac=...)`` (matched by method name and its ``frac`` keyword).
+
+scikit-learn names are resolved through the file's imports, so a local function that happens to
+be called ``train_test_split`` is not flagged. Calls that pass ``**kwargs`` are not flagged
+because the seed may be in them; ``random_state=None`` written out is taken as a decision.
+
+Why is this bad?
+----------------
+Without a seed, every run splits the data differently and initialises the model differently.
+Two experiments can no longer be compared, because the difference in their metrics mixes the
+change under test with the luck of the draw, and a result that looked good yesterday cannot be
+reproduced today or investigated after deployment.
+
+Example
+-------
+.. code-block:: python
+
+    from sklearn.model_selection import train_test_split
+    from sklearn.ensemble import RandomForestClassifier
+
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)
+    model = RandomForestClassifier(n_estimators=300)
+
+Use instead
+-----------
+Choose one seed, keep it in the experiment's configuration and pass it everywhere (the value is a
+decision, which is why the rule offers no automatic fix). For NumPy's own random numbers, follow
+NEP 19 and draw from ``rng = np.random.default_rng(SEED)`` rather than seeding the global state:
+
+.. code-block:: python
+
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.2, random_state=cfg.seed
+    )
+    model = RandomForestClassifier(n_estimators=300, random_state=cfg.seed)
+
+References
+----------
+- scikit-learn user guide, "Controlling randomness" (common pitfalls)
+- dslinter ``randomness-control-scikitlearn`` and Zhang et al., "Code Smells for Machine Learning
+  Applications": randomness uncontrolled
+- NumPy NEP 19, "Random number generator policy"
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from rules.names import dotted, keyword, method_name
+from rules.rule import Example, Rule
+
+RULE = Rule(
+    code="DEBT1005",
+    name="unseeded-randomness",
+    principle="experimentation-paths",
+    severity="warning",
+    message="Pass `random_state` to `{name}` so the result can be reproduced.",
+    valid=(
+        # Near misses: a seed from configuration, no shuffling, a non-shuffling KFold.
+        """
+        from sklearn.model_selection import KFold, train_test_split
+        from sklearn.ensemble import RandomForestClassifier
+        SEED = 13
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=SEED)
+        past, recent = train_test_split(df, test_size=0.1, shuffle=False)
+        cv = KFold(n_splits=5)
+        rf = RandomForestClassifier(n_estimators=100, random_state=SEED)
+        """,
+        # Near miss: a local helper that is not scikit-learn's.
+        """
+        def train_test_split(df, cutoff):
+            return df[df.date < cutoff], df[df.date >= cutoff]
+
+        train, test = train_test_split(events, "2024-01-01")
+        """,
+        # Near miss: deterministic estimators, and parameters passed through **params.
+        """
+        from sklearn.linear_model import LinearRegression
+        from sklearn.ensemble import GradientBoostingRegressor
+        reg = LinearRegression()
+        gbr = GradientBoostingRegressor(**params)
+        sample = df.sample(frac=0.1, random_state=0)
+        """,
+    ),
+    invalid=(
+        Example(
+            """
+            from sklearn.model_selection import train_test_split
+            X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)
+            """,
+            line=2,
+        ),
+        Example(
+            """
+            from sklearn import model_selection
+            cv = model_selection.StratifiedKFold(n_splits=5, shuffle=True)
+            """,
+            line=2,
+        ),
+        Example(
+            """
+            import sklearn.ensemble as ens
+            model = ens.RandomForestClassifier(
+                n_estimators=500,
+                max_depth=8,
+            )
+            """,
+            line=2,
+        ),
+        Example(
+            """
+            from sklearn.cluster import KMeans
+            segments = KMeans(n_clusters=8).fit_predict(embeddings)
+            """,
+            line=2,
+        ),
+        Example("shuffled = df.sample(frac=1).reset_index(drop=True)\n", line=1),
+    ),
+)
+
+_SPLITTERS = frozenset(
+    {"ShuffleSplit", "StratifiedShuffleSplit", "GroupShuffleSplit", "RepeatedKFold",
+     "RepeatedStratifiedKFold"}
+)  # fmt: skip
+_SHUFFLED_FOLDS = frozenset({"KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold"})
+_ESTIMATORS = frozenset(
+    {
+        "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier",
+        "ExtraTreesRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor",
+        "HistGradientBoostingClassifier", "HistGradientBoostingRegressor", "AdaBoostClassifier",
+        "AdaBoostRegressor", "BaggingClassifier", "BaggingRegressor", "IsolationForest",
+        "RandomTreesEmbedding", "DecisionTreeClassifier", "DecisionTreeRegressor",
+        "ExtraTreeClassifier", "ExtraTreeRegressor", "KMeans", "MiniBatchKMeans",
+        "BisectingKMeans", "MLPClassifier", "MLPRegressor", "SGDClassifier", "SGDRegressor",
+        "SGDOneClassSVM", "Perceptron", "PassiveAggressiveClassifier",
+        "PassiveAggressiveRegressor", "TSNE", "GaussianMixture", "BayesianGaussianMixture",
+        "RandomizedSearchCV", "HalvingRandomSearchCV", "TruncatedSVD", "NMF",
+        "LatentDirichletAllocation", "SpectralClustering", "SpectralEmbedding",
+    }
+)  # fmt: skip
+
+
+def _sklearn_name(node: cst.Call, ctx) -> str | None:
+    name = ctx.call_name(node)
+    if name is None or not name.startswith("sklearn."):
+        return None
+    return name.rsplit(".", 1)[-1]
+
+
+def _is_false(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "False"
+
+
+def _is_true(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
+
+
+def _needs_seed(node: cst.Call, name: str) -> bool:
+    if name == "train_test_split":
+        shuffle = keyword(node, "shuffle")
+        return shuffle is None or not _is_false(shuffle.value)
+    if name in _SPLITTERS:
+        return True
+    if name in _SHUFFLED_FOLDS:
+        shuffle = keyword(node, "shuffle")
+        positional = [a for a in node.args if a.keyword is None]
+        if shuffle is None and len(positional) >= 2:
+            shuffle = positional[1]
+        if len(positional) >= 3:
+            return False
+        return shuffle is not None and _is_true(shuffle.value)
+    return name in _ESTIMATORS
+
+
+def visit_Call(node: cst.Call, ctx) -> None:
+    func = node.func
+    last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+    if last is None:
+        return
+    if last == "sample":
+        if (
+            method_name(node) == "sample"
+            and keyword(node, "frac") is not None
+            and keyword(node, "random_state") is None
+            and not any(a.star for a in node.args)
+        ):
+            receiver = dotted(func.value) or "DataFrame"
+            ctx.report(node, name=f"{receiver}.sample")
+        return
+    if not (
+        last == "train_test_split"
+        or last in _ESTIMATORS
+        or last in _SPLITTERS
+        or last in _SHUFFLED_FOLDS
+    ):
+        return
+    name = _sklearn_name(node, ctx)
+    if name is None or keyword(node, "random_state") is not None:
+        return
+    if any(a.star == "**" for a in node.args):
+        return
+    if _needs_seed(node, name):
+        ctx.report(node, name=name)

@@ -1,0 +1,329 @@
+"""
+What it does
+------------
+Flags a trained model written to a fixed, literal path that carries no version, run or stage:
+``pickle.dump(model, open("model.pkl", "wb"))``, ``joblib.dump(clf, "model.joblib")``,
+``torch.save(model.state_dict(), "best.pt")``, ``model.save("model.h5")``,
+``booster.save_model("xgb.json")``, ``model.save_pretrained("./model")``.
+
+The path must be a plain string, ``Path("...")``, ``os.path.join`` or ``/`` of literals, a
+module-level UPPER_CASE constant holding one, or the file of an enclosing
+``with open("...", "wb") as f``. The saved object must be named like a model (``model``, ``clf``,
+``estimator``, ``net``, ``regressor``, ``classifier``, ``pipeline``, ``booster``...), or be its
+``state_dict()``. Paths built from a variable or an f-string, and literals that already name a
+version, date, run or stage (``model_v3.pkl``, ``runs/...``, ``staging/...``) are not flagged,
+nor are test files.
+
+Why is this bad?
+----------------
+Every run overwrites the previous model at the same place. Nothing records which code, data and
+parameters produced the file that is deployed, an experiment can silently replace the production
+model, and rolling back to yesterday's model is impossible because it no longer exists.
+
+Example
+-------
+.. code-block:: python
+
+    clf.fit(X_train, y_train)
+    joblib.dump(clf, "model.joblib")
+
+Use instead
+-----------
+Write each model under a run or version identifier, or log it to a model registry:
+
+.. code-block:: python
+
+    run_dir = Path("models") / f"{datetime.now():%Y%m%d-%H%M%S}-{git_sha}"
+    joblib.dump(clf, run_dir / "model.joblib")
+    # or: mlflow.sklearn.log_model(clf, "model", registered_model_name="churn")
+
+References
+----------
+- Sculley et al., "Hidden Technical Debt in Machine Learning Systems" (2015)
+- MLflow Model Registry documentation; DVC documentation on versioning models
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from rules.names import dotted, keyword, method_name, string_value
+from rules.rule import Example, Rule
+
+RULE = Rule(
+    code="DEBT1004",
+    name="unversioned-model-artifact",
+    principle="experimentation-paths",
+    severity="warning",
+    message=(
+        "Save `{model}` under a path that records its version or run, or in a model registry, "
+        "instead of overwriting `{path}` each time."
+    ),
+    valid=(
+        # Near miss: the checkpoint path carries the epoch and a run directory.
+        """
+        import torch
+        torch.save(ckpt, save_dir / f"epoch{epoch}.pt")
+        torch.save(model.state_dict(), os.path.join(run_dir, "best.pt"))
+        """,
+        # Near miss: a non-model object, and a versioned literal.
+        """
+        import pickle
+        import joblib
+        with open("vocab.pkl", "wb") as f:
+            pickle.dump(vocab, f)
+        joblib.dump(clf, "models/churn_v3.joblib")
+        """,
+        # Near miss: `.save` on something that is not a model.
+        """
+        fig.savefig("loss.png")
+        image.save("sample.png")
+        model.save()
+        """,
+        # Near miss: the local file is handed to an experiment tracker that versions it.
+        """
+        import pickle
+        with open("regressor.pkl", "wb") as f:
+            pickle.dump(rf, f)
+        artifact = wandb.Artifact(f"{wandb.run.id}-model", type="model")
+        artifact.add_file("regressor.pkl")
+        wandb.log_artifact(artifact)
+        """,
+        # Documentation examples show how saving works.
+        Example("gbm.save_model('model.txt')\n", path="examples/python-guide/simple_example.py"),
+        # Test files may write scratch models.
+        Example(
+            "import joblib\njoblib.dump(model, 'model.joblib')\n",
+            path="tests/test_io.py",
+        ),
+    ),
+    invalid=(
+        Example(
+            """
+            import pickle
+            pickle.dump(model, open("model.pkl", "wb"))
+            """,
+            line=2,
+        ),
+        Example(
+            """
+            import joblib
+            clf.fit(X_train, y_train)
+            joblib.dump(clf, "model.joblib")
+            """,
+            line=3,
+        ),
+        Example(
+            """
+            import torch
+            torch.save(model.state_dict(), "best.pt")
+            """,
+            line=2,
+        ),
+        Example(
+            """
+            model.fit(X, y, epochs=10)
+            model.save("model.h5")
+            """,
+            line=2,
+        ),
+        Example(
+            """
+            import pickle
+            from pathlib import Path
+
+            MODEL_PATH = Path("artifacts") / "model.pkl"
+
+            def train(df):
+                pipeline = make_pipeline(StandardScaler(), LogisticRegression())
+                pipeline.fit(df[FEATURES], df.label)
+                with open(MODEL_PATH, "wb") as fh:
+                    pickle.dump(pipeline, fh)
+            """,
+            line=10,
+        ),
+        "booster.save_model('xgb.json')\n",
+        Example(
+            """
+            import joblib
+            from pathlib import Path
+            HERE = Path(__file__).resolve().parent
+            joblib.dump(best_estimator, HERE / "artifacts" / "model.joblib")
+            """,
+            line=4,
+        ),
+        Example(
+            """
+            trainer.train()
+            trainer.save_model("error_classifier")
+            tokenizer.save_pretrained("error_classifier")
+            """,
+            line=2,
+        ),
+    ),
+)
+
+_DUMPERS = frozenset(
+    {
+        "pickle.dump", "joblib.dump", "dill.dump", "cloudpickle.dump", "torch.save",
+        "sklearn.externals.joblib.dump", "tensorflow.keras.models.save_model",
+        "keras.models.save_model", "tensorflow.saved_model.save", "keras.saving.save_model",
+    }
+)  # fmt: skip
+_SAVE_METHODS = frozenset({"save", "save_model", "save_pretrained", "save_weights"})
+_MODEL_WORDS = frozenset(
+    {
+        "model", "models", "clf", "classifier", "regressor", "estimator", "net", "network",
+        "pipeline", "pipe", "booster", "bst", "gbm", "lgbm", "xgb", "learner", "predictor",
+        "rf", "svm", "svc", "knn", "ensemble", "detector", "ranker", "forecaster", "lr", "reg",
+    }
+)  # fmt: skip
+_VERSIONED = re.compile(
+    r"(?i)(^|[^a-z])v\d|\d{6,}|\d{4}-\d{2}|(^|[/_.-])(runs?|stage|staging|prod|production"
+    r"|candidate|champion|challenger|version|versions|releases?)([/_.-]|$)|[{}%]"
+)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# Demonstration code: an example that shows how to save a model is not a pipeline.
+_EXAMPLE_PATH = re.compile(r"(^|/)(examples?|docs?|docs_src|tutorials?)/")
+# Calls that hand the written file to a tracker or registry, which versions it.
+_LOGGED = (
+    r"(log_artifacts?|add_file|upload_file|upload|log_model|register_model|wandb\.save|"
+    r"put_object|push_to_hub|dvc)\s*\([^)]*?"
+)
+
+
+def _model_like_name(name: str) -> bool:
+    tokens = [t for t in _CAMEL.sub("_", name).lower().split("_") if t]
+    return bool(tokens) and tokens[-1] in _MODEL_WORDS
+
+
+def _saved_model(node: cst.BaseExpression) -> bool:
+    """Whether the saved expression is (the weights of) something named like a model."""
+    if isinstance(node, cst.Call):
+        if method_name(node) in ("state_dict", "get_weights", "half", "cpu", "float"):
+            return _saved_model(node.func.value)
+        return False
+    if isinstance(node, cst.Name):
+        return _model_like_name(node.value)
+    if isinstance(node, cst.Attribute):
+        return _model_like_name(node.attr.value) or (
+            node.attr.value == "module" and _saved_model(node.value)
+        )
+    if isinstance(node, cst.Tuple | cst.List):
+        return any(_saved_model(e.value) for e in node.elements)
+    if isinstance(node, cst.Dict):
+        return any(
+            isinstance(e, cst.DictElement)
+            and (_model_like_name(string_value(e.key) or "") or _saved_model(e.value))
+            for e in node.elements
+        )
+    return False
+
+
+def _literal_path(node: cst.BaseExpression, ctx) -> str | None:
+    """The text of a path made only of literals, else None."""
+    text = string_value(node)
+    if text is not None:
+        return text
+    if isinstance(node, cst.Name):
+        if node.value == "__file__":
+            return "."  # the source's own folder is as fixed as a literal
+        return ctx.state.get("constants", {}).get(node.value)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide | cst.Add):
+        left, right = _literal_path(node.left, ctx), _literal_path(node.right, ctx)
+        if left is None or right is None:
+            return None
+        return f"{left}/{right}" if isinstance(node.operator, cst.Divide) else left + right
+    if isinstance(node, cst.Attribute) and node.attr.value == "parent":
+        return _literal_path(node.value, ctx)
+    if isinstance(node, cst.Call):
+        if method_name(node) in ("resolve", "absolute", "expanduser") and not node.args:
+            return _literal_path(node.func.value, ctx)
+        name = ctx.call_name(node)
+        if name in ("os.path.dirname", "os.path.abspath", "os.path.realpath") and node.args:
+            return _literal_path(node.args[0].value, ctx)
+        if name in ("pathlib.Path", "os.path.join", "pathlib.PurePath") and node.args:
+            parts = [_literal_path(a.value, ctx) for a in node.args if a.keyword is None]
+            if None in parts or len(parts) != len(node.args):
+                return None
+            return "/".join(parts)
+    return None
+
+
+def _opened_path(node: cst.BaseExpression, ctx) -> str | None:
+    """The literal path of ``open("...", "wb")``, or of the file a ``with`` opened as ``node``."""
+    if isinstance(node, cst.Call) and ctx.call_name(node) == "open" and node.args:
+        return _literal_path(node.args[0].value, ctx)
+    if isinstance(node, cst.Name):
+        for ancestor in reversed(ctx.ancestors):
+            if not isinstance(ancestor, cst.With):
+                continue
+            for item in ancestor.items:
+                target = item.asname.name if item.asname is not None else None
+                if isinstance(target, cst.Name) and target.value == node.value:
+                    return _opened_path(item.item, ctx)
+    return None
+
+
+def visit_Module(node: cst.Module, ctx) -> None:
+    constants: dict[str, str] = {}
+    ctx.state["constants"] = constants
+    for statement in node.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+                continue
+            target = small.targets[0].target
+            if not isinstance(target, cst.Name) or not target.value.isupper():
+                continue
+            value = _literal_path(small.value, ctx)
+            if value is not None:
+                constants[target.value] = value
+
+
+def _path_argument(node: cst.Call, position: int, names: tuple[str, ...]) -> cst.Arg | None:
+    for name in names:
+        found = keyword(node, name)
+        if found is not None:
+            return found
+    positional = [a for a in node.args if a.keyword is None and not a.star]
+    return positional[position] if len(positional) > position else None
+
+
+def visit_Call(node: cst.Call, ctx) -> None:
+    method = method_name(node)
+    if method is None and not (isinstance(node.func, cst.Name) and node.func.value in ctx.aliases):
+        return  # a plain call of a name that no import brought in
+    if method is not None and method not in _SAVE_METHODS and method != "dump":
+        return
+    names = ("f", "filename", "file", "filepath", "export_dir", "path")
+    qualified = ctx.call_name(node) or ""
+    if qualified in _DUMPERS or (qualified.startswith("mlflow.") and method == "save_model"):
+        positional = [a for a in node.args if a.keyword is None and not a.star]
+        obj = keyword(node, "obj") or keyword(node, "value") or keyword(node, "model")
+        obj = obj or (positional[0] if positional else None)
+        if obj is None:
+            return
+        saved = obj.value
+        path_arg = _path_argument(node, 1 if obj.keyword is None else 0, names)
+    elif method in _SAVE_METHODS:
+        saved = node.func.value
+        path_arg = _path_argument(node, 0, ("filepath", "fname", "save_directory", "path"))
+    else:
+        return
+    if path_arg is None or ctx.is_test:
+        return
+    if not _saved_model(saved) and not (method == "save_model" and saved is node.func.value):
+        return  # ``save_model`` says what it saves, whatever the receiver (a Trainer, self)
+    path = _literal_path(path_arg.value, ctx) or _opened_path(path_arg.value, ctx)
+    if path is None or _VERSIONED.search(path) or _EXAMPLE_PATH.search(ctx.path):
+        return
+    names = [path.rstrip("/").rsplit("/", 1)[-1]]
+    if isinstance(path_arg.value, cst.Name):
+        names.append(path_arg.value.value)
+    if any(n and re.search(_LOGGED + re.escape(n), ctx.text) for n in names):
+        return  # written locally, then logged to a tracker that versions it
+    ctx.report(path_arg.value, model=dotted(saved) or ctx.code(saved), path=path)
