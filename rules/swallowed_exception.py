@@ -113,10 +113,7 @@ def _is_broad(handler: cst.ExceptHandler, ctx) -> bool:
 
 def _does_nothing(handler: cst.ExceptHandler) -> bool:
     body = handler.body
-    if not isinstance(body, cst.IndentedBlock):
-        statements = [body]
-    else:
-        statements = list(body.body)
+    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
     for statement in statements:
         if not isinstance(statement, cst.SimpleStatementLine | cst.SimpleStatementSuite):
             return False
