@@ -210,10 +210,10 @@ def _walk(
     failed: dict[str, str],
     walking: list[cst.CSTNode | None],
 ) -> None:
-    # The hot loop of the engine: dictionary look-ups instead of isinstance() against libcst's
+    # The hot loop of the engine: set look-ups instead of isinstance() against libcst's
     # abstract base classes, which is several times slower.
     field_names = _FIELD_NAMES
-    is_node = _IS_NODE
+    node_types = _NODE_TYPES
     leaving = object()
     stack: list[Any] = [module]
     while stack:
@@ -238,25 +238,26 @@ def _walk(
             value = getattr(node, name)
             kind = type(value)
             if kind is tuple or kind is list:
-                for item in value:
-                    item_kind = type(item)
-                    known = is_node.get(item_kind)
-                    if known is None:
-                        known = is_node[item_kind] = issubclass(item_kind, cst.CSTNode)
-                    if known:
-                        children.append(item)
-                continue
-            known = is_node.get(kind)
-            if known is None:
-                known = is_node[kind] = issubclass(kind, cst.CSTNode)
-            if known:
+                children.extend([item for item in value if type(item) in node_types])
+            elif kind in node_types:
                 children.append(value)
         children.reverse()
         stack.extend(children)
 
 
+def _subclasses(base: type) -> set[type]:
+    found = set()
+    pending = [base]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                pending.append(sub)
+    return found
+
+
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-_IS_NODE: dict[type, bool] = {}
+_NODE_TYPES: frozenset[type] = frozenset(_subclasses(cst.CSTNode))
 
 
 def _call(visitor: Visitor, node: cst.CSTNode, ctx: Context, failed: dict[str, str]) -> None:
