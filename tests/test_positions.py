@@ -11,7 +11,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from rules import positions
 
-OWN_CODE = [p for p in sorted((Path(__file__).parent.parent / "rules").glob("*.py")) if p.stat().st_size][:12]
+RULES_DIR = Path(__file__).parent.parent / "rules"
+OWN_CODE = [p for p in sorted(RULES_DIR.glob("*.py")) if p.stat().st_size][:12]
 DECORATED = '''
 import functools
 
