@@ -357,23 +357,26 @@ def _declares_abstract_methods(node: cst.ClassDef, ctx) -> bool:
 def _exported(module: cst.Module) -> set[str]:
     names: set[str] = set()
     for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Assign):
-                targets = [t.target for t in small.targets]
-            elif isinstance(small, cst.AugAssign | cst.AnnAssign):
-                targets = [small.target]
-            else:
-                continue
-            if not any(isinstance(t, cst.Name) and t.value == "__all__" for t in targets):
-                continue
-            if isinstance(small.value, cst.List | cst.Tuple | cst.Set):
-                for element in small.value.elements:
-                    value = string_value(element.value)
-                    if value is not None:
-                        names.add(value)
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                names.update(_all_entries(small))
     return names
+
+
+def _all_entries(small: cst.BaseSmallStatement) -> list[str]:
+    """The strings listed by an ``__all__ = [...]`` (or ``+=``) statement; [] for others."""
+    if isinstance(small, cst.Assign):
+        targets = [t.target for t in small.targets]
+    elif isinstance(small, cst.AugAssign | cst.AnnAssign):
+        targets = [small.target]
+    else:
+        return []
+    if not any(isinstance(t, cst.Name) and t.value == "__all__" for t in targets):
+        return []
+    if not isinstance(small.value, cst.List | cst.Tuple | cst.Set):
+        return []
+    values = (string_value(element.value) for element in small.value.elements)
+    return [value for value in values if value is not None]
 
 
 def _skipped_module(ctx) -> bool:
