@@ -387,6 +387,8 @@ def analyse_source(
     ]
     if not active:
         return result
+    if not any(r.needs_text for r in active):
+        data = b""
     text, module, unreadable = _read(path, data, config)
     if unreadable is not None:
         result.skipped.append(unreadable)

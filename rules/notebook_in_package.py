@@ -57,6 +57,7 @@ RULE = Rule(
         "tested modules."
     ),
     files=("*.ipynb",),
+    needs_text=False,
     options={
         "notebook-folders": [
             "notebooks",
@@ -132,4 +133,4 @@ def check(ctx) -> None:
     if folder.split("/", 1)[0] in ctx.options["notebook-folders"]:
         return
     if f"{folder}/__init__.py" in ctx.files:
-        ctx.report_line(1, package=folder.replace("/", ".").removeprefix("src."))
+        ctx.report_line(1, snippet=ctx.path, package=folder.replace("/", ".").removeprefix("src."))

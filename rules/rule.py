@@ -53,6 +53,9 @@ class Rule:
     options: Mapping[str, object] = field(default_factory=dict)
     # Glob patterns of the non-Python files the rule's check() reads; Python rules leave it empty.
     files: tuple[str, ...] = ()
+    # False for rules that judge a file by its path and the repository layout alone: such a
+    # file is not decoded, so size and encoding limits do not hide it.
+    needs_text: bool = True
     # Filled in by the loader from the rule's module.
     doc: str = ""
     visitors: Mapping[str, Callable] = field(default_factory=dict)

@@ -207,3 +207,12 @@ def test_import_aliases_resolve_semantically() -> None:
     assert names.qualify(expr("local.f"), aliases) == ".local.f"
     assert names.qualify(expr("open"), aliases) == "open"
     assert names.qualify(expr("f()"), aliases) is None
+
+
+def test_path_only_rules_see_files_too_large_to_read() -> None:
+    rule = rules_by_code()["DEBT102"]
+    config = parse_config({"max-file-size": 10})
+    notebook = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}' * 100
+    result = analyse_source("pkg/big.ipynb", notebook, config, [rule], {"pkg/__init__.py"})
+    assert result.skipped == []
+    assert [f.code for f in result.findings] == ["DEBT102"]
