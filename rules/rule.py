@@ -130,17 +130,18 @@ def doc_section(rule: Rule, heading: str) -> str:
     return "\n".join(body).strip()
 
 
-def rule_markdown(rule: Rule) -> str:
-    """A rule's documentation as Markdown: reST underlined headings become ``##`` headings."""
+def rule_markdown(rule: Rule, level: int = 1) -> str:
+    """A rule's documentation as Markdown, its title at heading ``level``."""
+    title, section = "#" * level, "#" * (level + 1)
     parts = [
-        f"# {rule.code} {rule.name}",
+        f"{title} {rule.code} {rule.name}",
         "",
         f"Principle: `{rule.principle}` · default severity: {rule.severity}",
         "",
     ]
     for heading in DOC_HEADINGS:
         body = _fence_code(doc_section(rule, heading).replace("``", "`"))
-        parts += [f"## {heading}", "", body, ""]
+        parts += [f"{section} {heading}", "", body, ""]
     return "\n".join(parts).strip() + "\n"
 
 
