@@ -43,6 +43,25 @@ class ConfigError(ValueError):
     """A configuration problem a person must fix; the message names the key."""
 
 
+class _ReviewSchema(BaseModel):
+    """How the App reviews this repository's pull requests."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
+
+    drafts: bool = False
+    bots: bool = False
+    max_comments: int | None = Field(default=None, ge=0, le=100, alias="max-comments")
+    fail_on: Literal["never", "info", "warning", "error"] = Field(default="never", alias="fail-on")
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    drafts: bool = False  # review draft pull requests too
+    bots: bool = False  # review pull requests opened by bots too
+    max_comments: int | None = None  # inline comments per review; None: the App's default
+    fail_on: str = "never"  # lowest severity that makes the check run fail
+
+
 class _Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
@@ -53,6 +72,7 @@ class _Schema(BaseModel):
     severity: dict[str, Literal["info", "warning", "error"]] = Field(default_factory=dict)
     max_file_size: int = Field(default=DEFAULT_MAX_FILE_BYTES, gt=0, alias="max-file-size")
     rules: dict[str, dict[str, object]] = Field(default_factory=dict)
+    review: _ReviewSchema = Field(default_factory=_ReviewSchema)
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,7 @@ class Config:
     severity: Mapping[str, Severity] = field(default_factory=dict)
     max_file_size: int = DEFAULT_MAX_FILE_BYTES
     options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
 
     def rules(self) -> tuple[Rule, ...]:
         return tuple(r for r in all_rules() if r.code in self.enabled)
@@ -173,6 +194,12 @@ def parse_config(table: Mapping[str, object]) -> Config:
         severity=severity,
         max_file_size=schema.max_file_size,
         options=_validate_options(schema.rules),
+        review=ReviewConfig(
+            drafts=schema.review.drafts,
+            bots=schema.review.bots,
+            max_comments=schema.review.max_comments,
+            fail_on=schema.review.fail_on,
+        ),
     )
 
 

@@ -216,3 +216,20 @@ def test_path_only_rules_see_files_too_large_to_read() -> None:
     result = analyse_source("pkg/big.ipynb", notebook, config, [rule], {"pkg/__init__.py"})
     assert result.skipped == []
     assert [f.code for f in result.findings] == ["DEBT102"]
+
+
+def test_review_table() -> None:
+    review = parse_config(
+        {"review": {"drafts": True, "bots": True, "max-comments": 10, "fail-on": "error"}}
+    ).review
+    assert (review.drafts, review.bots, review.max_comments, review.fail_on) == (
+        True,
+        True,
+        10,
+        "error",
+    )
+    assert default_config().review.fail_on == "never"
+    with pytest.raises(ConfigError, match=r"review\.fail-on"):
+        parse_config({"review": {"fail-on": "sometimes"}})
+    with pytest.raises(ConfigError, match=r"'review\.draft'"):
+        parse_config({"review": {"draft": True}})
