@@ -20,6 +20,8 @@ class Principle:
     title: str
     summary: str
     source: str  # where the principle comes from: "article" or "paper"
+    # What a reviewer should do about it, for the principle's page.
+    remedy: str = ""
 
 
 PRINCIPLES: dict[str, Principle] = {
@@ -31,6 +33,7 @@ PRINCIPLES: dict[str, Principle] = {
             "Code written to prove an idea is shipped to production unchanged. Notebook exports "
             "and scratch code carry hidden state and skip the care that running code needs.",
             "article",
+            "Treat a notebook as a lab notebook, not as a delivery. When an idea proves itself, move the code into functions in the package, give them tests, and let the people who will run it in production shape it with you rather than after you.",
         ),
         Principle(
             "over-abstraction",
@@ -38,6 +41,7 @@ PRINCIPLES: dict[str, Principle] = {
             "Class hierarchies, registries and wrappers built for a future that may never come. "
             "Each layer is one more thing to read before a plain function call can be changed.",
             "article",
+            "Start with functions. Add a class when there is state worth guarding, a base class when there is a second implementation, a registry when there is a third. Delete layers that only forward calls.",
         ),
         Principle(
             "cutting-corners",
@@ -45,6 +49,7 @@ PRINCIPLES: dict[str, Principle] = {
             "Shortcuts taken to save time today: swallowed errors, silent wrong results, slow "
             "algorithms, missing tests. Each one is paid back later, with interest.",
             "article",
+            "Fail loudly and early, test the code that transforms data, and prefer the vectorised or library routine over the hand-written loop. A shortcut is fine when it is written down and paid back soon.",
         ),
         Principle(
             "best-practices-trap",
@@ -53,6 +58,7 @@ PRINCIPLES: dict[str, Principle] = {
             "handful of flat settings is the classic case: more parsing, more ways to be wrong, "
             "no benefit.",
             "article",
+            "Before adopting a tool or format, name the problem it solves here. Plain Python settings are typed, searchable and refactorable; reach for YAML, registries or frameworks only when that problem exists.",
         ),
         Principle(
             "changing-anything",
@@ -60,6 +66,7 @@ PRINCIPLES: dict[str, Principle] = {
             "Entangled code where one change silently shifts behaviour elsewhere: functions that "
             "mutate their inputs, state shared between pipeline steps.",
             "paper",
+            "Make data flow explicit: functions return new values instead of mutating their inputs, pipeline steps share nothing but their arguments, and a change to features comes with a change to the tests and evaluation that would notice it.",
         ),
         Principle(
             "feedback-loops",
@@ -67,6 +74,7 @@ PRINCIPLES: dict[str, Principle] = {
             "A model's own output finds its way back into its training data, so each retrain "
             "learns from itself and drift accelerates unnoticed.",
             "paper",
+            "Keep what the model produced apart from what it learns from: separate locations, and training data that records whether a label came from the world or from a prediction.",
         ),
         Principle(
             "data-dependencies",
@@ -74,6 +82,7 @@ PRINCIPLES: dict[str, Principle] = {
             "Data and libraries the model depends on without a version, a checksum or a stable "
             "address. When they change, results change and nobody can say why.",
             "paper",
+            "Give every input an address that does not move: a version, a snapshot date or a checksum, and pinned library versions. Ask whether each new dependency, feature or source pays for its upkeep.",
         ),
         Principle(
             "glue-code",
@@ -81,6 +90,7 @@ PRINCIPLES: dict[str, Principle] = {
             "Scripts that call scripts, and long chains of ad-hoc steps. The glue grows until "
             "nobody can change one step without breaking another.",
             "paper",
+            "Call functions instead of scripts, keep pipeline steps small and named, and let one orchestrator own the order of steps. Long functions of sequential steps are pipelines waiting to be named.",
         ),
         Principle(
             "configuration-debt",
@@ -88,6 +98,7 @@ PRINCIPLES: dict[str, Principle] = {
             "Too many settings, read in too many places, in too loose a form. Configuration is "
             "code that nobody tests.",
             "paper",
+            "Keep configuration small, typed and close to the code that reads it: a frozen dataclass passed down, validated at start-up, with one place that reads the environment.",
         ),
         Principle(
             "experimentation-paths",
@@ -95,6 +106,7 @@ PRINCIPLES: dict[str, Principle] = {
             "Experiments mixed into production code: flags, copies named _v2, commented-out "
             "variants, unseeded runs, artifacts that could be from any run.",
             "paper",
+            "Make experiments visible as experiments: their own branches, modules or tracked runs, seeded and versioned. Production code keeps one path; a finished experiment is merged or deleted.",
         ),
         Principle(
             "external-world",
@@ -102,6 +114,7 @@ PRINCIPLES: dict[str, Principle] = {
             "Assumptions frozen into the code, such as fixed thresholds and dates, that silently "
             "stop holding when the world the data comes from changes.",
             "paper",
+            "Treat every fixed threshold, date and category list as a measurement that will go stale: keep it with the model's versioned artifacts, derive it from data where you can, and log the quantities that show when it stops holding.",
         ),
     )
 }
