@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("code", metavar="CODE")
+
+    serve = commands.add_parser("serve", help="run the GitHub App (webhooks, worker, pages)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
     return parser
 
 
@@ -191,6 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "explain":
             print(_explain(args.code))
             return EXIT_CLEAN
+        if args.command == "serve":
+            from bot.main import serve  # the App's dependencies load only when serving
+
+            return serve(args.host, args.port)
         if args.command == "check":
             result, root = run_check(args.paths, not args.no_progress)
         else:

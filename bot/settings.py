@@ -1,0 +1,136 @@
+"""The App's settings, read from the environment (or a ``.env`` file) by pydantic-settings.
+
+``load_settings()`` is what ``debtbot serve`` calls: every missing or invalid variable is named in
+one message, so a misconfigured deployment is fixed in one round rather than one error at a time.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PEM_START = "-----BEGIN"
+PEM_END = "PRIVATE KEY-----"
+
+
+class SettingsError(ValueError):
+    """Settings a person must fix before the App can start; the message names each variable."""
+
+
+def _looks_like_pem_private_key(text: str) -> bool:
+    stripped = text.strip()
+    return (
+        stripped.startswith(PEM_START)
+        and stripped.endswith(PEM_END)
+        and "PRIVATE KEY" in (stripped.splitlines()[0])
+    )
+
+
+def _unescape_newlines(text: str) -> str:
+    # Keys pasted into one-line environment variables (Heroku, docker --env) often carry
+    # literal "\n" sequences instead of newlines.
+    if "\n" not in text.strip() and "\\n" in text:
+        return text.replace("\\n", "\n")
+    return text
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    github_app_id: int = Field(gt=0)
+    github_private_key: str | None = None
+    github_private_key_path: Path | None = Field(default=None, validate_default=True)
+    github_webhook_secret: str = Field(min_length=1)
+    github_api_url: str = "https://api.github.com"
+    github_url: str = "https://github.com"
+    database_url: str = "sqlite:///./debtbot.sqlite3"
+    public_url: str
+    data_dir: Path = Path("./debtbot-data")
+    max_inline_comments: int = Field(default=25, ge=0, le=100)
+    # The in-process worker: how often it looks for work when idle, how often a failing
+    # delivery is tried, and the first wait between tries (doubled each time).
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    worker_max_attempts: int = Field(default=5, ge=1)
+    worker_backoff_seconds: float = Field(default=10.0, ge=0)
+
+    @field_validator("github_api_url", "github_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("github_private_key")
+    @classmethod
+    def _pem_text(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = _unescape_newlines(value)
+        if not _looks_like_pem_private_key(value):
+            raise ValueError("is not a PEM private key (-----BEGIN ... PRIVATE KEY-----)")
+        return value
+
+    @field_validator("github_private_key_path")
+    @classmethod
+    def _exactly_one_key(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        # Runs for the default too (validate_default), so a missing key is reported together
+        # with every other problem. When GITHUB_PRIVATE_KEY itself was invalid it is absent
+        # from info.data and already reported: say nothing more about it here.
+        if "github_private_key" in info.data:
+            has_text = info.data["github_private_key"] is not None
+            if has_text and path is not None:
+                raise ValueError("set only one of GITHUB_PRIVATE_KEY and GITHUB_PRIVATE_KEY_PATH")
+            if not has_text and path is None:
+                raise ValueError("set GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH")
+        if path is None:
+            return None
+        try:
+            text = path.read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValueError(f"cannot read {path}: {error}") from error
+        if not _looks_like_pem_private_key(text):
+            raise ValueError(f"{path} is not a PEM private key")
+        return path
+
+    def private_key_text(self) -> str:
+        """The App's private key as PEM text, from the variable or the file."""
+        if self.github_private_key is not None:
+            return self.github_private_key
+        assert self.github_private_key_path is not None  # guaranteed by _exactly_one_key
+        return self.github_private_key_path.read_text()
+
+
+def _describe(error: dict) -> str:
+    location = ".".join(str(part) for part in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if not location:
+        return message
+    variable = location.upper()
+    if error["type"] == "missing":
+        return f"{variable} is not set"
+    if variable in message:  # the message already names what to change
+        return message
+    return f"{variable}: {message}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, or one SettingsError naming every problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = [_describe(item) for item in error.errors(include_url=False)]
+        raise SettingsError(
+            "debtbot cannot start, fix these settings:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        ) from None
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()
