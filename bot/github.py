@@ -1,0 +1,564 @@
+"""The only module that talks to GitHub: App and installation auth, and the calls a review makes.
+
+PyGithub does the HTTP work. Its ``GithubRetry`` backs off on 5xx and waits out rate limits as
+GitHub asks (``Retry-After``, or ``X-RateLimit-Reset`` when nothing remains), and its write
+throttle keeps a pause between mutating calls. This module adds what PyGithub does not: one
+installation token per installation shared by the API client and git, the fallback when GitHub
+refuses some inline comments of a review, and check-run annotations sent 50 at a time.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import Any
+
+from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
+from github.Commit import Commit
+from github.GithubObject import GithubObject
+from github.PullRequest import PullRequest
+from github.PullRequestComment import PullRequestComment
+from github.PullRequestReview import PullRequestReview
+from urllib3.util.retry import Retry
+
+from bot.domain import (
+    Annotation,
+    CheckRunOutput,
+    InlineComment,
+    PostedComment,
+    PullInfo,
+    ReviewResult,
+)
+
+CHECK_RUN_NAME = "debtbot"
+ANNOTATIONS_PER_REQUEST = 50  # GitHub refuses more in one create or update of a check run
+TOKEN_RENEWAL_MARGIN = timedelta(minutes=5)  # a git fetch started on an older token may outlive it
+TEXT_LIMIT = 65_535  # longest review body or check-run summary GitHub accepts
+USER_AGENT = "debtbot"
+DEFAULT_API_URL = "https://api.github.com"
+
+
+@dataclass(frozen=True)
+class GitHubApp:
+    """How to reach GitHub as the App. The retry and pause knobs exist so tests can be fast."""
+
+    app_id: int
+    private_key: str = field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    max_retries: int = 5
+    backoff_factor: float = 1.0
+    secondary_rate_wait: float = 60.0
+    # Waiting longer than this for a rate limit holds the worker hostage; failing lets the job be
+    # retried later instead.
+    max_rate_limit_wait: float = 900.0
+    seconds_between_requests: float = 0.25
+    seconds_between_writes: float = 1.0
+    timeout: int = 30
+
+
+@dataclass(frozen=True)
+class InstallationClient:
+    """A PyGithub client acting as one installation of the App."""
+
+    installation_id: int
+    api: Github = field(repr=False, compare=False)
+    app: GitHubApp
+    # PyGithub's write pause is per client but not thread-safe; holding this around our writes
+    # keeps the pause true when two jobs for one installation run at once.
+    write_lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+
+
+def app_from_settings(settings: Any = None) -> GitHubApp:
+    """The App as the settings describe it (``bot.settings.get_settings()`` when not given)."""
+    if settings is None:
+        settings = importlib.import_module("bot.settings").get_settings()
+    return GitHubApp(
+        app_id=int(settings.github_app_id),
+        private_key=settings.private_key_text(),
+        api_url=settings.github_api_url.rstrip("/"),
+    )
+
+
+def installation_client(installation_id: int, app: GitHubApp | None = None) -> InstallationClient:
+    """The client for one installation, reused so its pause between writes holds across jobs."""
+    return _client(app or app_from_settings(), installation_id)
+
+
+@functools.lru_cache(maxsize=1024)
+def _client(app: GitHubApp, installation_id: int) -> InstallationClient:
+    api = Github(
+        auth=_InstallationToken(app, installation_id),
+        base_url=app.api_url,
+        timeout=app.timeout,
+        user_agent=USER_AGENT,
+        per_page=100,
+        retry=_retry(app),
+        seconds_between_requests=app.seconds_between_requests,
+        seconds_between_writes=app.seconds_between_writes,
+        # Objects are built from their URL; only reading one of their fields costs a request.
+        lazy=True,
+    )
+    return InstallationClient(installation_id=installation_id, api=api, app=app)
+
+
+def _retry(app: GitHubApp) -> GithubRetry:
+    return GithubRetry(
+        total=app.max_retries,
+        backoff_factor=app.backoff_factor,
+        secondary_rate_wait=app.secondary_rate_wait,
+        max_rate_limit_wait=app.max_rate_limit_wait,
+        # Check-run updates are PATCH requests; urllib3 leaves PATCH out by default.
+        allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"GET", "POST", "PATCH"},
+        # When retries run out, hand the last answer to PyGithub so callers get a GithubException
+        # with GitHub's status and message rather than a bare urllib3 error.
+        raise_on_status=False,
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _integration(app: GitHubApp) -> GithubIntegration:
+    return GithubIntegration(
+        auth=Auth.AppAuth(app.app_id, app.private_key),
+        base_url=app.api_url,
+        timeout=app.timeout,
+        user_agent=USER_AGENT,
+        retry=_retry(app),
+        seconds_between_requests=app.seconds_between_requests,
+        seconds_between_writes=app.seconds_between_writes,
+    )
+
+
+_tokens: dict[tuple[GitHubApp, int], tuple[str, datetime]] = {}
+_tokens_lock = threading.Lock()
+
+
+def installation_token(installation_id: int, app: GitHubApp | None = None) -> str:
+    """An installation access token, reused until five minutes before it expires."""
+    app = app or app_from_settings()
+    key = (app, installation_id)
+    with _tokens_lock:
+        cached = _tokens.get(key)
+        if cached is not None and datetime.now(UTC) < cached[1] - TOKEN_RENEWAL_MARGIN:
+            return cached[0]
+        authorization = _integration(app).get_access_token(installation_id)
+        _tokens[key] = (authorization.token, authorization.expires_at)
+        return authorization.token
+
+
+class _InstallationToken(Auth.Auth):
+    """PyGithub asks for the token before every request; the shared cache decides when to renew."""
+
+    def __init__(self, app: GitHubApp, installation_id: int) -> None:
+        self._app = app
+        self._installation_id = installation_id
+
+    @property
+    def token_type(self) -> str:
+        return "token"
+
+    @property
+    def token(self) -> str:
+        return installation_token(self._installation_id, self._app)
+
+
+@functools.lru_cache(maxsize=16)
+def bot_login(app: GitHubApp) -> str:
+    """The login the App's comments carry, e.g. ``debtbot[bot]``."""
+    return f"{_integration(app).get_app().slug}[bot]"
+
+
+def get_pull(client: InstallationClient, full_name: str, number: int) -> PullInfo:
+    with _calling(client, "get_pull"):
+        pull = _pull(client, full_name, number)
+        return PullInfo(
+            number=number,
+            head_sha=pull.head.sha,
+            base_ref=pull.base.ref,
+            base_sha=pull.base.sha,
+            state=pull.state,
+            draft=bool(pull.draft),
+            author_login=pull.user.login,
+            author_is_bot=pull.user.type == "Bot",
+        )
+
+
+def list_review_comments(
+    client: InstallationClient, full_name: str, number: int
+) -> list[PostedComment]:
+    """The App's own review comments on a pull request, every page of them."""
+    login = bot_login(client.app)
+    with _calling(client, "list_review_comments"):
+        comments = _pull(client, full_name, number).get_review_comments()
+        return [
+            _posted(comment)
+            for comment in comments
+            if _as_listed(comment)["user"]["login"] == login
+        ]
+
+
+def review_comments(
+    client: InstallationClient, full_name: str, number: int, review_id: int
+) -> list[PostedComment]:
+    """The comments one review holds."""
+    with _calling(client, "review_comments"):
+        comments = _pull(client, full_name, number).get_single_review_comments(review_id)
+        return [_posted(comment) for comment in comments]
+
+
+def posted_comment_ids(
+    client: InstallationClient, full_name: str, number: int, result: ReviewResult
+) -> dict[str, tuple[int, str]]:
+    """Fingerprint -> (comment id, node id) for the inline comments a review posted.
+
+    GitHub's answer to a new review does not include its comments, so they are listed and
+    matched to what we sent by path and body.
+    """
+    if not result.posted:
+        return {}
+    listed = review_comments(client, full_name, number, result.review_id)
+    by_place = {(comment.path, comment.body): comment for comment in listed}
+    ids = {}
+    for sent in result.posted:
+        comment = by_place.get((sent.path, sent.body))
+        if comment is not None:
+            ids[sent.fingerprint] = (comment.id, comment.node_id)
+    return ids
+
+
+def create_review(
+    client: InstallationClient,
+    full_name: str,
+    number: int,
+    commit_sha: str,
+    body: str,
+    comments: Sequence[InlineComment],
+) -> ReviewResult:
+    """Post one COMMENT review on ``commit_sha``; comments GitHub refuses go into its body.
+
+    GitHub answers 422 for the whole review when any one comment is not on a line of the diff,
+    without saying which. Then the comments are tried in halves as PENDING reviews (invisible to
+    others, deleted at once) until the refused ones are known, and one review is posted with the
+    rest. If that still fails, the review goes out with every comment in its body.
+    """
+    comments = tuple(comments)
+    pull = _pull(client, full_name, number)
+    # Lazy: built from its URL at no cost; only its sha is sent, as the review's commit_id.
+    commit = client.api.get_repo(full_name).get_commit(commit_sha)
+    with client.write_lock, _calling(client, "create_review"):
+        if not comments:
+            review = _post_review(pull, commit, _fit(body), (), "COMMENT")
+            return ReviewResult(review_id=review.id, posted=(), refused=())
+        review = _try_review(pull, commit, _fit(body), comments, "COMMENT")
+        if review is not None:
+            return ReviewResult(review_id=review.id, posted=comments, refused=())
+        refused = _refused(pull, commit, comments)
+        accepted = tuple(comment for comment in comments if comment not in refused)
+        if accepted:
+            review = _try_review(pull, commit, _with_refused(body, refused), accepted, "COMMENT")
+            if review is not None:
+                return ReviewResult(review_id=review.id, posted=accepted, refused=refused)
+        review = _post_review(pull, commit, _with_refused(body, comments), (), "COMMENT")
+        return ReviewResult(review_id=review.id, posted=(), refused=comments)
+
+
+def _refused(
+    pull: PullRequest, commit: Commit, comments: tuple[InlineComment, ...]
+) -> tuple[InlineComment, ...]:
+    if not _accepted(pull, commit, ()):
+        # GitHub refuses even an empty review on this commit: no comment is to blame, and trying
+        # them one by one would only make noise.
+        return comments
+    return _refused_among(pull, commit, comments)
+
+
+def _refused_among(
+    pull: PullRequest, commit: Commit, comments: tuple[InlineComment, ...]
+) -> tuple[InlineComment, ...]:
+    """Comments GitHub will not take, found by halving; the caller knows some are refused."""
+    if len(comments) == 1:
+        return comments
+    middle = len(comments) // 2
+    first, second = comments[:middle], comments[middle:]
+    if _accepted(pull, commit, first):
+        return _refused_among(pull, commit, second)
+    refused = _refused_among(pull, commit, first)
+    if _accepted(pull, commit, second):
+        return refused
+    return refused + _refused_among(pull, commit, second)
+
+
+def _accepted(pull: PullRequest, commit: Commit, comments: tuple[InlineComment, ...]) -> bool:
+    pending = _try_review(pull, commit, None, comments, event=None)
+    if pending is None:
+        return False
+    pending.delete()
+    return True
+
+
+def _try_review(
+    pull: PullRequest,
+    commit: Commit,
+    body: str | None,
+    comments: tuple[InlineComment, ...],
+    event: str | None,
+) -> PullRequestReview | None:
+    """The review, or None when GitHub refuses it with 422."""
+    try:
+        return _post_review(pull, commit, body, comments, event)
+    except GithubException as error:
+        if error.status != 422:
+            raise
+        return None
+
+
+def _post_review(
+    pull: PullRequest,
+    commit: Commit,
+    body: str | None,
+    comments: tuple[InlineComment, ...],
+    event: str | None,
+) -> PullRequestReview:
+    # Leaving the event out is how the API makes a PENDING review.
+    options: dict[str, Any] = {"event": event} if event else {}
+    if body is not None:
+        options["body"] = body
+    return pull.create_review(
+        commit=commit,
+        comments=[_comment_payload(comment) for comment in comments],
+        **options,
+    )
+
+
+def _comment_payload(comment: InlineComment) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "path": comment.path,
+        "body": comment.body,
+        "line": comment.line,
+        "side": "RIGHT",
+    }
+    if comment.start_line is not None and comment.start_line < comment.line:
+        payload["start_line"] = comment.start_line
+        payload["start_side"] = "RIGHT"
+    return payload
+
+
+def _with_refused(body: str, refused: Sequence[InlineComment]) -> str:
+    if not refused:
+        return _fit(body)
+    parts = [body, "", "---", "", "GitHub would not place these comments on the diff:"]
+    for comment in refused:
+        lines = (
+            f"lines {comment.start_line}-{comment.line}"
+            if comment.start_line is not None and comment.start_line < comment.line
+            else f"line {comment.line}"
+        )
+        parts += ["", f"**`{comment.path}`, {lines}**", "", comment.body]
+    return _fit("\n".join(parts))
+
+
+def _fit(text: str) -> str:
+    if len(text) <= TEXT_LIMIT:
+        return text
+    note = "\n\n… cut short: GitHub takes at most 65,535 characters here; the check run has all."
+    return text[: TEXT_LIMIT - len(note)] + note
+
+
+def reply_to_comment(
+    client: InstallationClient, full_name: str, number: int, comment_id: int, body: str
+) -> PostedComment:
+    """Answer in the thread of a review comment."""
+    with client.write_lock, _calling(client, "reply_to_comment"):
+        reply = _pull(client, full_name, number).create_review_comment_reply(comment_id, body)
+        return _posted(reply)
+
+
+_THREADS_QUERY = """
+query($owner: String!, $name: String!, $number: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviewThreads(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { id isResolved comments(first: 1) { nodes { id } } }
+      }
+    }
+  }
+}
+"""
+
+_RESOLVE_MUTATION = """
+mutation($threadId: ID!) {
+  resolveReviewThread(input: {threadId: $threadId}) { thread { id isResolved } }
+}
+"""
+
+
+def resolve_thread(
+    client: InstallationClient, full_name: str, number: int, comment_node_id: str
+) -> bool:
+    """Resolve the review thread our comment opened.
+
+    True when the thread is resolved (now or already was); False when no thread of the pull
+    request starts with that comment any more (someone deleted it), which leaves nothing to do.
+    """
+    owner, name = _split(full_name)
+    with client.write_lock, _calling(client, "resolve_thread"):
+        thread = _thread_opened_by(client, owner, name, number, comment_node_id)
+        if thread is None:
+            return False
+        if not thread["isResolved"]:
+            client.api.requester.graphql_query(_RESOLVE_MUTATION, {"threadId": thread["id"]})
+        return True
+
+
+def _thread_opened_by(
+    client: InstallationClient, owner: str, name: str, number: int, comment_node_id: str
+) -> dict[str, Any] | None:
+    for thread in _review_threads(client, owner, name, number):
+        # A thread's first comment is the one that opened it: ours, replies come after.
+        first = thread["comments"]["nodes"][:1]
+        if first and first[0]["id"] == comment_node_id:
+            return thread
+    return None
+
+
+def _review_threads(
+    client: InstallationClient, owner: str, name: str, number: int
+) -> Iterator[dict[str, Any]]:
+    variables: dict[str, Any] = {"owner": owner, "name": name, "number": number, "after": None}
+    while True:
+        _, data = client.api.requester.graphql_query(_THREADS_QUERY, variables)
+        pull = (data["data"]["repository"] or {}).get("pullRequest")
+        if pull is None:
+            raise LookupError(f"GitHub knows no pull request {owner}/{name}#{number}")
+        threads = pull["reviewThreads"]
+        yield from threads["nodes"]
+        if not threads["pageInfo"]["hasNextPage"]:
+            return
+        variables["after"] = threads["pageInfo"]["endCursor"]
+
+
+def create_check_run(
+    client: InstallationClient, full_name: str, head_sha: str, output: CheckRunOutput
+) -> int:
+    """Create the completed ``debtbot`` check run with every annotation; returns its id.
+
+    The first 50 annotations go with the creation, each further 50 with an update, and the
+    conclusion with the last request so the run never looks finished before it is.
+    """
+    batches = _batches(output.annotations) or [()]
+    repository = client.api.get_repo(full_name)
+    with client.write_lock, _calling(client, "create_check_run"):
+        check_run = repository.create_check_run(
+            name=CHECK_RUN_NAME,
+            head_sha=head_sha,
+            output=_check_output(output, batches[0]),
+            **_completion(output, finished=len(batches) == 1),
+        )
+        for position, batch in enumerate(batches[1:], start=2):
+            check_run.edit(
+                output=_check_output(output, batch),
+                **_completion(output, finished=position == len(batches)),
+            )
+        return check_run.id
+
+
+def _batches(annotations: Sequence[Annotation]) -> list[tuple[Annotation, ...]]:
+    return [
+        tuple(annotations[start : start + ANNOTATIONS_PER_REQUEST])
+        for start in range(0, len(annotations), ANNOTATIONS_PER_REQUEST)
+    ]
+
+
+def _completion(output: CheckRunOutput, finished: bool) -> dict[str, Any]:
+    if not finished:
+        return {"status": "in_progress"}
+    return {
+        "status": "completed",
+        "conclusion": output.conclusion,
+        "completed_at": datetime.now(UTC),
+    }
+
+
+def _check_output(output: CheckRunOutput, annotations: tuple[Annotation, ...]) -> dict[str, Any]:
+    return {
+        "title": output.title,
+        "summary": _fit(output.summary),
+        "annotations": [
+            {
+                "path": annotation.path,
+                "start_line": annotation.start_line,
+                "end_line": annotation.end_line,
+                "annotation_level": annotation.level,
+                "title": annotation.title,
+                "message": annotation.message,
+            }
+            for annotation in annotations
+        ],
+    }
+
+
+def _pull(client: InstallationClient, full_name: str, number: int) -> PullRequest:
+    _split(full_name)
+    return client.api.get_repo(full_name).get_pull(number)
+
+
+def _split(full_name: str) -> tuple[str, str]:
+    owner, slash, name = full_name.partition("/")
+    if not owner or not slash or not name or "/" in name:
+        raise ValueError(f"expected a repository as owner/name, got {full_name!r}")
+    return owner, name
+
+
+def _posted(comment: PullRequestComment) -> PostedComment:
+    fields = _as_listed(comment)
+    return PostedComment(
+        id=fields["id"],
+        node_id=fields["node_id"],
+        path=fields["path"],
+        line=fields.get("line"),
+        body=fields["body"],
+        in_reply_to_id=fields.get("in_reply_to_id"),
+    )
+
+
+def _as_listed(item: GithubObject) -> dict[str, Any]:
+    """The JSON GitHub sent for an item, without PyGithub completing it first.
+
+    Items of a list are partial objects: reading a field GitHub leaves out (``in_reply_to_id`` on
+    the first comment of a thread) makes PyGithub fetch the item again, a request per comment.
+    The list already said everything, so read what it said.
+    """
+    return GithubObject.raw_data.fget(item)
+
+
+@contextmanager
+def _calling(client: InstallationClient, operation: str) -> Iterator[None]:
+    """Count the operation and note the rate limit GitHub reported, in bot.metrics if present."""
+    outcome = "error"
+    try:
+        yield
+        outcome = "ok"
+    finally:
+        metrics = _metrics()
+        if metrics is not None:
+            metrics.GITHUB_CALLS.labels(operation=operation, outcome=outcome).inc()
+            remaining = client.api.requester.rate_limiting[0]
+            if remaining >= 0:
+                metrics.RATE_LIMIT_REMAINING.set(remaining)
+
+
+@functools.cache
+def _metrics() -> ModuleType | None:
+    """bot.metrics when it is there: this module works without the server around it."""
+    try:
+        return importlib.import_module("bot.metrics")
+    except ModuleNotFoundError as missing:
+        if missing.name != "bot.metrics":
+            raise
+        return None
