@@ -7,6 +7,8 @@ from pathlib import Path
 import git
 import pytest
 
+from tests.fakegithub import fake_github  # noqa: F401  (a fixture for every test module)
+
 
 @pytest.fixture
 def write(tmp_path: Path) -> Callable[[str, str], Path]:

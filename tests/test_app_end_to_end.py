@@ -1,0 +1,214 @@
+"""The App end to end: a signed webhook in, the worker, git over HTTP, GitHub over HTTP.
+
+Nothing of ours is replaced: the FastAPI app with its worker thread receives the webhook, the
+review pipeline fetches the pull request from a git server on loopback (git's "dumb" HTTP
+protocol, served as static files), and talks to the simulated GitHub through PyGithub.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import git
+import pytest
+from fastapi.testclient import TestClient
+
+from bot import store
+from bot.main import create_app
+from bot.settings import Settings
+from bot.webhooks import signature
+from tests.conftest import commit_all
+from tests.fakegithub import FakeGitHub
+
+SECRET = "webhook-secret"
+REPO = "acme/models"
+NUMBER = 7
+
+OLD = "import yaml\n\nCONFIG = yaml.load(open('c.yml'))\n"
+NEW = """\
+import numpy as np
+
+
+def missing(values):
+    return values[values == np.nan]
+
+
+def decide(model, features):
+    proba = model.predict_proba(features)[:, 1]
+    return proba > 0.73
+"""
+FIXED = """\
+import numpy as np
+
+
+def missing(values):
+    return values[np.isnan(values)]
+
+
+def decide(model, features):
+    proba = model.predict_proba(features)[:, 1]
+    return proba > 0.73
+"""
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def git_server(tmp_path: Path) -> Iterator[str]:
+    """Serves tmp_path/remotes over HTTP, as git's dumb protocol needs: plain files."""
+    root = tmp_path / "remotes"
+    root.mkdir()
+    handler = functools.partial(_Quiet, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class Remote:
+    """A repository on the git server, with a working copy to make commits in."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.bare = git.Repo.init(tmp_path / "remotes" / f"{REPO}.git", bare=True)
+        self.work = git.Repo.init(tmp_path / "work", initial_branch="main")
+        with self.work.config_writer() as config:
+            config.set_value("user", "name", "Test")
+            config.set_value("user", "email", "test@example.com")
+            config.set_value("commit", "gpgsign", "false")
+        self.work.create_remote("origin", self.bare.git_dir)
+
+    def commit(self, files: dict[str, str], branch: str) -> str:
+        root = Path(self.work.working_tree_dir)
+        for path, text in files.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text)
+        sha = commit_all(self.work, f"change {', '.join(files)}")
+        self.work.git.push("origin", f"HEAD:refs/heads/{branch}", "--force")
+        return sha
+
+    def open_pull(self, sha: str) -> None:
+        self.work.git.push("origin", f"{sha}:refs/pull/{NUMBER}/head", "--force")
+        self.bare.git.update_server_info()
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for the worker")
+
+
+@pytest.fixture
+def world(tmp_path: Path, fake_github: FakeGitHub, git_server: str):
+    remote = Remote(tmp_path)
+    (Path(remote.work.working_tree_dir) / "pkg").mkdir()
+    base = remote.commit({"pkg/__init__.py": "", "pkg/old.py": OLD}, "main")
+    remote.work.git.checkout("-b", "feature")
+    settings = Settings(
+        github_app_id=fake_github.app_id,
+        github_private_key=fake_github.private_key,
+        github_webhook_secret=SECRET,
+        github_api_url=fake_github.url,
+        github_url=git_server,
+        database_url=f"sqlite:///{tmp_path / 'debtbot.sqlite3'}",
+        public_url="https://debtbot.example.com",
+        data_dir=tmp_path / "data",
+        worker_poll_seconds=0.05,
+        worker_backoff_seconds=0.1,
+    )
+    fake_github.add_installation(1, account="acme")
+    fake_github.add_repository(REPO, installation_id=1)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield remote, base, client, settings
+
+
+def deliver(client: TestClient, payload: dict, delivery: str | None = None):
+    body = json.dumps(payload).encode()
+    return client.post(
+        "/webhook",
+        content=body,
+        headers={
+            "X-GitHub-Event": "pull_request",
+            "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+            "X-Hub-Signature-256": signature(SECRET, body),
+            "Content-Type": "application/json",
+        },
+    )
+
+
+def settled(settings: Settings) -> bool:
+    engine = store.make_engine(settings.database_url)
+    try:
+        with store.make_session_factory(engine)() as session:
+            counts = store.delivery_counts(session)
+    finally:
+        engine.dispose()
+    return counts.get("pending", 0) == 0 and counts.get("running", 0) == 0
+
+
+def test_review_per_push_without_duplicates(world, fake_github: FakeGitHub) -> None:
+    remote, base, client, settings = world
+    head = remote.commit({"pkg/new.py": NEW}, "feature")
+    remote.open_pull(head)
+    fake_github.add_pull(REPO, NUMBER, head, base, commentable={"pkg/new.py": range(1, 12)})
+
+    first = fake_github.pull_request_event(REPO, NUMBER, "opened")
+    answer = deliver(client, first, delivery="delivery-1")
+    assert answer.status_code == 202
+    wait_for(lambda: settled(settings) and fake_github.check_runs)
+
+    [review] = fake_github.submitted_reviews(REPO, NUMBER)
+    assert review["state"] == "COMMENTED" and review["commit_id"] == head
+    reviewed = fake_github.requests_to("POST", rf"/repos/{REPO}/pulls/{NUMBER}/reviews$")
+    assert reviewed[-1].json["event"] == "COMMENT"
+    sent = reviewed[-1].json["comments"]
+    assert {c["path"] for c in sent} == {"pkg/new.py"}  # old debt on main is left alone
+    assert {c["side"] for c in sent} == {"RIGHT"}
+    assert all("debtbot:fingerprint=" in c["body"] for c in sent)
+    nan_comment = next(c for c in sent if "DEBT302" in c["body"])
+    assert nan_comment["line"] == 5
+    [run] = fake_github.check_runs.values()
+    assert run["name"] == "debtbot" and run["head_sha"] == head
+    assert run["conclusion"] == "neutral"
+    assert {a["path"] for a in run["_annotations"]} == {"pkg/new.py"}
+
+    # A redelivery of the same event is acknowledged and does nothing.
+    again = deliver(client, first, delivery="delivery-1")
+    assert again.status_code == 200
+    # The same head announced again (a new delivery id) posts nothing new either.
+    deliver(client, fake_github.pull_request_event(REPO, NUMBER, "reopened"))
+    wait_for(lambda: settled(settings))
+    assert len(fake_github.submitted_reviews(REPO, NUMBER)) == 1
+    assert len(fake_github.requests_to("POST", rf"/repos/{REPO}/pulls/{NUMBER}/reviews$")) == 1
+
+    # A push that fixes one finding: a reply on its thread, the thread resolved, no new review.
+    fixed = remote.commit({"pkg/new.py": FIXED}, "feature")
+    remote.open_pull(fixed)
+    fake_github.push(REPO, NUMBER, fixed)
+    deliver(client, fake_github.pull_request_event(REPO, NUMBER, "synchronize"))
+    wait_for(lambda: settled(settings) and len(fake_github.check_runs) >= 3)
+    # (GitHub files a reply under a review of its own, so count what we asked for.)
+    assert len(fake_github.requests_to("POST", rf"/repos/{REPO}/pulls/{NUMBER}/reviews$")) == 1
+    replies = [
+        r for r in fake_github.requests if r.method == "POST" and r.path.endswith("/replies")
+    ]
+    assert len(replies) == 1
+    assert fixed[:7] in replies[0].json["body"]
+    threads = fake_github.pull(REPO, NUMBER).threads
+    resolved = [t for t in threads if t["isResolved"]]
+    assert len(resolved) == 1
