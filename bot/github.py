@@ -107,8 +107,23 @@ def _client(app: GitHubApp, installation_id: int) -> InstallationClient:
     return InstallationClient(installation_id=installation_id, api=api, app=app)
 
 
+class _Retry(GithubRetry):
+    """PyGithub's retry, except that a POST answered with 5xx is not sent again.
+
+    GitHub can act on a POST and still answer 502 (a review created, then a timeout upstream).
+    Sending it again would post twice; the job is retried instead, and the review pipeline
+    first lists what is already on GitHub. Rate-limit answers (403, 429) mean nothing was done,
+    so those are still waited out and retried.
+    """
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method.upper() == "POST" and status_code >= 500:
+            return False
+        return super().is_retry(method, status_code, has_retry_after)
+
+
 def _retry(app: GitHubApp) -> GithubRetry:
-    return GithubRetry(
+    return _Retry(
         total=app.max_retries,
         backoff_factor=app.backoff_factor,
         secondary_rate_wait=app.secondary_rate_wait,
@@ -257,6 +272,11 @@ def create_review(
         review = _try_review(pull, commit, _fit(body), comments, "COMMENT")
         if review is not None:
             return ReviewResult(review_id=review.id, posted=comments, refused=())
+        if _delete_pending_reviews(pull):
+            # A pending review left by a job that died mid-way blocks every new review.
+            review = _try_review(pull, commit, _fit(body), comments, "COMMENT")
+            if review is not None:
+                return ReviewResult(review_id=review.id, posted=comments, refused=())
         refused = _refused(pull, commit, comments)
         accepted = tuple(comment for comment in comments if comment not in refused)
         if accepted:
@@ -265,6 +285,14 @@ def create_review(
                 return ReviewResult(review_id=review.id, posted=accepted, refused=refused)
         review = _post_review(pull, commit, _with_refused(body, comments), (), "COMMENT")
         return ReviewResult(review_id=review.id, posted=(), refused=comments)
+
+
+def _delete_pending_reviews(pull: PullRequest) -> int:
+    """Delete PENDING reviews; GitHub lists those only to their author, so these are ours."""
+    pending = [review for review in pull.get_reviews() if review.state == "PENDING"]
+    for review in pending:
+        review.delete()
+    return len(pending)
 
 
 def _refused(
@@ -374,7 +402,14 @@ def reply_to_comment(
 ) -> PostedComment:
     """Answer in the thread of a review comment."""
     with client.write_lock, _calling(client, "reply_to_comment"):
-        reply = _pull(client, full_name, number).create_review_comment_reply(comment_id, body)
+        pull = _pull(client, full_name, number)
+        try:
+            reply = pull.create_review_comment_reply(comment_id, body)
+        except GithubException as error:
+            # A pending review of ours (left by a job that died) blocks replies as well.
+            if error.status != 422 or not _delete_pending_reviews(pull):
+                raise
+            reply = pull.create_review_comment_reply(comment_id, body)
         return _posted(reply)
 
 

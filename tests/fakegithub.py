@@ -595,7 +595,8 @@ class FakeGitHub:
         specs = body.get("comments") or []
         if event in ("COMMENT", "REQUEST_CHANGES") and not body.get("body") and not specs:
             raise _unprocessable("A comment review needs a body or comments")
-        if event is None and self.pending_reviews(pull.full_name, pull.number):
+        if self.pending_reviews(pull.full_name, pull.number):
+            # GitHub refuses a submitted review too while the author holds a pending one.
             raise _unprocessable("User can only have one pending review per pull request")
         for spec in specs:
             self._check_placement(pull, spec)
@@ -644,6 +645,8 @@ class FakeGitHub:
             raise _not_found()
         if not text:
             raise _unprocessable("body is missing")
+        if self.pending_reviews(pull.full_name, pull.number):
+            raise _unprocessable("user_id can only have one pending review per pull request")
         root = target.get("in_reply_to_id") or target["id"]
         review = self._new_review(pull, pull.head_sha, "", "COMMENTED", BOT_LOGIN)
         pull.reviews.append(review)
