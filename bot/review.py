@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import comments, gitmirror, metrics
-from bot.domain import PostedComment, PullInfo, PullRequestRef
+from bot.domain import InlineComment, PostedComment, PullInfo, PullRequestRef
 from bot.events import PayloadError
 from bot.gitdiff import only_added
 from bot.scan import ScanResult, scan, select
@@ -170,6 +170,16 @@ def _review(
         diff_hunks,
     )
     posted = adopted_comments(on_changed, stored, commented)
+    # Everything that may fail and be retried comes before the review; between posting the
+    # review and recording it there is only the database write. A retry after a failure
+    # elsewhere (a 502 on the check run, say) would otherwise post findings it only listed in
+    # the review's body a second time, since GitHub keeps no per-finding trace of those.
+    output = comments.check_run_output(
+        on_changed, config.review.fail_on, public_url, result.skipped
+    )
+    check_run_id = deps.create_check_run(client, name, head, output)
+    fixed = gone(stored, result)
+    _close_threads(fixed, stored, commented, existing, client, ref, deps)
     review_id = None
     if not plan.is_empty:
         body = comments.review_body(plan, head, public_url)
@@ -177,17 +187,9 @@ def _review(
         outcome = deps.create_review(client, name, number, head, body, inline)
         review_id = outcome.review_id
         if outcome.posted:
-            sent = {c.fingerprint for c in outcome.posted}
-            now_on_github = commented_fingerprints(deps.list_review_comments(client, name, number))
-            posted |= {fp: ids(c) for fp, c in now_on_github.items() if fp in sent}
+            posted |= _new_comment_ids(outcome.posted, client, ref, deps)
         for finding in (*plan.inline, *plan.listed):
             metrics.FINDINGS.labels(principle=finding.principle, severity=finding.severity).inc()
-    fixed = gone(stored, result)
-    _close_threads(fixed, stored, commented, existing, client, ref, deps)
-    output = comments.check_run_output(
-        on_changed, config.review.fail_on, public_url, result.skipped
-    )
-    check_run_id = deps.create_check_run(client, name, head, output)
     with deps.session_factory() as session:
         deps.record_analysis(
             session,
@@ -200,6 +202,16 @@ def _review(
             review_id=review_id,
         )
     return "nothing-new" if plan.is_empty else "posted"
+
+
+def _new_comment_ids(
+    sent: Iterable[InlineComment], client: Any, ref: PullRequestRef, deps: ReviewDeps
+) -> dict[str, tuple[int, str]]:
+    fingerprints = {c.fingerprint for c in sent}
+    now_on_github = commented_fingerprints(
+        deps.list_review_comments(client, ref.full_name, ref.number)
+    )
+    return {fp: ids(c) for fp, c in now_on_github.items() if fp in fingerprints}
 
 
 def config_at(mirror: Path, sha: str) -> Config:

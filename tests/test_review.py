@@ -361,23 +361,39 @@ def test_a_file_that_no_longer_parses_does_not_resolve_anything(world: World) ->
     assert "- `pkg/model.py`:" in world.check_run()["output"]["summary"]
 
 
-def test_a_crash_after_posting_does_not_post_twice(world: World) -> None:
+def test_a_failure_before_the_review_posts_nothing_and_the_retry_posts_once(
+    world: World,
+) -> None:
     world.push({"pkg/model.py": MODEL})
-    # The review goes out, then GitHub fails the check run until the App gives up: the job
-    # dies before the analysis is recorded, knowing comments only GitHub has.
+    # Everything that can fail comes before the review: here the check run, until the App
+    # gives up. The job dies having posted nothing.
     run_crashing(world, "POST", CHECK_RUNS)
-    assert len(world.reviews()) == 1
-    assert world.fake.check_runs == {}
+    assert world.reviews() == []
     assert world.open_findings() == {}
     world.run()  # the worker's retry
     assert len(world.fake.requests_to("POST", PULL + "/reviews")) == 1
-    assert len(world.reviews()) == 1
     assert len(world.fake.pull(REPO, NUMBER).comments) == 2
-    assert len(world.fake.check_runs) == 1
     stored = world.open_findings()
     assert len(stored) == 2 and all(s.comment_id for s in stored.values())
     on_github = {c["id"]: c["node_id"] for c in world.fake.pull(REPO, NUMBER).comments}
     assert {s.comment_id: s.comment_node_id for s in stored.values()} == on_github
+
+
+def test_findings_only_listed_in_a_body_are_not_posted_again_after_a_failure(
+    world: World,
+) -> None:
+    world.push(
+        {
+            "pyproject.toml": "[tool.debtbot.review]\nmax-comments = 1\n",
+            "pkg/model.py": MODEL,
+        }
+    )
+    run_crashing(world, "POST", CHECK_RUNS)
+    world.run()
+    world.run()  # a redelivery on top
+    [review] = world.fake.requests_to("POST", PULL + "/reviews")
+    assert len(review.json["comments"]) == 1  # the other finding is listed in the body
+    assert len(world.open_findings()) == 2
 
 
 def test_a_review_github_made_but_answered_502_for_is_not_posted_again(world: World) -> None:
@@ -387,7 +403,7 @@ def test_a_review_github_made_but_answered_502_for_is_not_posted_again(world: Wo
         world.run()
     assert crash.value.status == 502
     assert len(world.fake.submitted_reviews(REPO, NUMBER)) == 1  # GitHub did post it
-    assert world.fake.check_runs == {} and world.open_findings() == {}
+    assert world.open_findings() == {}  # the job died before recording anything
     world.run()  # the worker's retry
     assert len(world.fake.requests_to("POST", PULL + "/reviews")) == 1
     assert len(world.fake.pull(REPO, NUMBER).comments) == 2
@@ -401,13 +417,13 @@ def test_a_crash_after_replying_does_not_reply_twice(world: World) -> None:
     world.push({"pkg/model.py": MODEL})
     world.run()
     world.push({"pkg/model.py": None})
-    # Both replies go out and both threads are resolved, then the check run keeps failing.
-    run_crashing(world, "POST", CHECK_RUNS)
-    assert len(world.replies()) == 2
+    # The first reply goes out, then GitHub fails the GraphQL call that finds its thread.
+    run_crashing(world, "POST", "/graphql")
+    assert len(world.replies()) == 1
     assert len(world.open_findings()) == 2
     world.run()
-    assert len(world.fake.requests_to("POST", REPLIES)) == 2  # one per finding, not four
-    assert len(world.resolutions()) == 2  # the retry finds both threads already resolved
+    assert len(world.fake.requests_to("POST", REPLIES)) == 2  # one per finding, not three
+    assert len(world.resolutions()) == 2
     assert all(t["isResolved"] for t in world.fake.pull(REPO, NUMBER).threads)
     assert world.open_findings() == {}
 
