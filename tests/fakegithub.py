@@ -36,6 +36,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from bot.github import GitHubApp
 
 APP_ID = 4242
+# Each simulated GitHub registers its own App id: github.py caches clients and tokens per
+# App, and a later server on a reused port must not be handed an earlier server's token.
+_APP_IDS = itertools.count(APP_ID)
 APP_SLUG = "debtbot"
 BOT_LOGIN = f"{APP_SLUG}[bot]"
 RATE_LIMIT = 5000
@@ -143,7 +146,7 @@ class FakeGitHub:
     def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix.rstrip("/")
         self.graphql_path = (self.prefix.removesuffix("/v3") or "") + "/graphql"
-        self.app_id = APP_ID
+        self.app_id = next(_APP_IDS)
         self.app_slug = APP_SLUG
         self.bot_login = BOT_LOGIN
         self.private_key = app_private_key()
