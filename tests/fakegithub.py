@@ -17,6 +17,7 @@ import base64
 import functools
 import itertools
 import json
+import math
 import re
 import threading
 import time
@@ -287,7 +288,8 @@ class FakeGitHub:
 
     def fail_with_rate_limit(self, method: str, path: str, reset_in: float, times: int = 1) -> None:
         """403 as GitHub answers when the primary rate limit is used up."""
-        reset = int(time.time() + reset_in)
+        # An epoch second, as GitHub sends it: rounded up so the reset is never sooner than asked.
+        reset = math.ceil(time.time() + reset_in)
         self.fail(
             method,
             path,
