@@ -25,7 +25,10 @@ STYLE = (
 )
 SOURCES = {
     "article": ("the article", ARTICLE_URL),
-    "paper": ("Sculley et al., Hidden Technical Debt in Machine Learning Systems", PAPER_URL),
+    "paper": (
+        "Sculley et al., Machine Learning: The High Interest Credit Card of Technical Debt",
+        PAPER_URL,
+    ),
 }
 INLINE_CODE = re.compile(r"``(.+?)``|`([^`]+)`")
 
@@ -174,11 +177,12 @@ def principle_page(slug: str) -> HTMLResponse:
     listed = "".join(f"<li>{_rule_link(rule)}</li>" for rule in rules) or "<li>none yet</li>"
     body = (
         f"<h1>{escape(principle.title)}</h1><p>{escape(principle.summary)}</p>"
+        f"<h2>What to do</h2><p>{escape(principle.remedy)}</p>"
         f'<p>Where it comes from: <a href="{escape(url)}">{escape(source)}</a>.</p>'
         f'<p>Further reading: <a href="{escape(ARTICLE_URL)}">The strenuous journey from a useful '
         "to a usable data science model</a>, and "
-        f'<a href="{escape(PAPER_URL)}">Sculley et al., Hidden Technical Debt in Machine '
-        "Learning Systems (NeurIPS 2015)</a>.</p>"
+        f'<a href="{escape(PAPER_URL)}">Sculley et al., Machine Learning: The High Interest '
+        "Credit Card of Technical Debt (SE4ML workshop, NIPS 2014)</a>.</p>"
         f"<h2>Rules under this principle</h2><ul>{listed}</ul>"
     )
     return _page(principle.title, body)

@@ -102,3 +102,10 @@ def test_markup_in_documentation_is_escaped():
         "<pre><code>if a &lt; b:\n    pass</code></pre>\n"
         "<p>After.</p>"
     )
+
+
+@pytest.mark.parametrize("slug", sorted(PRINCIPLES))
+def test_every_principle_page_says_what_to_do(client, slug):
+    page = client.get(f"/principles/{slug}").text
+    assert "<h2>What to do</h2>" in page
+    assert PRINCIPLES[slug].remedy.split(":")[0].replace("'", "&#x27;") in page
