@@ -102,7 +102,8 @@ def run_check(paths: Sequence[str], show_progress: bool = True) -> tuple[ScanRes
     chosen = [p for p in dict.fromkeys(wanted) if any(r.applies_to(p) for r in config.rules())]
     sources = [(p, (root / p).read_bytes) for p in chosen]
     progress = _progress(show_progress, len(sources))
-    return scan(sources, config, frozenset(everything), progress), root
+    context = [(p, (root / p).read_bytes) for p in everything if p.endswith(".py")]
+    return scan(sources, config, frozenset(everything), progress, context), root
 
 
 def run_diff(
@@ -115,7 +116,8 @@ def run_diff(
     files = gitdiff.files_at(repo, change.head)
     chosen = select((p for p in change.added if p in files), config)
     sources = [(p, _reader(repo, change.head, p)) for p in chosen]
-    result = scan(sources, config, files, _progress(show_progress, len(sources)))
+    context = [(p, _reader(repo, change.head, p)) for p in sorted(files) if p.endswith(".py")]
+    result = scan(sources, config, files, _progress(show_progress, len(sources)), context)
     result.findings = gitdiff.only_added(result.findings, change.added)
     return result, root
 

@@ -231,7 +231,13 @@ def analyse_head(mirror: Path, head: str, config: Config, paths: Iterable[str]) 
     files = gitmirror.list_files(mirror, head)
     chosen = select(sorted(p for p in set(paths) if p in files), config)
     sources = [(path, partial(gitmirror.read_file, mirror, head, path)) for path in chosen]
-    return scan(sources, config, files)
+    # Read only when a repository rule is selected: what the rest of the code base holds.
+    context = [
+        (path, partial(gitmirror.read_file, mirror, head, path))
+        for path in sorted(files)
+        if path.endswith(".py")
+    ]
+    return scan(sources, config, files, context=context)
 
 
 def commented_fingerprints(posted: Iterable[PostedComment]) -> dict[str, PostedComment]:

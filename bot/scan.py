@@ -12,6 +12,7 @@ from pathlib import Path
 from rules.config import Config
 from rules.engine import analyse_source
 from rules.finding import Finding, Skipped
+from rules.repository import FileFacts, Repository, run_repository_rules
 
 # (repository-relative POSIX path, a way to read its bytes)
 Source = tuple[str, Callable[[], bytes]]
@@ -65,20 +66,51 @@ def scan(
     config: Config,
     files: frozenset[str],
     progress: Callable[[Iterable[Source]], Iterator[Source]] | None = None,
+    context: Iterable[Source] = (),
 ) -> ScanResult:
+    """Findings for ``sources``. ``context`` holds the repository's other Python files: read
+    only to summarise them for the repository rules (who tests what, who subclasses what)."""
     result = ScanResult()
     started = time.perf_counter()
     rules = config.rules()
+    repository_rules = [r for r in rules if r.check_repository is not None]
+    facts: dict[str, FileFacts] = {}
+    readers: dict[str, Callable[[], bytes]] = {}
     for path, read in progress(sources) if progress else sources:
+        readers[path] = read
         try:
             data = read()
         except OSError as exc:
             result.skipped.append(Skipped(path, f"could not be read: {exc.strerror or exc}"))
             continue
-        file_result = analyse_source(path, data, config, rules, files)
+        file_result = analyse_source(path, data, config, rules, files, bool(repository_rules))
         result.files += 1
         result.lines += file_result.lines
         result.findings.extend(file_result.findings)
         result.skipped.extend(file_result.skipped)
+        if file_result.facts is not None:
+            facts[path] = file_result.facts
+    if repository_rules:
+        for path, read in context:
+            if path not in readers and path.endswith(".py"):
+                summary = _facts(path, read, config)
+                if summary is not None:
+                    facts[path] = summary
+        found, problems = run_repository_rules(
+            Repository(facts, files), repository_rules, config, lambda p: _text(readers[p])
+        )
+        result.findings.extend(f for f in found if f.path in readers)
+        result.skipped.extend(problems)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _facts(path: str, read: Callable[[], bytes], config: Config) -> FileFacts | None:
+    try:
+        return analyse_source(path, read(), config, (), (), collect_facts=True).facts
+    except OSError:
+        return None
+
+
+def _text(read: Callable[[], bytes]) -> str:
+    return read().decode("utf-8-sig", errors="replace")

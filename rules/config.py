@@ -108,7 +108,7 @@ class Config:
 
 
 def default_config() -> Config:
-    return Config(enabled=frozenset(r.code for r in all_rules()))
+    return Config(enabled=frozenset(r.code for r in all_rules() if r.default_enabled))
 
 
 def _expand(selectors: Iterable[str], key: str) -> set[str]:
@@ -178,7 +178,10 @@ def parse_config(table: Mapping[str, object]) -> Config:
         if error["type"] == "extra_forbidden":
             raise ConfigError(f"[tool.debtbot] unknown key {key!r}") from None
         raise ConfigError(f"[tool.debtbot] {key}: {error['msg']}") from None
-    enabled = _expand(schema.select, "select") - _expand(schema.ignore, "ignore")
+    by_default = {r.code for r in all_rules() if r.default_enabled}
+    named = {s.upper() for s in schema.select}
+    selected = {c for c in _expand(schema.select, "select") if c in by_default or c in named}
+    enabled = selected - _expand(schema.ignore, "ignore")
     per_file = {
         pattern: frozenset(_expand(codes, f"per-file-ignores.{pattern!r}"))
         for pattern, codes in schema.per_file_ignores.items()

@@ -22,6 +22,7 @@ import libcst as cst
 from rules import names, positions, readers
 from rules.config import Config
 from rules.finding import Finding, Skipped, fingerprint
+from rules.repository import FactsCollector, FileFacts
 from rules.rule import Rule
 
 _LINE_IGNORE = re.compile(r"#\s*debt:\s*ignore(?!-file)(?:\[([^\]]*)\])?", re.IGNORECASE)
@@ -46,6 +47,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     lines: int = 0
+    facts: FileFacts | None = None  # for repository rules, when asked for
 
 
 @dataclass
@@ -376,27 +378,35 @@ def analyse_source(
     config: Config,
     rules: Iterable[Rule] | None = None,
     files: Collection[str] = (),
+    collect_facts: bool = False,
 ) -> FileResult:
-    """Analyse one file's bytes. ``path`` is POSIX, relative to the repository root."""
+    """Analyse one file's bytes. ``path`` is POSIX, relative to the repository root.
+
+    ``collect_facts`` also summarises a Python file for the repository rules, in the same walk.
+    """
     result = FileResult(path)
     ignored = config.ignored_here(path)
     active = [
         r
         for r in (config.rules() if rules is None else rules)
-        if r.applies_to(path) and r.code not in ignored
+        if r.per_file and r.applies_to(path) and r.code not in ignored
     ]
-    if not active:
+    collect_facts = collect_facts and path.endswith(".py")
+    if not active and not collect_facts:
         return result
-    if not any(r.needs_text for r in active):
+    if not collect_facts and not any(r.needs_text for r in active):
         data = b""
     text, module, unreadable = _read(path, data, config)
     if unreadable is not None:
         result.skipped.append(unreadable)
         return result
     result.lines = len(text.splitlines())
+    collector = FactsCollector() if collect_facts and module is not None else None
     try:
-        reports, problems = _run_rules(path, text, module, active, config, files)
+        reports, problems = _run_rules(path, text, module, active, config, files, collector)
         result.findings = _findings(path, text, module, reports, config)
+        if collector is not None:
+            result.facts = collector.facts(path, module)
     except RecursionError:
         problems = [Skipped(path, "too deeply nested to analyse")]
     result.skipped.extend(problems)
@@ -418,6 +428,7 @@ def _run_rules(
     active: list[Rule],
     config: Config,
     files: Collection[str],
+    collector: FactsCollector | None = None,
 ) -> tuple[list[_Report], list[Skipped]]:
     """One walk of the tree for every rule's visitors, then each rule's ``check``."""
     aliases: dict[str, str] = {}
@@ -441,9 +452,13 @@ def _run_rules(
             table[_node_type(node_name)].append((visitor, ctx))
     if module is not None:
         _top_level_imports(module, aliases)
+        owner = contexts[0] if contexts else _facts_context(path, text, module)
+        if collector is not None:
+            enter[cst.Name].append((collector.name, owner))
+            enter[cst.SimpleString].append((collector.string, owner))
         if enter or leave:
             for node_type in (cst.Import, cst.ImportFrom):
-                enter[node_type].insert(0, (_nested_import, contexts[0]))
+                enter[node_type].insert(0, (_nested_import, owner))
             _walk(module, dict(enter), dict(leave), ancestors, failed, walking)
             walking[0] = None
     for ctx in contexts:
@@ -455,6 +470,27 @@ def _run_rules(
         for code, why in sorted(failed.items())
     )
     return reports, problems
+
+
+_FACTS_RULE = Rule(
+    code="DEBT000", name="facts", principle="", severity="info", message="", valid=(), invalid=()
+)
+
+
+def _facts_context(path: str, text: str, module: cst.Module) -> Context:
+    """A context for the engine's own visitors when no rule runs on the file."""
+    return Context(_FACTS_RULE, path, text, {}, (), module, {}, [], [], [], [None])
+
+
+def findings_from_lines(
+    path: str, text: str, reports: Iterable[tuple[Rule, int, str, str]], config: Config
+) -> list[Finding]:
+    """Findings for line-based reports made outside the walk (repository rules)."""
+    pending = [
+        _Report(rule, message, None, "", None, line=line, end_line=line, snippet=snippet)
+        for rule, line, snippet, message in reports
+    ]
+    return _findings(path, text, None, pending, config)
 
 
 def _run_check(_module: cst.CSTNode, ctx: Context) -> None:

@@ -39,6 +39,8 @@ class Example:
     # Other files of the repository the example lives in (paths only), for rules that look
     # at the layout, such as a notebook inside a package.
     files: tuple[str, ...] = ()
+    # Other files with their contents, for repository rules: ((path, code), ...).
+    others: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class Rule:
     options: Mapping[str, object] = field(default_factory=dict)
     # Glob patterns of the non-Python files the rule's check() reads; Python rules leave it empty.
     files: tuple[str, ...] = ()
+    # False for rules too young to be on by default: they run only when selected by exact code.
+    default_enabled: bool = True
     # False for rules that judge a file by its path and the repository layout alone: such a
     # file is not decoded, so size and encoding limits do not hide it.
     needs_text: bool = True
@@ -60,11 +64,17 @@ class Rule:
     doc: str = ""
     visitors: Mapping[str, Callable] = field(default_factory=dict)
     check: Callable | None = None
+    # Repository rules: check_repository(repository, ctx) runs once over every file's facts.
+    check_repository: Callable | None = None
     module: str = ""
 
     @property
     def reads_python(self) -> bool:
         return bool(self.visitors) or (self.check is not None and not self.files)
+
+    @property
+    def per_file(self) -> bool:
+        return bool(self.visitors) or self.check is not None
 
     @property
     def offers_fix(self) -> bool:
@@ -107,6 +117,7 @@ def _from_module(module: ModuleType) -> Rule:
         doc=(module.__doc__ or "").strip(),
         visitors=MappingProxyType(visitors),
         check=getattr(module, "check", None),
+        check_repository=getattr(module, "check_repository", None),
         options=MappingProxyType(dict(rule.options)),
         module=module.__name__,
     )
@@ -181,8 +192,8 @@ def metadata_problems(rule: Rule) -> list[str]:
         for heading in DOC_HEADINGS
         if heading not in rule.doc
     )
-    if not rule.visitors and rule.check is None:
-        problems.append("defines neither visit_/leave_ functions nor check()")
+    if not rule.visitors and rule.check is None and rule.check_repository is None:
+        problems.append("defines no visit_/leave_ function, check() or check_repository()")
     if len(rule.valid) < 2:
         problems.append("needs at least two VALID examples")
     if len(rule.invalid) < 2:
@@ -212,5 +223,15 @@ def rules_by_code() -> dict[str, Rule]:
 
 
 _ENGINE_MODULES = frozenset(
-    {"config", "engine", "finding", "principles", "rule", "positions", "names", "readers"}
+    {
+        "config",
+        "engine",
+        "finding",
+        "principles",
+        "rule",
+        "positions",
+        "names",
+        "readers",
+        "repository",
+    }
 )

@@ -254,3 +254,24 @@ def test_diff_errors(repo, write, capsys, tmp_path_factory) -> None:
     code, _, err = run(capsys, "diff", "--repo", str(outside))
     assert code == 2 and "not inside a git repository" in err
     assert os.path.isdir(root)
+
+
+def test_repository_rules_see_the_whole_project_when_one_folder_is_checked(
+    tmp_path, write, in_dir, capsys
+) -> None:
+    write("pyproject.toml", "[tool.debtbot]\nselect = ['DEBT310']\n")
+    write("churn/__init__.py", "")
+    write("churn/features.py", "def tenure_years(frame):\n    return frame['days'] / 365.25\n")
+    write("tests/test_features.py", "from churn.features import tenure_years\n")
+    in_dir(tmp_path)
+    code, out, _ = run(capsys, "check", "churn", "--format", "json")
+    assert code == 0 and json.loads(out)["findings"] == []
+    write("tests/test_features.py", "def test_nothing():\n    pass\n")
+    code, out, _ = run(capsys, "check", "churn", "--format", "json")
+    [finding] = json.loads(out)["findings"]
+    assert (finding["code"], finding["path"], finding["line"]) == (
+        "DEBT310",
+        "churn/features.py",
+        1,
+    )
+    assert code == 1

@@ -233,3 +233,12 @@ def test_review_table() -> None:
         parse_config({"review": {"fail-on": "sometimes"}})
     with pytest.raises(ConfigError, match=r"'review\.draft'"):
         parse_config({"review": {"draft": True}})
+
+
+def test_rules_off_by_default_run_only_when_named() -> None:
+    off = [r.code for r in rules_by_code().values() if not r.default_enabled]
+    assert off, "no rule is off by default"
+    code = off[0]
+    assert code not in default_config().enabled
+    assert code not in parse_config({"select": ["DEBT"]}).enabled
+    assert code in parse_config({"select": ["DEBT", code]}).enabled

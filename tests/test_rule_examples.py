@@ -6,7 +6,8 @@ import textwrap
 
 import pytest
 
-from rules.config import default_config
+from bot.scan import scan
+from rules.config import default_config, parse_config
 from rules.engine import analyse_source
 from rules.rule import Example, Rule, all_rules, metadata_problems
 
@@ -20,8 +21,16 @@ EXAMPLES = [
 
 def run_example(rule: Rule, example: Example):
     source = textwrap.dedent(example.code).lstrip("\n")
-    files = {example.path, *example.files}
-    return analyse_source(example.path, source.encode(), default_config(), [rule], files)
+    files = {example.path, *example.files, *(path for path, _ in example.others)}
+    if rule.check_repository is None:
+        return analyse_source(example.path, source.encode(), default_config(), [rule], files)
+    sources = {example.path: source, **{p: textwrap.dedent(c) for p, c in example.others}}
+    return scan(
+        [(example.path, source.encode)],
+        parse_config({"select": [rule.code]}),
+        frozenset(files),
+        context=[(path, text.encode) for path, text in sources.items()],
+    )
 
 
 @pytest.mark.parametrize(("rule", "kind", "example"), EXAMPLES)
