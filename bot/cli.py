@@ -117,7 +117,9 @@ def run_diff(
     chosen = select((p for p in change.added if p in files), config)
     sources = [(p, _reader(repo, change.head, p)) for p in chosen]
     context = [(p, _reader(repo, change.head, p)) for p in sorted(files) if p.endswith(".py")]
-    result = scan(sources, config, files, _progress(show_progress, len(sources)), context)
+    result = scan(
+        sources, config, files, _progress(show_progress, len(sources)), context, change.added
+    )
     result.findings = gitdiff.only_added(result.findings, change.added)
     return result, root
 

@@ -158,7 +158,9 @@ def _review(
     diff_hunks = gitmirror.hunks(mirror, ref.base_sha, head)
     with deps.session_factory() as session:
         stored = dict(deps.open_findings(session, name, number))
-    result = analyse_head(mirror, head, config, set(changed) | {s.path for s in stored.values()})
+    result = analyse_head(
+        mirror, head, config, set(changed) | {s.path for s in stored.values()}, changed
+    )
     on_changed = only_added(result.findings, changed)
     existing = deps.list_review_comments(client, name, number)
     commented = commented_fingerprints(existing)
@@ -226,7 +228,13 @@ def config_at(mirror: Path, sha: str) -> Config:
         raise ConfigError("pyproject.toml is not UTF-8 text") from None
 
 
-def analyse_head(mirror: Path, head: str, config: Config, paths: Iterable[str]) -> ScanResult:
+def analyse_head(
+    mirror: Path,
+    head: str,
+    config: Config,
+    paths: Iterable[str],
+    added: Mapping[str, frozenset[int]] | None = None,
+) -> ScanResult:
     """Run the engine on ``paths`` as they are at ``head`` (those gone from it are left out)."""
     files = gitmirror.list_files(mirror, head)
     chosen = select(sorted(p for p in set(paths) if p in files), config)
@@ -237,7 +245,7 @@ def analyse_head(mirror: Path, head: str, config: Config, paths: Iterable[str]) 
         for path in sorted(files)
         if path.endswith(".py")
     ]
-    return scan(sources, config, files, context=context)
+    return scan(sources, config, files, context=context, added=added)
 
 
 def commented_fingerprints(posted: Iterable[PostedComment]) -> dict[str, PostedComment]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,13 +67,19 @@ def scan(
     files: frozenset[str],
     progress: Callable[[Iterable[Source]], Iterator[Source]] | None = None,
     context: Iterable[Source] = (),
+    added: Mapping[str, frozenset[int]] | None = None,
 ) -> ScanResult:
     """Findings for ``sources``. ``context`` holds the repository's other Python files: read
-    only to summarise them for the repository rules (who tests what, who subclasses what)."""
+    only to summarise them for the repository rules (who tests what, who subclasses what).
+    ``added`` is the change under review, for the rules that judge a change as a whole."""
     result = ScanResult()
     started = time.perf_counter()
     rules = config.rules()
-    repository_rules = [r for r in rules if r.check_repository is not None]
+    repository_rules = [
+        r
+        for r in rules
+        if r.check_repository is not None or (r.check_change is not None and added is not None)
+    ]
     facts: dict[str, FileFacts] = {}
     readers: dict[str, Callable[[], bytes]] = {}
     for path, read in progress(sources) if progress else sources:
@@ -91,13 +97,19 @@ def scan(
         if file_result.facts is not None:
             facts[path] = file_result.facts
     if repository_rules:
+        every_reader = dict(readers)
         for path, read in context:
+            every_reader.setdefault(path, read)
             if path not in readers and path.endswith(".py"):
                 summary = _facts(path, read, config)
                 if summary is not None:
                     facts[path] = summary
         found, problems = run_repository_rules(
-            Repository(facts, files), repository_rules, config, lambda p: _text(readers[p])
+            Repository(facts, files),
+            repository_rules,
+            config,
+            lambda p: _text(every_reader[p]),
+            added,
         )
         result.findings.extend(f for f in found if f.path in readers)
         result.skipped.extend(problems)

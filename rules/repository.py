@@ -121,6 +121,14 @@ class Repository:
         return bool(folder) and f"{folder}/__init__.py" in self.files
 
 
+@dataclass(frozen=True)
+class Change:
+    """A pull request's change: the lines it added or changed, per path, and the repository."""
+
+    added: Mapping[str, frozenset[int]]
+    repository: Repository
+
+
 @dataclass
 class RepositoryContext:
     """What a repository rule reports through; one per rule per run."""
@@ -130,7 +138,7 @@ class RepositoryContext:
     read: Callable[[str], str]  # a file's text, for placing a report on its line
     reports: list[tuple[str, int, str, str]] = field(default_factory=list)
 
-    def report(self, path: str, line: int, snippet: str, **values: object) -> None:
+    def report(self, path: str, line: int, snippet: str, /, **values: object) -> None:
         self.reports.append((path, line, snippet, self.rule.message.format(**values)))
 
 
@@ -146,8 +154,10 @@ def run_repository_rules(
     rules: Iterable[object],
     config: object,
     read_text: Callable[[str], str],
+    added: Mapping[str, frozenset[int]] | None = None,
 ) -> tuple[list[Finding], list[Skipped]]:
-    """Run every repository rule, then place and suppress its reports like any other finding."""
+    """Run the repository rules (and, given a change, the change rules), then place and
+    suppress their reports like any other finding."""
     from rules.engine import findings_from_lines
 
     read_text = functools.cache(read_text)
@@ -156,9 +166,14 @@ def run_repository_rules(
     for rule in rules:
         ctx = RepositoryContext(rule, config.options_for(rule), read_text)
         try:
-            rule.check_repository(repository, ctx)
+            if rule.check_repository is not None:
+                rule.check_repository(repository, ctx)
+            if rule.check_change is not None and added is not None:
+                rule.check_change(Change(added, repository), ctx)
         except Exception as exc:  # one broken rule must not hide the others
-            problems.append(Skipped("", f"rule {rule.code} failed: {type(exc).__name__}: {exc}"))
+            problems.append(
+                Skipped("(repository)", f"rule {rule.code} failed: {type(exc).__name__}: {exc}")
+            )
             continue
         for path, line, snippet, message in ctx.reports:
             by_path.setdefault(path, []).append((rule, line, snippet, message))
@@ -166,7 +181,7 @@ def run_repository_rules(
     for path, reports in sorted(by_path.items()):
         try:
             text = read_text(path)
-        except OSError as exc:
+        except (OSError, KeyError) as exc:
             problems.append(Skipped(path, f"could not be read: {exc}"))
             continue
         findings.extend(findings_from_lines(path, text, reports, config))

@@ -41,6 +41,9 @@ class Example:
     files: tuple[str, ...] = ()
     # Other files with their contents, for repository rules: ((path, code), ...).
     others: tuple[tuple[str, str], ...] = ()
+    # For change rules: which of ``others`` the change also touched (the example's own file
+    # always counts as wholly added).
+    changed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,9 @@ class Rule:
     check: Callable | None = None
     # Repository rules: check_repository(repository, ctx) runs once over every file's facts.
     check_repository: Callable | None = None
+    # Change rules: check_change(change, ctx) judges a pull request's change as a whole; they
+    # run only where there is a change (debtbot diff, the App).
+    check_change: Callable | None = None
     module: str = ""
 
     @property
@@ -118,6 +124,7 @@ def _from_module(module: ModuleType) -> Rule:
         visitors=MappingProxyType(visitors),
         check=getattr(module, "check", None),
         check_repository=getattr(module, "check_repository", None),
+        check_change=getattr(module, "check_change", None),
         options=MappingProxyType(dict(rule.options)),
         module=module.__name__,
     )
@@ -192,8 +199,8 @@ def metadata_problems(rule: Rule) -> list[str]:
         for heading in DOC_HEADINGS
         if heading not in rule.doc
     )
-    if not rule.visitors and rule.check is None and rule.check_repository is None:
-        problems.append("defines no visit_/leave_ function, check() or check_repository()")
+    if not (rule.visitors or rule.check or rule.check_repository or rule.check_change):
+        problems.append("defines no visit_/leave_ function, check(), check_repository() or check_change()")
     if len(rule.valid) < 2:
         problems.append("needs at least two VALID examples")
     if len(rule.invalid) < 2:

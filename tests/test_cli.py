@@ -275,3 +275,57 @@ def test_repository_rules_see_the_whole_project_when_one_folder_is_checked(
         1,
     )
     assert code == 1
+
+
+FEATURES = """
+def add_tenure(frame):
+    frame = frame.copy()
+    frame["tenure_years"] = frame["tenure_days"] / 365.25
+    frame["long_tenure"] = frame["tenure_years"] > 3
+    return frame
+"""
+
+
+def test_diff_judges_the_change_as_a_whole(repo, write, in_dir, capsys) -> None:
+    root = Path(repo.working_tree_dir)
+    in_dir(root)
+    write("churn/__init__.py", "")
+    write("tests/test_features.py", "def test_add_tenure():\n    pass\n")
+    base = commit_all(repo, "start")
+    write("churn/features.py", FEATURES)
+    untested = commit_all(repo, "feature code alone")
+    code, out, _ = run(
+        capsys, "diff", "--repo", str(root), "--base", base, "--head", untested, "--format", "json"
+    )
+    [finding] = json.loads(out)["findings"]
+    assert (finding["code"], finding["path"], finding["line"]) == (
+        "DEBT505",
+        "churn/features.py",
+        1,
+    )
+    assert code == 1
+    write("tests/test_features.py", "def test_add_tenure():\n    assert True\n")
+    tested = commit_all(repo, "with its test")
+    code, out, _ = run(
+        capsys, "diff", "--repo", str(root), "--base", base, "--head", tested, "--format", "json"
+    )
+    assert json.loads(out)["findings"] == [] and code == 0
+    # A whole-file check has no change to judge.
+    code, out, _ = run(capsys, "check", str(root / "churn"), "--format", "json")
+    assert json.loads(out)["findings"] == []
+
+
+def test_repository_rules_in_diff_mode_read_unchanged_files(repo, write, in_dir, capsys) -> None:
+    root = Path(repo.working_tree_dir)
+    in_dir(root)
+    write("pyproject.toml", "[tool.debtbot]\nselect = ['DEBT', 'DEBT310']\n")
+    write("churn/__init__.py", "")
+    write("churn/old.py", "def untested_before(frame):\n    return frame\n")
+    write("tests/test_x.py", "def test_x():\n    pass\n")
+    base = commit_all(repo, "start")
+    write("churn/new.py", "def untested_now(frame):\n    return frame\n")
+    head = commit_all(repo, "a new function")
+    code, out, _ = run(capsys, "diff", "--base", base, "--head", head, "--format", "json")
+    document = json.loads(out)
+    assert document["skipped"] == []
+    assert [(f["code"], f["path"]) for f in document["findings"]] == [("DEBT310", "churn/new.py")]

@@ -22,14 +22,16 @@ EXAMPLES = [
 def run_example(rule: Rule, example: Example):
     source = textwrap.dedent(example.code).lstrip("\n")
     files = {example.path, *example.files, *(path for path, _ in example.others)}
-    if rule.check_repository is None:
+    if rule.check_repository is None and rule.check_change is None:
         return analyse_source(example.path, source.encode(), default_config(), [rule], files)
     sources = {example.path: source, **{p: textwrap.dedent(c) for p, c in example.others}}
+    changed = {example.path: source, **{p: sources[p] for p in example.changed}}
     return scan(
-        [(example.path, source.encode)],
+        [(path, text.encode) for path, text in changed.items()],
         parse_config({"select": [rule.code]}),
         frozenset(files),
         context=[(path, text.encode) for path, text in sources.items()],
+        added={p: frozenset(range(1, text.count("\n") + 2)) for p, text in changed.items()},
     )
 
 
