@@ -15,9 +15,11 @@ differences (``abs(pred - target) < 0.1`` is a tolerance, not a decision).
 
 ``0.5`` is not flagged: for a calibrated binary classifier it is the neutral cut that
 ``predict`` itself applies, not a value tuned on one period's data. Nor are noise floors of
-0.01 and below (``prob > 0.001``), or cut-offs in plotting and display code (files and
-functions named ``plot``, ``draw``, ``visualize``, ``show``...), which decide nothing. Thresholds given as named
-parameters (``def detect(conf_thres=0.25)``, ``nms(..., score_thresh=0.05)``) are the fix, not
+0.01 and below (``prob > 0.001``), or cut-offs in plotting, display and logging code, which
+decide nothing: files and functions named ``plot``, ``draw``, ``visualize``, ``show``...,
+functions named ``log_*`` (``log_training_progress``, but not ``log_prob`` or ``log_odds``),
+and comparisons passed to a logging call (``wandb.log``, ``writer.add_scalar``,
+``logger.info``, ``mlflow.log_metric``, ``print``). Thresholds given as named parameters (``def detect(conf_thres=0.25)``, ``nms(..., score_thresh=0.05)``) are the fix, not
 the problem, and are not flagged either. Test files are skipped.
 
 Why is this bad?
@@ -115,6 +117,20 @@ def plot_images(images, targets):
 """,
             path="utils/plots.py",
         ),
+        # Near miss: which detections go into an experiment-tracker table is logging, not a
+        # decision; nor is a share reported to TensorBoard.
+        """
+class Tracker:
+    def log_validation_samples(self, detections, names):
+        rows = []
+        for *box, score, cls in detections.tolist():
+            if score >= 0.3:
+                rows.append({"box": box, "label": names[int(cls)], "score": score})
+        self.table.add_data(rows)
+
+def report(writer, probs, step):
+    writer.add_scalar("val/high_confidence_share", (probs > 0.9).float().mean(), step)
+""",
         # Near miss: test files may pin thresholds.
         Example(
             "def test_model():\n    assert model.predict_proba(X)[:, 1].mean() > 0.7\n",
@@ -184,6 +200,25 @@ _PASS_THROUGH = frozenset(
     }
 )  # fmt: skip
 _DISPLAY = re.compile(r"plot|draw|visuali[sz]|render|display|show|annotat", re.IGNORECASE)
+# ``log_training_progress`` logs; ``log_prob``, ``log_odds`` and the like compute.
+_LOG_FUNCTION = re.compile(
+    r"_*log_(?!(probs?|proba|odds|likelihoods?|loss|softmax|sigmoid|sum|det|density|pdf|cdf"
+    r"|posterior|prior|ratio|partition|normal|scale|space)(_|$))"
+)
+_LOGGING_MODULES = frozenset(
+    {"wandb", "mlflow", "logging", "tensorboard", "tensorboardX", "neptune", "comet_ml", "clearml"}
+)
+_LOGGING_METHODS = frozenset(
+    {
+        "add_scalar", "add_scalars", "add_histogram", "add_pr_curve", "add_text", "add_image",
+        "add_images", "add_figure", "log_metric", "log_metrics", "log_scalar", "log_table",
+        "log_image", "log_dict", "log_text", "log",
+    }
+)  # fmt: skip
+_LOG_LEVELS = frozenset({"info", "debug", "warning", "warn", "error", "critical", "exception"})
+_LOGGER_WORDS = frozenset(
+    {"log", "logger", "logging", "wandb", "run", "writer", "tb", "experiment"}
+)
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
@@ -259,7 +294,36 @@ def _skipped_file(ctx) -> bool:
 
 def _in_display_code(ctx) -> bool:
     function = ctx.enclosing(cst.FunctionDef)
-    return function is not None and _DISPLAY.search(function.name.value) is not None
+    if function is None:
+        return False
+    name = function.name.value
+    return _DISPLAY.search(name) is not None or _LOG_FUNCTION.match(name) is not None
+
+
+def _logger_receiver(node: cst.BaseExpression) -> bool:
+    name = _last_name(node)
+    return name is not None and bool(_words(name) & _LOGGER_WORDS)
+
+
+def _logging_call(call: cst.Call, ctx) -> bool:
+    qualified = ctx.call_name(call) or ""
+    if qualified == "print" or qualified.split(".", 1)[0] in _LOGGING_MODULES:
+        return True
+    func = call.func
+    if not isinstance(func, cst.Attribute):
+        return False
+    method = func.attr.value
+    return method in _LOGGING_METHODS or (method in _LOG_LEVELS and _logger_receiver(func.value))
+
+
+def _passed_to_logging(ctx) -> bool:
+    """Whether the comparison being visited is an argument of a logging call."""
+    for ancestor in reversed(ctx.ancestors):
+        if isinstance(ancestor, cst.BaseStatement | cst.BaseSmallStatement):
+            return False
+        if isinstance(ancestor, cst.Call) and _logging_call(ancestor, ctx):
+            return True
+    return False
 
 
 def _short(node: cst.BaseExpression, ctx) -> str:
@@ -280,7 +344,7 @@ def _threshold_and_score(
 def _report_once(
     node: cst.Comparison, literal: cst.BaseExpression, other: cst.BaseExpression, ctx
 ) -> None:
-    if _skipped_file(ctx) or _in_display_code(ctx):
+    if _skipped_file(ctx) or _in_display_code(ctx) or _passed_to_logging(ctx):
         return
     # One finding per statement: `"high" if p > 0.7 else "mid" if p > 0.3` is one
     # hard-coded policy.

@@ -10,6 +10,14 @@ merely unnecessary), module-level constants read without ``global``, lazy initia
 function returns early when it is already set), lazy imports (``global np; import numpy as np``),
 ``multiprocessing`` pool initializers passed as ``initializer=`` in the same file, and test files.
 
+Also left alone: a callback defined inside the ``if __name__ == "__main__":`` block and handed to
+a framework (``trainer.register_callback("on_batch_end", on_batch_end)``), whose signature the
+framework fixes and whose "global" is a local of the script; functions registered on a web
+framework's startup hook (Flask's ``before_first_request``, Quart's ``before_serving``,
+FastAPI's ``on_event("startup")``), which set a process-wide service once before any request;
+and a function that says it means it with ``# pylint: disable=global-statement`` (or
+``# noqa: PLW0603``).
+
 Why is this bad?
 ----------------
 A module global rebound inside a function is an invisible input and output of every function that
@@ -55,8 +63,11 @@ References
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
+from rules.names import string_value
 from rules.rule import Example, Rule
 
 RULE = Rule(
@@ -100,6 +111,50 @@ def main(paths):
     with Pool(4, initializer=init_worker, initargs=(make_lock(),)) as pool:
         pool.map(extract, paths)
 """,
+        # Near miss: a progress callback of a script, with the signature the trainer fixes.
+        """
+import time
+
+if __name__ == "__main__":
+    trainer = build_trainer(config)
+    last_report = time.time()
+
+    def on_step_end(trainer):
+        global last_report
+        if trainer.step % 50 == 0:
+            print(f"{time.time() - last_report:.1f}s for 50 steps")
+            last_report = time.time()
+
+    trainer.add_callback("on_step_end", on_step_end)
+    trainer.run()
+""",
+        # Near miss: a service object built once when the web app starts.
+        """
+from flask import Flask
+
+app = Flask(__name__)
+scorer = None
+
+@app.before_first_request
+def load_scorer():
+    global scorer
+    scorer = Scorer.from_config("scorer.yaml")
+""",
+        """
+from fastapi import FastAPI
+
+api = FastAPI()
+
+@api.on_event("startup")
+def warm_up():
+    global ranker
+    ranker = load_ranker()
+
+def reset_cache():
+    # pylint: disable=global-statement
+    global feature_cache
+    feature_cache = {}
+""",
         # Near miss: a lazy import.
         """
 def plot(history):
@@ -132,6 +187,19 @@ def main():
 """,
             line=2,
         ),
+        # A helper defined in the script block but not handed to any framework.
+        Example(
+            """
+if __name__ == "__main__":
+    def prepare():
+        global features
+        features = build_features(load_raw())
+
+    prepare()
+    train(features)
+""",
+            line=3,
+        ),
         Example(
             """
 step = 0
@@ -162,6 +230,44 @@ def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
     )
 
 
+_STARTUP_HOOKS = frozenset(
+    {"before_first_request", "before_app_first_request", "before_serving", "on_startup"}
+)
+_STARTUP_EVENTS = frozenset({"startup", "before_server_start", "after_server_start"})
+_MAIN = re.compile(r"""^__name__\s*==\s*['"]__main__['"]$|^['"]__main__['"]\s*==\s*__name__$""")
+_DISABLED = re.compile(r"pylint:\s*disable\s*=[\w\s,-]*global-statement|noqa:[\w\s,]*PLW0603")
+
+
+def _startup_hook(node: cst.FunctionDef) -> bool:
+    """Decorated with a web framework's startup hook."""
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        call = expr if isinstance(expr, cst.Call) else None
+        func = call.func if call is not None else expr
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        if name in _STARTUP_HOOKS:
+            return True
+        if call is not None and name in ("on_event", "listener", "on"):
+            events = [string_value(a.value) for a in call.args]
+            if any(e in _STARTUP_EVENTS for e in events):
+                return True
+    return False
+
+
+def _in_main_block(ctx) -> bool:
+    for ancestor in ctx.ancestors:
+        if isinstance(ancestor, cst.If) and _MAIN.match(" ".join(ctx.code(ancestor.test).split())):
+            return True
+    return False
+
+
+def _disabled(node: cst.FunctionDef, ctx) -> bool:
+    """``# pylint: disable=global-statement`` in the function, or alone at module level."""
+    if _DISABLED.search(ctx.code(node)):
+        return True
+    return any(line.startswith("#") and _DISABLED.search(line) for line in ctx.lines)
+
+
 def leave_FunctionDef(node: cst.FunctionDef, ctx) -> None:
     frames = _frames(ctx)
     if not frames or frames[-1]["node"] is not node:
@@ -170,6 +276,10 @@ def leave_FunctionDef(node: cst.FunctionDef, ctx) -> None:
     assigned = frame["assigned"] - frame["early"]
     if not assigned:
         return
+    if _startup_hook(node) or _disabled(node, ctx):
+        return
+    if _in_main_block(ctx):
+        ctx.state.setdefault("main_functions", set()).add(node.name.value)
     seen: set[int] = set()
     for statement in frame["declared"].values():
         if id(statement) in seen:
@@ -276,16 +386,17 @@ def visit_If(node: cst.If, ctx) -> None:
 
 
 def visit_Arg(node: cst.Arg, ctx) -> None:
-    if (
-        node.keyword is not None
-        and node.keyword.value == "initializer"
-        and isinstance(node.value, cst.Name)
-    ):
+    if not isinstance(node.value, cst.Name):
+        return
+    if node.keyword is not None and node.keyword.value == "initializer":
         ctx.state.setdefault("initializers", set()).add(node.value.value)
+    # Any function handed to another call: a callback whose signature the callee fixes.
+    ctx.state.setdefault("passed", set()).add(node.value.value)
 
 
 def leave_Module(node: cst.Module, ctx) -> None:
     initializers = ctx.state.get("initializers", set())
+    callbacks = ctx.state.get("main_functions", set()) & ctx.state.get("passed", set())
     for statement, names, function in ctx.state.get("candidates", []):
-        if function not in initializers:
+        if function not in initializers and function not in callbacks:
             ctx.report(statement, names="`, `".join(names))

@@ -8,11 +8,14 @@ and ``os.popen`` calls that start another Python script of the project: ``python
 ``python``, or a local variable holding such a command.
 
 Commands that run tools rather than project code are not flagged: ``git``, ``nvidia-smi``,
-``python -m pip``, ``python -m pytest``, ``python setup.py``, ``python -c "..."``, launchers
-such as ``python -m torch.distributed.run`` and the like, nor a program re-launching itself
-(``[sys.executable, *sys.argv]``), nor a file that also runs ``git checkout`` (a harness
-comparing revisions needs a fresh interpreter for each one). Test files are not flagged, since running a script end to
-end is a legitimate smoke test.
+``python -m pip``, ``python -m pytest``, ``python setup.py``, ``python -c "..."``, nor a
+program re-launching itself (``[sys.executable, *sys.argv]``), nor a file that also runs
+``git checkout`` (a harness comparing revisions needs a fresh interpreter for each one).
+Distributed launchers (``python -m torch.distributed.run``, ``torchrun``, ``accelerate launch``,
+``deepspeed``) start one script in several processes, which no import can do: a call whose
+command variable holds such a launcher in any of its branches is left alone, including the
+single-process fallback. Test files are not flagged, since running a script end to end is a
+legitimate smoke test.
 
 Why is this bad?
 ----------------
@@ -101,6 +104,20 @@ import sys
 def restart():
     subprocess.Popen([sys.executable, sys.argv[0], "--resume"])
 """,
+        # Near miss: restarting an interrupted job in the background, across GPUs when there are
+        # several; the launcher starts one process per device, which no import can do.
+        """
+import subprocess
+
+def relaunch(checkpoint, gpus):
+    if gpus > 1:
+        command = ["python", "-m", "torch.distributed.run", "--nproc_per_node", str(gpus),
+                   "fit.py", "--resume", checkpoint]
+    else:
+        command = ["python", "fit.py", "--resume", checkpoint]
+    subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    subprocess.run(["accelerate", "launch", "finetune.py"], check=True)
+""",
         # Near miss: a smoke test of the command-line entry point.
         Example(
             """
@@ -187,9 +204,12 @@ _TOOLS = frozenset(
         "pip_audit", "pre_commit", "sphinx", "mkdocs", "json.tool", "compileall", "timeit",
         "cProfile", "profile", "pdb", "py_compile", "tensorboard", "mlflow", "streamlit",
         # Launchers that start one training script in several processes: no import can do that.
-        "torch.distributed.run", "torch.distributed.launch",
+        "torch.distributed.run", "torch.distributed.launch", "accelerate", "deepspeed", "horovod",
     }
 )  # fmt: skip
+# Programs that launch a script in several processes.
+_LAUNCHERS = frozenset({"torchrun", "accelerate", "deepspeed", "horovod", "horovodrun"})
+_LAUNCHER_MODULES = frozenset({"torch.distributed.run", "torch.distributed.launch"})
 _PATH_CALLS = frozenset({"str", "os.path.join", "pathlib.Path", "os.fspath"})
 # Values a command can be built from, remembered when assigned to a local name.
 _COMMAND_VALUES = (
@@ -337,6 +357,22 @@ def _script(words: list[str]) -> str | None:
     return None
 
 
+def _launches(words: list[str]) -> bool:
+    """Whether a command goes through a distributed launcher."""
+    if not words:
+        return False
+    program = words[0].rsplit("/", 1)[-1]
+    if program in _LAUNCHERS:
+        return True
+    if program != _PYTHON and not _INTERPRETER.match(words[0]):
+        return False
+    for index, word in enumerate(words[1:-1], start=1):
+        if word == "-m":
+            module = words[index + 1]
+            return module in _LAUNCHER_MODULES or module.split(".", 1)[0] in _LAUNCHERS
+    return False
+
+
 def _scope(ctx) -> int:
     function = ctx.enclosing(cst.FunctionDef)
     return id(function) if function is not None else 0
@@ -348,8 +384,11 @@ def visit_Assign(node: cst.Assign, ctx) -> None:
     value = node.value
     if not isinstance(value, _COMMAND_VALUES):
         return
-    commands = ctx.state.setdefault("commands", {})
-    commands[(_scope(ctx), node.targets[0].target.value)] = value
+    key = (_scope(ctx), node.targets[0].target.value)
+    ctx.state.setdefault("commands", {})[key] = value
+    # One branch launching several processes makes the variable a launcher command in all.
+    if _launches(_tokens(value, ctx) or []):
+        ctx.state.setdefault("launchers", set()).add(key)
 
 
 def visit_Call(node: cst.Call, ctx) -> None:
@@ -364,7 +403,10 @@ def visit_Call(node: cst.Call, ctx) -> None:
         argument = node.args[0]
     if argument is None:
         return
-    words = _tokens(argument.value, ctx) or []
+    value = argument.value
+    if isinstance(value, cst.Name) and (_scope(ctx), value.value) in ctx.state.get("launchers", ()):
+        return
+    words = _tokens(value, ctx) or []
     if words[:1] == ["git"] and words[1:2] in (["checkout"], ["switch"]):
         ctx.state["checkout"] = True
         return

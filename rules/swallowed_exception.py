@@ -4,6 +4,11 @@ What it does
 Flags an ``except`` clause that catches everything (bare ``except:``, ``Exception`` or
 ``BaseException``) and then does nothing: its body is only ``pass``, ``...`` or ``continue``.
 
+Test files are skipped: a test that ignores every failure of one step on purpose, to assert
+something else (which commands were issued, what was logged), is not a pipeline running on bad
+data. A comment next to the ``pass`` does not silence the rule in other code: it says why the
+author did not care, but the broad clause still hides failures nobody anticipated.
+
 Why is this bad?
 ----------------
 A pipeline that swallows every error keeps running on bad data. A missing file, a schema change
@@ -43,7 +48,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.rule import Rule
+from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT301",
@@ -73,6 +78,18 @@ except Exception:
     cleanup()
     raise
 """,
+        # Near miss: a test ignores the failure of a mocked step on purpose, to check the calls.
+        Example(
+            """
+def test_export_never_uses_a_shell(mock_run):
+    try:
+        export_onnx("weights.pt")
+    except Exception:
+        pass  # only the recorded subprocess calls matter here
+    assert all(not call.kwargs.get("shell") for call in mock_run.call_args_list)
+""",
+            path="tests/test_export.py",
+        ),
     ),
     invalid=(
         """
@@ -81,6 +98,17 @@ try:
 except:
     pass
 """,
+        # A comment says why, but the broad clause still hides every other failure.
+        Example(
+            """
+for column in columns:
+    try:
+        df[column] = df[column].astype(float)
+    except Exception:
+        pass  # some columns are categorical
+""",
+            line=4,
+        ),
         """
 for path in paths:
     try:
@@ -127,6 +155,8 @@ def _does_nothing(handler: cst.ExceptHandler) -> bool:
 
 
 def visit_ExceptHandler(node: cst.ExceptHandler, ctx) -> None:
+    if ctx.is_test:
+        return
     if _is_broad(node, ctx) and _does_nothing(node):
         caught = "except" if node.type is None else f"except {ctx.code(node.type)}"
         ctx.report(node, caught=caught)

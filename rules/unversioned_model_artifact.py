@@ -14,6 +14,19 @@ module-level UPPER_CASE constant holding one, or the file of an enclosing
 version, date, run or stage (``model_v3.pkl``, ``runs/...``, ``staging/...``) are not flagged,
 nor are test files.
 
+Also left alone:
+
+- conversion and export scripts, where the saved model was loaded from a model file in the same
+  function or module and not trained there (``keras.models.load_model("best_08_0.89.h5")`` then
+  ``tf.saved_model.save(model, "served-model")``): the identity of the model is the file it was
+  read from, and the output name is what the server expects;
+- the file names that model servers require (``model.joblib``, ``model.pkl``, ``model.bst``,
+  ``model.onnx``...) when a serving manifest sits in the same folder (a YAML file named like
+  ``churn-service.yaml``, ``inference.yaml`` or ``kserve.yaml``): the name is a contract and the
+  version belongs in the storage location the manifest points to;
+- a file handed to a tracker or registry in the same file (``mlflow.log_artifact``,
+  ``artifact.add_file``, ``log_model``...), or that a comment says will be logged as an artifact.
+
 Why is this bad?
 ----------------
 Every run overwrites the previous model at the same place. Nothing records which code, data and
@@ -91,6 +104,33 @@ RULE = Rule(
         artifact.add_file("regressor.pkl")
         wandb.log_artifact(artifact)
         """,
+        # Near miss: a conversion script re-saves a model it loaded, in the format and under the
+        # name the server expects; it trains nothing.
+        """
+import tensorflow as tf
+
+keras_model = tf.keras.models.load_model("effnet_b0_epoch12_acc0.91.keras")
+tf.saved_model.save(keras_model, "served-classifier")
+""",
+        # Near miss: KServe's scikit-learn server loads a fixed file name, and the manifest next to
+        # the script points at it; the version belongs in that storage location.
+        Example(
+            """
+import joblib
+pipe = make_pipeline(DictVectorizer(), LogisticRegression())
+pipe.fit(records, labels)
+joblib.dump(pipe, "model.joblib")
+""",
+            path="serving/credit/train.py",
+            files=("serving/credit/credit-inference-service.yaml",),
+        ),
+        # Near miss: a comment announces the upload to the tracker, which versions the file.
+        """
+import pickle
+with open("forest.pkl", "wb") as f:
+    pickle.dump(forest_model, f)
+# next: log forest.pkl to the experiment tracker as a model artifact
+""",
         # Documentation examples show how saving works.
         Example("gbm.save_model('model.txt')\n", path="examples/python-guide/simple_example.py"),
         # Test files may write scratch models.
@@ -154,6 +194,27 @@ RULE = Rule(
             """,
             line=4,
         ),
+        # Loaded, but then trained further: a new model under the same fixed name.
+        Example(
+            """
+            from tensorflow import keras
+            model = keras.models.load_model("base.h5")
+            model.fit(X_new, y_new, epochs=3)
+            model.save("model.h5")
+            """,
+            line=4,
+        ),
+        # A serving file name, but no serving manifest beside the script.
+        Example(
+            """
+            import joblib
+            pipe.fit(records, labels)
+            joblib.dump(pipe, "model.joblib")
+            """,
+            line=3,
+            path="src/train.py",
+            files=("src/config.yaml",),
+        ),
         Example(
             """
             trainer.train()
@@ -192,6 +253,92 @@ _LOGGED = (
     r"(log_artifacts?|add_file|upload_file|upload|log_model|register_model|wandb\.save|"
     r"put_object|push_to_hub|dvc)\s*\([^)]*?"
 )
+
+
+# Calls that read a model from a file: what they return is already an identified artifact.
+_LOADERS = frozenset(
+    {"load", "load_model", "from_pretrained", "load_from_checkpoint", "load_learner"}
+)
+# Methods that read weights into an existing model.
+_WEIGHT_LOADERS = frozenset({"load_state_dict", "load_weights"})
+_TRAINING = frozenset({"fit", "fit_generator", "partial_fit", "train", "train_on_batch"})
+_TRAINING_CALL = re.compile(r"(?i)train|fit|tune")
+# File names model servers load by convention (KServe, Seldon, Triton).
+_SERVING_NAMES = frozenset(
+    {"model.joblib", "model.pkl", "model.pickle", "model.bst", "model.json", "model.onnx"}
+)
+_MANIFEST = re.compile(r"(?i)(serv|inference|kserve|seldon|predictor|triton)[^/]*\.ya?ml$")
+
+
+def _scope(ctx) -> int:
+    function = ctx.enclosing(cst.FunctionDef)
+    return id(function) if function is not None else 0
+
+
+def _root(node: cst.BaseExpression) -> str | None:
+    """``model`` for ``model``, ``model.state_dict()`` or ``model.module``."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return _root(node.func.value)
+    return dotted(node) if isinstance(node, cst.Name | cst.Attribute) else None
+
+
+def _called(node: cst.Call, ctx) -> str:
+    return method_name(node) or (ctx.call_name(node) or "").rsplit(".", 1)[-1]
+
+
+def visit_Assign(node: cst.Assign, ctx) -> None:
+    if not isinstance(node.value, cst.Call) or _called(node.value, ctx) not in _LOADERS:
+        return
+    loaded = ctx.state.setdefault("loaded", set())
+    for target in node.targets:
+        name = dotted(target.target)
+        if name is not None:
+            loaded.add((_scope(ctx), name))
+
+
+def _note_use(node: cst.Call, ctx) -> None:
+    """Remember models loaded into or trained in this scope."""
+    called = _called(node, ctx)
+    if isinstance(node.func, cst.Attribute) and called in _WEIGHT_LOADERS | _TRAINING:
+        name = _root(node.func.value)
+        if name is not None:
+            kind = "loaded" if called in _WEIGHT_LOADERS else "trained"
+            ctx.state.setdefault(kind, set()).add((_scope(ctx), name))
+    if _TRAINING_CALL.search(called):
+        trained = ctx.state.setdefault("trained", set())
+        for arg in node.args:
+            name = _root(arg.value)
+            if name is not None:
+                trained.add((_scope(ctx), name))
+
+
+def _converted(saved: cst.BaseExpression, ctx) -> bool:
+    """Whether the saved model was read from a file in this scope and not trained since."""
+    name = _root(saved)
+    if name is None:
+        return False
+    key = (_scope(ctx), name)
+    return key in ctx.state.get("loaded", ()) and key not in ctx.state.get("trained", ())
+
+
+def _served_name(path: str, ctx) -> bool:
+    """A file name a model server requires, with a serving manifest beside the script."""
+    if path.rstrip("/").rsplit("/", 1)[-1] not in _SERVING_NAMES:
+        return False
+    folder = ctx.path.rsplit("/", 1)[0] + "/" if "/" in ctx.path else ""
+    return any(
+        f.startswith(folder) and "/" not in f[len(folder) :] and _MANIFEST.search(f)
+        for f in ctx.files
+    )
+
+
+def _announced(name: str, ctx) -> bool:
+    """A comment says the file will be logged or uploaded as an artifact."""
+    pattern = r"#[^\n]*" + re.escape(name) + r"[^\n]*"
+    for comment in re.findall(pattern, ctx.text):
+        if re.search(r"(?i)artifact|registry|\b(log|upload|push)", comment):
+            return True
+    return False
 
 
 def _model_like_name(name: str) -> bool:
@@ -294,6 +441,7 @@ def _path_argument(node: cst.Call, position: int, names: tuple[str, ...]) -> cst
 
 
 def visit_Call(node: cst.Call, ctx) -> None:
+    _note_use(node, ctx)
     method = method_name(node)
     if method is None and not (isinstance(node.func, cst.Name) and node.func.value in ctx.aliases):
         return  # a plain call of a name that no import brought in
@@ -326,4 +474,6 @@ def visit_Call(node: cst.Call, ctx) -> None:
         names.append(path_arg.value.value)
     if any(n and re.search(_LOGGED + re.escape(n), ctx.text) for n in names):
         return  # written locally, then logged to a tracker that versions it
+    if _announced(names[0], ctx) or _converted(saved, ctx) or _served_name(path, ctx):
+        return
     ctx.report(path_arg.value, model=dotted(saved) or ctx.code(saved), path=path)
