@@ -2,13 +2,20 @@
 What it does
 ------------
 Flags blocks of whole-line comments that are Python code: at least ``min-lines`` (option,
-default 2) commented lines that parse as statements, with no prose line between them. A line
-counts as code when it parses and looks like code: an assignment, an import, a call such as
-``model.fit(X, y)``, ``return``/``raise``/``del``, or a block header such as ``for x in xs:``.
-Bare words, comparisons and ``Note: this is fast`` (which Python would read as an annotation)
-do not count, nor do pragma comments (``type:``, ``noqa``, ``fmt:``, ``pylint:``), cell markers
-(``# %%``, ``# In[3]:``), shebangs and encoding lines. A block introduced by a comment such as
-``# Usage:`` or ``# Example:`` is documentation and is skipped, and so are test files.
+default 2) commented lines that parse as statements, with no prose or blank line between them.
+Once there is such a block, the commented code around it that is separated from it only by
+blank lines or by a commented-out docstring belongs to the same region, and the whole region
+gets one finding. A line counts as code when it parses and looks like code: an assignment, an
+import, a call such as ``model.fit(X, y)``, ``return``/``raise``/``del``, or a block header
+such as ``for x in xs:``. Bare words, comparisons and ``Note: this is fast`` (which Python would
+read as an annotation) do not count, nor do pragma comments (``type:``, ``noqa``, ``fmt:``,
+``pylint:``), cell markers (``# %%``, ``# In[3]:``), shebangs and encoding lines.
+
+Left alone: a block introduced by a comment such as ``# Usage:`` or ``# Example:`` (it is
+documentation); a block right under a ``TODO``/``FIXME`` note or under a note giving the reason
+it is switched off (``broken until the next release``, ``wait for ...``): a deliberate, explained
+sketch; commented-out entries inside an open dict or list literal (switching entries of a
+search grid or config on and off); and test files.
 
 Options
 -------
@@ -89,6 +96,31 @@ RULE = Rule(
         # pylint: disable=invalid-name
         import numpy as np
         """,
+        # Near miss: a sketch of planned work right under its TODO note.
+        """
+        def on_epoch_end(trainer, model):
+            log_metrics(trainer)
+            # TODO: keep only the best checkpoint
+            # path = os.path.join(trainer.out_dir, "best.pt")
+            # torch.save(model.state_dict(), path)
+        """,
+        # Near miss: switched off with the reason and the condition for turning it back on.
+        """
+        def on_train_batch_end(self, outputs):
+            # the hook passes stale outputs, broken until the next lightning release
+            # if self.ready:
+            #     self.losses.append(outputs["loss"])
+            pass
+        """,
+        # Near miss: entries of a search grid switched off inside the open dict literal.
+        """
+        search_space = {
+            "max_depth": [3, 5, 7],
+            # "subsample": [0.6, 0.8],
+            # "colsample_bytree": [0.5, 1.0],
+            "learning_rate": [0.05, 0.1],
+        }
+        """,
         # Near miss: `#` lines inside a string are not comments.
         '''
         HELP = """
@@ -130,6 +162,21 @@ RULE = Rule(
             """,
             line=2,
         ),
+        # One finding for a whole commented-out function, blank lines and docstring included.
+        Example(
+            """
+            def prepare(df):
+                return df.dropna()
+
+            # def train_baseline(X, y):
+            #     \"\"\"Fit the old ridge baseline.\"\"\"
+            #     model = Ridge(alpha=0.1)
+
+            #     model.fit(X, y)
+            #     return model
+            """,
+            line=4,
+        ),
     ),
 )
 
@@ -143,6 +190,13 @@ _INTRO = re.compile(
     r"|you can|to use|call it|uncomment|also add|to enable|if you want|optionally|equivalent)\b",
     re.IGNORECASE,
 )
+# A note above the block saying why it is off, or that it is planned work: a deliberate sketch.
+_REASON = re.compile(
+    r"^(todo|fixme|xxx)\b|\b(bugged|buggy|broken|until|wait for|waiting for|re-?enable"
+    r"|does ?n[o']t work|not working|not supported yet|once .* (is|are) (fixed|released|merged))\b",
+    re.IGNORECASE,
+)
+_DOCSTRING = re.compile(r"^[rRbBuU]?(\"\"\"|\'\'\')")
 _HEADER = re.compile(
     r"^(if|elif|else|for|while|with|def|class|try|except|finally|async)\b.*:$", re.DOTALL
 )
@@ -152,7 +206,7 @@ _CODE_SIGNAL = re.compile(
     r"[=(\[:]|^(import|from|return|raise|del|pass|break|continue|assert|yield|global|nonlocal)\b"
 )
 
-CODE, PROSE, NEUTRAL = "code", "prose", "neutral"
+CODE, PROSE, NEUTRAL, BLANK = "code", "prose", "neutral", "blank"
 
 
 def _parse(text: str) -> ast.Module | None:
@@ -255,20 +309,46 @@ def _balanced(text: str) -> int:
 def _code_statement_end(run: list[tuple[int, str]], index: int, depth: int) -> int | None:
     """Last index of the statement opened at ``index`` if the joined lines parse as code."""
     for end in range(index + 1, min(index + 40, len(run))):
-        depth += _balanced(run[end][1])
+        depth += _balanced(run[end][1] or "")
         if depth > 0:
             continue
-        joined = "\n".join(t.strip() for _, t in run[index : end + 1])
+        joined = "\n".join((t or "").strip() for _, t in run[index : end + 1])
         return end if _judge(joined) == CODE else None
     return None
 
 
+def _docstrings(run: list[tuple[int, str]], kinds: list[str]) -> None:
+    """Mark commented-out docstrings neutral: they belong to the code around them."""
+    index = 0
+    while index < len(run):
+        text = (run[index][1] or "").strip()
+        opening = _DOCSTRING.match(text)
+        if opening is None:
+            index += 1
+            continue
+        quote = opening.group(1)
+        end = index
+        if text.count(quote) < 2:  # the docstring goes on over the next lines
+            end = next(
+                (
+                    k
+                    for k in range(index + 1, min(index + 30, len(run)))
+                    if quote in (run[k][1] or "")
+                ),
+                index - 1,
+            )
+        for k in range(index, end + 1):
+            kinds[k] = NEUTRAL
+        index = max(end, index) + 1
+
+
 def _classify_run(run: list[tuple[int, str]]) -> list[str]:
-    kinds = [_classify(text.strip()) for _, text in run]
+    kinds = [_classify(text.strip()) if text is not None else BLANK for _, text in run]
+    _docstrings(run, kinds)
     # A statement split over several comment lines: parse the joined lines.
     index = 0
     while index < len(run):
-        text = run[index][1].strip()
+        text = (run[index][1] or "").strip()
         depth = _balanced(text)
         if kinds[index] == PROSE and depth > 0:
             end = _code_statement_end(run, index, depth)
@@ -285,6 +365,8 @@ def _has_candidate(lines: list[str], minimum: int) -> bool:
     signals = 0
     for line in lines:
         stripped = line.lstrip()
+        if not stripped:
+            continue  # blank lines do not end a commented-out region
         if not stripped.startswith("#"):
             signals = 0
         elif _CODE_SIGNAL.search(stripped[1:].strip()):
@@ -302,19 +384,27 @@ def _shorten(text: str) -> str:
 def _introduced(run: list[tuple[int, str]], kinds: list[str], start: int) -> bool:
     """Whether the comment just above a block presents it as an example or an option."""
     for index in range(start - 1, -1, -1):
-        text = run[index][1].strip().lstrip("#").strip()
-        if kinds[index] == CODE:
+        if kinds[index] in (CODE, BLANK):
             return False
+        text = (run[index][1] or "").strip().lstrip("#").strip()
         if text:
-            return bool(_INTRO.search(text))
+            return bool(_INTRO.search(text) or _REASON.search(text))
     return False
 
 
-def _blocks(comments: dict[int, tuple[int, str]], minimum: int) -> list[tuple[int, int]]:
-    """(first line, last line) of each block of at least ``minimum`` commented-out code lines."""
-    runs: list[list[tuple[int, str]]] = []
+def _blocks(
+    comments: dict[int, tuple[int, str]], lines: list[str], minimum: int
+) -> list[tuple[int, int]]:
+    """(first line, last line) of each block of at least ``minimum`` commented-out code lines.
+
+    Comment lines separated only by blank lines form one region (a blank line is kept in the
+    run with the text ``None``), so a commented-out function with blank lines in it is one block.
+    """
+    runs: list[list[tuple[int, str | None]]] = []
     for row in sorted(comments):
-        if runs and runs[-1][-1][0] == row - 1:
+        last = runs[-1][-1][0] if runs else -1
+        if runs and all(not lines[r - 1].strip() for r in range(last + 1, row)):
+            runs[-1].extend((r, None) for r in range(last + 1, row))
             runs[-1].append((row, comments[row][1]))
         else:
             runs.append([(row, comments[row][1])])
@@ -328,10 +418,36 @@ def _blocks(comments: dict[int, tuple[int, str]], minimum: int) -> list[tuple[in
             if kind == CODE:
                 block.append(index)
             elif kind == PROSE:
-                if len(block) >= minimum and not _introduced(run, kinds, block[0]):
+                if _dense(block, kinds, minimum) and not _introduced(run, kinds, block[0]):
                     found.append((run[block[0]][0], run[block[-1]][0]))
                 block = []
     return found
+
+
+def _dense(block: list[int], kinds: list[str], minimum: int) -> bool:
+    """Some ``minimum`` code lines of the block follow each other with no blank line between:
+    single commented lines scattered between blank lines do not make a block on their own."""
+    stretch = 0
+    for position, index in enumerate(block):
+        after_blank = position and BLANK in kinds[block[position - 1] : index]
+        stretch = 1 if after_blank else stretch + 1
+        if stretch >= minimum:
+            return True
+    return False
+
+
+def _inside_literals(text: str) -> set[int]:
+    """Lines strictly inside a multi-line dict, list, set or tuple display."""
+    tree = _parse(text)
+    rows: set[int] = set()
+    if tree is None:
+        return rows
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict | ast.List | ast.Set | ast.Tuple):
+            end = node.end_lineno or node.lineno
+            if end - node.lineno >= 2:
+                rows.update(range(node.lineno + 1, end))
+    return rows
 
 
 def check(ctx) -> None:
@@ -347,15 +463,17 @@ def check(ctx) -> None:
         for row, line in enumerate(ctx.lines, start=1)
         if line.lstrip().startswith("#")
     }
-    if not _blocks(rough, minimum):
+    if not _blocks(rough, ctx.lines, minimum):
         return
-    strings = _lines_inside_strings(ctx.text)
-    comments = {row: value for row, value in rough.items() if row not in strings}
-    for first, last in _blocks(comments, minimum):
+    # Leave out "#" lines inside strings, and commented-out entries of an open dict or list
+    # literal (switching a grid or config entry on and off).
+    skip = _lines_inside_strings(ctx.text) | _inside_literals(ctx.text)
+    comments = {row: value for row, value in rough.items() if row not in skip}
+    for first, last in _blocks(comments, ctx.lines, minimum):
         ctx.report_line(
             first,
             end_line=last,
             column=comments[first][0],
-            count=last - first + 1,
+            count=sum(1 for row in range(first, last + 1) if row in comments),
             first=_shorten(comments[first][1].strip()),
         )

@@ -7,7 +7,8 @@ with a new piece and assigning the result back to the same name: ``df = pd.conca
 ``np.vstack`` / ``np.hstack`` / ``np.column_stack`` variants.
 
 ``pandas``, ``numpy`` and ``polars`` are recognised through the file's imports. Left alone: loops
-over a short literal list or over ``range`` of a small constant; a name the loop body binds
+over a literal list, over a name bound once (before the loop, in the same function or at module
+level) to a literal list of at most ten items, or over ``range`` of a small constant; a name the loop body binds
 afresh before growing it (nothing carries over to the next iteration); a loop that reads what it
 has gathered so far for anything but growing it (then one concatenation after the loop is not a
 drop-in change); doubling such as ``df = pd.concat([df, df])``; test files.
@@ -92,6 +93,14 @@ for path in paths:
 import numpy as np
 for name in ["train", "valid"]:
     X = np.hstack([X, encoded[name]])
+""",
+        # Near miss: the loop runs over a name bound once to a two-item literal list.
+        """
+import pandas as pd
+months = ["data/2021-03.parquet", "data/2021-04.parquet"]
+trips = pd.DataFrame()
+for month in months:
+    trips = pd.concat([trips, pd.read_parquet(month)], ignore_index=True)
 """,
         # Near miss: the loop reads what it has gathered so far (new boxes are compared with
         # the boxes already pasted), so one concatenation after the loop would change it.
@@ -255,13 +264,46 @@ def _innermost_loop(ctx) -> tuple[cst.For | cst.While, cst.CSTNode] | None:
     return None
 
 
-def _bounded(loop: cst.For | cst.While) -> bool:
+def _short_literal(node: cst.BaseExpression | None) -> bool:
+    return (
+        isinstance(node, cst.List | cst.Tuple | cst.Set)
+        and len(node.elements) <= _SMALL_RANGE
+        and not any(isinstance(e, cst.StarredElement) for e in node.elements)
+    )
+
+
+def _remember(name: str, value: cst.BaseExpression | None, ctx) -> None:
+    """Record a binding of ``name`` in the current scope (value None: not a literal list)."""
+    scope = ctx.enclosing(cst.FunctionDef)
+    bindings = ctx.state.setdefault("bindings", {}).setdefault(id(scope), {})
+    bindings.setdefault(name, []).append(value)
+
+
+def _literal_name(name: str, ctx) -> bool:
+    """``name`` was bound exactly once so far, to a short literal list, in the loop's function
+    (or at module level when the function neither binds it nor takes it as a parameter)."""
+    bindings = ctx.state.get("bindings", {})
+    function = ctx.enclosing(cst.FunctionDef)
+    values = bindings.get(id(function), {}).get(name)
+    if values is None and function is not None:
+        params = function.params
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        every += [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
+        if any(p.name.value == name for p in every):
+            return False
+        values = bindings.get(id(None), {}).get(name)
+    return values is not None and len(values) == 1 and _short_literal(values[0])
+
+
+def _bounded(loop: cst.For | cst.While, ctx) -> bool:
     """A loop with a handful of iterations known from the code: no quadratic blow-up."""
     if not isinstance(loop, cst.For):
         return False
     iterated = loop.iter
     if isinstance(iterated, cst.List | cst.Tuple | cst.Set):
         return True
+    if isinstance(iterated, cst.Name):
+        return _literal_name(iterated.value, ctx)
     if (
         isinstance(iterated, cst.Call)
         and isinstance(iterated.func, cst.Name)
@@ -382,7 +424,32 @@ def _read_in_loop(loop: cst.For | cst.While, target: str, ctx) -> bool:
     return False
 
 
+def _remember_targets(target: cst.BaseExpression, value, ctx) -> None:
+    if isinstance(target, cst.Name):
+        _remember(target.value, value, ctx)
+    elif isinstance(target, cst.Tuple | cst.List):
+        for element in target.elements:
+            _remember_targets(element.value, None, ctx)
+    elif isinstance(target, cst.StarredElement):
+        _remember_targets(target.value, None, ctx)
+
+
+def visit_AugAssign(node: cst.AugAssign, ctx) -> None:
+    _remember_targets(node.target, None, ctx)
+
+
+def visit_AnnAssign(node: cst.AnnAssign, ctx) -> None:
+    if node.value is not None:
+        _remember_targets(node.target, node.value, ctx)
+
+
+def visit_For(node: cst.For, ctx) -> None:
+    _remember_targets(node.target, None, ctx)
+
+
 def visit_Assign(node: cst.Assign, ctx) -> None:
+    for assign_target in node.targets:
+        _remember_targets(assign_target.target, node.value, ctx)
     call = node.value
     if not isinstance(call, cst.Call) or len(node.targets) != 1:
         return
@@ -403,7 +470,7 @@ def visit_Assign(node: cst.Assign, ctx) -> None:
         return
     loop, top = found
     if (
-        _bounded(loop)
+        _bounded(loop, ctx)
         or _rebound_before(loop, top, target, ctx)
         or _read_in_loop(loop, target, ctx)
     ):

@@ -13,9 +13,12 @@ Flags configuration that is read or written through names computed at run time:
 Names that are spelled out nearby are not flagged: a loop over a literal list of names
 (``for k in ("n_layer", "num_layers")``), a name assigned from string literals in the same
 function (``member = "threading" if new else "experimental_threading"``), and a loop over the
-object's own fields to print or copy them (``getattr(args, k) for k in vars(args)``). Nor are
-``globals().update(...)`` calls that export a registry rather than settings, ``setup.py`` files,
-``exec`` of a ``version.py``, and test files.
+object's own fields to print or copy them (``getattr(args, k) for k in vars(args)``). An override
+that is checked against the names that already exist is not flagged either:
+``globals()[key] = value`` under ``if key in globals():`` and ``setattr(cfg, key, value)`` under
+``if hasattr(cfg, key):`` (an unknown key cannot slip in; the ``exec`` that usually comes with
+such a configurator is still reported). Nor are ``globals().update(...)`` calls that export a
+registry rather than settings, ``setup.py`` files, ``exec`` of a ``version.py``, and test files.
 
 Why is this bad?
 ----------------
@@ -100,6 +103,17 @@ def num_layers(config):
         if hasattr(config, attr):
             return getattr(config, attr)
 """,
+        # Near miss: an override that only replaces settings that already exist.
+        """
+for arg in sys.argv[1:]:
+    name, raw = arg.removeprefix("--").split("=", 1)
+    if name in globals():
+        value = literal_eval(raw)
+        assert isinstance(value, type(globals()[name]))
+        globals()[name] = value
+    else:
+        raise KeyError(f"no such setting: {name}")
+""",
         # Near miss: reading a global by name is a lookup table, not configuration written.
         """
 def get_model(name):
@@ -175,6 +189,8 @@ def _attr_access(node: cst.Call, name: str, ctx) -> str | None:
     if root is None:
         return None
     if _names_known(attr, target, ctx):
+        return None
+    if name == "setattr" and _guarded(attr, target, ctx):
         return None
     rest = ", ..." if name == "setattr" else ""
     shown = attr.value if isinstance(attr, cst.Name) else "<computed name>"
@@ -258,6 +274,50 @@ def _reads_file(node: cst.BaseExpression, ctx) -> bool:
     return True
 
 
+def _checks_name(test: cst.BaseExpression, key: str, container: cst.BaseExpression | None, ctx):
+    """``key in globals()`` (container None) or ``hasattr(container, key)``, alone or in an ``and``."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _checks_name(test.left, key, container, ctx) or _checks_name(
+            test.right, key, container, ctx
+        )
+    if container is None:
+        return (
+            isinstance(test, cst.Comparison)
+            and isinstance(test.left, cst.Name)
+            and test.left.value == key
+            and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.In)
+            and _is_globals(test.comparisons[0].comparator)
+        )
+    return (
+        isinstance(test, cst.Call)
+        and isinstance(test.func, cst.Name)
+        and test.func.value == "hasattr"
+        and len(test.args) == 2
+        and isinstance(test.args[1].value, cst.Name)
+        and test.args[1].value.value == key
+        and ctx.code(test.args[0].value) == ctx.code(container)
+    )
+
+
+def _guarded(key: cst.BaseExpression, container: cst.BaseExpression | None, ctx) -> bool:
+    """The write sits in the body of an ``if`` that checks the name already exists."""
+    if not isinstance(key, cst.Name):
+        return False
+    ancestors = ctx.ancestors
+    for index in range(len(ancestors) - 2, -1, -1):
+        node = ancestors[index]
+        if isinstance(node, cst.FunctionDef | cst.ClassDef):
+            return False
+        if (
+            isinstance(node, cst.If)
+            and ancestors[index + 1] is node.body
+            and _checks_name(node.test, key.value, container, ctx)
+        ):
+            return True
+    return False
+
+
 def _is_globals(node: cst.BaseExpression) -> bool:
     return (
         isinstance(node, cst.Call)
@@ -295,5 +355,7 @@ def visit_AssignTarget(node: cst.AssignTarget, ctx) -> None:
         return
     index = target.slice[0].slice
     if isinstance(index, cst.Index) and string_value(index.value) is None:
+        if _guarded(index.value, None, ctx):
+            return  # validated override: the name must already be a setting
         shown = index.value.value if isinstance(index.value, cst.Name) else "<computed name>"
         ctx.report(target, what=f"globals()[{shown}] = ...")

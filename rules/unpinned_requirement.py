@@ -1,15 +1,26 @@
 """
 What it does
 ------------
-Flags a line of a ``requirements*.txt`` file that names a package with no version specifier at
-all, such as ``pandas``, ``torch[cpu]`` or ``numpy; python_version >= "3.10"`` (a marker
-restricts where the package is installed, not which version).
+Flags a run of consecutive lines of a ``requirements*.txt`` file that name packages with no
+version specifier at all, such as ``pandas``, ``torch[cpu]`` or
+``numpy; python_version >= "3.10"`` (a marker restricts where the package is installed, not
+which version). One finding covers the whole run and names every package in it.
 
 Comments, blank lines, pip options (``-r base.txt``, ``-e .``, ``--index-url ...``), URLs,
 VCS references (``git+https://...``), direct references (``pkg @ https://...``) and local paths
 are not flagged. A file that applies a constraints file (``-c constraints.txt``) is not flagged
 at all, since the versions are pinned there, nor are the requirements of a documentation build
-(``docs/requirements.txt``), which never reach a model.
+(``docs/requirements.txt``), the requirements MLflow writes next to a logged model (a folder
+holding an ``MLmodel`` file) or a file meant for development only (``requirements-dev.txt``,
+``requirements-test.txt``, ``requirements-lint.txt``...), none of which reach a trained model.
+
+Some lines are left alone because pinning them would not make a model more reproducible:
+development tools (linters and formatters, ``pre-commit``, ``pytest``, ``jupyter`` and
+notebook servers, debuggers such as ``pudb``, packaging tools such as ``pipenv``), console
+helpers (``tqdm``, ``rich``), lines under a section comment about development (``# dev``,
+``# linters``, ``# testing``), nightly builds (``tfp-nightly``: a deliberate choice of a moving
+target) and build tools (``setuptools``, ``pip``, ``wheel``) that only carry an environment
+marker.
 
 Why is this bad?
 ----------------
@@ -58,7 +69,7 @@ RULE = Rule(
     name="unpinned-requirement",
     principle="data-dependencies",
     severity="warning",
-    message="Pin `{name}` to a version (`{name}==<version>` or a range) so the environment can be rebuilt the same way.",
+    message="Pin {names} to a version or a range (`==<version>`, `~=<version>`) so the environment can be rebuilt the same way.",
     files=("requirements*.txt",),
     valid=(
         """
@@ -95,6 +106,41 @@ black>=24 \\
 """,
             path="requirements-dev.txt",
         ),
+        # Near miss: written by MLflow when it logged the model (an MLmodel file sits beside it).
+        Example(
+            """
+mlflow
+cloudpickle==3.0.0
+scikit-learn==1.4.2
+""",
+            path="models/churn/requirements.txt",
+            files=("models/churn/MLmodel",),
+        ),
+        # Near miss: tools for the developer, not for the model, by name or by section.
+        """
+torch==2.3.1
+lightning>=2.2
+
+# ---------- linters ----------
+# versions come from .pre-commit-config.yaml
+pre-commit
+black
+flake8-bugbear
+
+# ---------- others ----------
+jupyterlab
+pudb
+pipenv
+tqdm
+""",
+        # Near miss: a nightly build is meant to move; a build tool only carries a marker.
+        """
+tensorflow==2.16.1
+tb-nightly
+tfp-nightly
+setuptools; python_version >= "3.12"
+""",
+        Example("pytest\nmypy\nhypothesis\n", path="requirements-test.txt"),
     ),
     invalid=(
         Example(
@@ -115,13 +161,78 @@ xgboost; sys_platform != "darwin"
             line=2,
             path="requirements-gpu.txt",
         ),
+        # One finding for the run of unpinned lines; the notebook server in between is not named.
+        Example(
+            """
+jupyter
+xgboost
+pandas
+hyperopt
+fastapi==0.110.0
+""",
+            line=2,
+            path="serving/requirements.txt",
+        ),
     ),
 )
 
 _COMMENT = re.compile(r"(^|\s)#.*$")
 _OPTION_TAIL = re.compile(r"\s+--?[a-zA-Z].*$")
 _DOCS = re.compile(r"(^|/)docs?/")
+_DEV_FILE = re.compile(
+    r"(^|/)requirements[-_.]?(dev|develop|development|test|tests|testing|lint|linters?|docs?|style)\b[^/]*$"
+)
 _CONSTRAINT = re.compile(r"^(-c|--constraint)(\s|=|$)")
+_DEV_SECTION = re.compile(
+    r"\b(dev|develop|development|linters?|linting|lint|formatters?|testing|tests?|debug|debugging"
+    r"|docs|documentation|tooling)\b",
+    re.IGNORECASE,
+)
+# Tools that never run in the path of a model: pinning them changes nothing a model depends on.
+_DEV_TOOLS = frozenset(
+    [
+        "autopep8",
+        "bandit",
+        "black",
+        "codespell",
+        "coverage",
+        "flake8",
+        "ipdb",
+        "ipykernel",
+        "ipython",
+        "ipywidgets",
+        "isort",
+        "jupyter",
+        "jupyterlab",
+        "jupyter-black",
+        "mypy",
+        "nbconvert",
+        "nbqa",
+        "nbstripout",
+        "notebook",
+        "nox",
+        "pdbpp",
+        "pip-tools",
+        "pipenv",
+        "poetry",
+        "pre-commit",
+        "pudb",
+        "pycodestyle",
+        "pydocstyle",
+        "pyflakes",
+        "pylint",
+        "pyright",
+        "pytest",
+        "tox",
+        "twine",
+        "ruff",
+        "yapf",
+        "rich",
+        "tqdm",
+    ]
+)
+_DEV_PREFIXES = ("pytest-", "flake8-", "types-", "mypy-", "jupyterlab-")
+_BUILD_TOOLS = frozenset({"setuptools", "pip", "wheel"})
 
 
 def _logical_lines(lines: list[str]):
@@ -151,17 +262,66 @@ def _requirement(text: str) -> Requirement | None:
         return None
 
 
+def _exempt(requirement: Requirement) -> bool:
+    """A package whose version does not matter to a model, or that cannot sensibly be pinned."""
+    name = requirement.name.lower().replace("_", "-")
+    if name in _DEV_TOOLS or name.startswith(_DEV_PREFIXES):
+        return True
+    if name.endswith("-nightly") or "-nightly-" in name:
+        return True  # a nightly build is chosen to track the newest code, not a release
+    return name in _BUILD_TOOLS and requirement.marker is not None
+
+
+def _generated_by_mlflow(ctx) -> bool:
+    folder = ctx.path.rpartition("/")[0]
+    return (f"{folder}/MLmodel" if folder else "MLmodel") in ctx.files
+
+
+def _names(names: list[str]) -> str:
+    shown = [f"`{name}`" for name in names]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
 def check(ctx) -> None:
-    if _DOCS.search(ctx.path):
+    if _DOCS.search(ctx.path) or _DEV_FILE.search(ctx.path) or _generated_by_mlflow(ctx):
         return
-    found = []
+    runs: list[list[tuple[int, int, str]]] = []
+    run: list[tuple[int, int, str]] = []
+    dev_section, heading = False, "start"  # "start": a blank line or the top of the file
     for start, end, text in _logical_lines(ctx.lines):
         stripped = _COMMENT.sub("", text).strip()
         if _CONSTRAINT.match(stripped):
             return
-        requirement = _requirement(text)
-        if requirement is None or requirement.url or requirement.specifier:
+        if not stripped:
+            comment = text.strip()
+            if not comment:
+                heading = "start"
+            elif heading:
+                # Comments after a blank line (or at the top) head a section of the file.
+                dev_section = (heading == "inside" and dev_section) or bool(
+                    _DEV_SECTION.search(comment)
+                )
+                heading = "inside"
+            if run:
+                runs.append(run)
+                run = []
             continue
-        found.append((start, end, requirement.name))
-    for start, end, name in found:
-        ctx.report_line(start, end_line=end, name=name)
+        heading = ""
+        requirement = _requirement(text)
+        if (
+            dev_section
+            or requirement is None
+            or requirement.url
+            or requirement.specifier
+            or _exempt(requirement)
+        ):
+            if run:
+                runs.append(run)
+                run = []
+            continue
+        run.append((start, end, requirement.name))
+    if run:
+        runs.append(run)
+    for run in runs:
+        names = _names([name for _, _, name in run])
+        ctx.report_line(run[0][0], end_line=run[-1][1], names=names)

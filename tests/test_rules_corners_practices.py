@@ -82,6 +82,31 @@ def test_growth_is_not_reported_in_test_files() -> None:
     assert findings("DEBT303", source, path="tests/test_loader.py") == []
 
 
+def test_growth_over_a_named_literal_list_depends_on_its_bindings() -> None:
+    bounded = """
+    import pandas as pd
+    SPLITS = ("train", "valid")
+
+    def load(root):
+        df = pd.DataFrame()
+        for split in SPLITS:
+            df = pd.concat([df, pd.read_csv(f"{root}/{split}.csv")])
+        return df
+    """
+    assert findings("DEBT303", bounded) == []
+    # A parameter of the same name hides the module-level list.
+    shadowed = bounded.replace("def load(root):", "def load(root, SPLITS):")
+    assert len(findings("DEBT303", shadowed)) == 1
+    # Bound twice: no longer known to be the short list.
+    rebound = bounded.replace(
+        'SPLITS = ("train", "valid")', 'SPLITS = ("train", "valid")\n    SPLITS = list_splits()'
+    )
+    assert len(findings("DEBT303", rebound)) == 1
+    # Eleven items is not a short list.
+    long_list = bounded.replace('("train", "valid")', repr(tuple(f"part{i}" for i in range(11))))
+    assert len(findings("DEBT303", long_list)) == 1
+
+
 # DEBT304 iterrows-loop
 
 
