@@ -189,24 +189,33 @@ def extract(root: Path) -> list[Snippet]:
     for path in sorted(folder.glob("test_*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-            checker = ""
-            attributes: dict[str, str] = {}
-            for item in cls.body:
-                if isinstance(item, ast.Assign) and len(item.targets) == 1:
-                    target = item.targets[0]
-                    if not isinstance(target, ast.Name):
-                        continue
-                    if target.id == "CHECKER_CLASS":
-                        checker = ast.unparse(item.value).rsplit(".", 1)[-1]
-                    value = _string(item.value, {}, attributes)
-                    if value is not None:
-                        attributes[target.id] = value
-            for item in cls.body:
-                if isinstance(item, ast.FunctionDef) and item.name.startswith("test"):
-                    snippet = _snippet_of(item, checker, attributes)
-                    if snippet is not None:
-                        found.append(snippet)
+            checker, attributes = _class_attributes(cls)
+            tests = (
+                item
+                for item in cls.body
+                if isinstance(item, ast.FunctionDef) and item.name.startswith("test")
+            )
+            snippets = (_snippet_of(item, checker, attributes) for item in tests)
+            found.extend(snippet for snippet in snippets if snippet is not None)
     return found
+
+
+def _class_attributes(cls: ast.ClassDef) -> tuple[str, dict[str, str]]:
+    """The checker a test class exercises, and its string attributes (shared snippet parts)."""
+    checker = ""
+    attributes: dict[str, str] = {}
+    for item in cls.body:
+        if not (isinstance(item, ast.Assign) and len(item.targets) == 1):
+            continue
+        target = item.targets[0]
+        if not isinstance(target, ast.Name):
+            continue
+        if target.id == "CHECKER_CLASS":
+            checker = ast.unparse(item.value).rsplit(".", 1)[-1]
+        value = _string(item.value, {}, attributes)
+        if value is not None:
+            attributes[target.id] = value
+    return checker, attributes
 
 
 def with_implied_imports(code: str) -> str:

@@ -327,5 +327,6 @@ def test_repository_rules_in_diff_mode_read_unchanged_files(repo, write, in_dir,
     head = commit_all(repo, "a new function")
     code, out, _ = run(capsys, "diff", "--base", base, "--head", head, "--format", "json")
     document = json.loads(out)
+    assert code == 1
     assert document["skipped"] == []
     assert [(f["code"], f["path"]) for f in document["findings"]] == [("DEBT310", "churn/new.py")]
