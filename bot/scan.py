@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections import Counter
@@ -119,9 +120,21 @@ def scan(
 
 def _facts(path: str, read: Callable[[], bytes], config: Config) -> FileFacts | None:
     try:
-        return analyse_source(path, read(), config, (), (), collect_facts=True).facts
+        data = read()
     except OSError:
         return None
+    key = (path, hashlib.sha256(data).digest())
+    if key not in _FACTS_CACHE:
+        if len(_FACTS_CACHE) >= _FACTS_CACHE_SIZE:
+            _FACTS_CACHE.pop(next(iter(_FACTS_CACHE)))  # the oldest entry
+        _FACTS_CACHE[key] = analyse_source(path, data, config, (), (), collect_facts=True).facts
+    return _FACTS_CACHE[key]
+
+
+# A file's facts depend on its path and bytes only, so a long-running App reviewing push after
+# push re-reads only what changed. (The engine's rules do not feed the facts.)
+_FACTS_CACHE: dict[tuple[str, bytes], FileFacts | None] = {}
+_FACTS_CACHE_SIZE = 50_000
 
 
 def _text(read: Callable[[], bytes]) -> str:

@@ -57,7 +57,8 @@ class _Report:
     node: cst.CSTNode | None
     scope: str
     replacement: str | None
-    top: cst.CSTNode | None = None  # the module-level statement holding the node, if known
+    # The node's ancestors from the module down, when known (or a guess): positions need them.
+    chain: tuple[cst.CSTNode, ...] | None = None
     line: int = 0
     end_line: int = 0
     column: int = 1
@@ -78,8 +79,6 @@ class Context:
     ancestors: list[cst.CSTNode]
     reports: list[_Report]
     skips: list[Skipped]
-    # [the module-level statement being walked]; lets reports find their statement cheaply.
-    walking: list[cst.CSTNode | None]
     # Free space for a rule to keep what it learns while walking this file.
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -136,17 +135,19 @@ class Context:
                 node,
                 self._scope(),
                 replacement,
-                top=self._top(node),
+                chain=self._chain(node),
             )
         )
 
-    def _top(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        """The module-level statement that holds ``node``, when the walk makes it plain."""
+    def _chain(self, node: cst.CSTNode) -> tuple[cst.CSTNode, ...] | None:
+        """The ancestors of ``node``, when the walk makes them plain; else a guess."""
         if len(self.ancestors) > 1:
-            return self.ancestors[1]
-        if self.module is not None and any(s is node for s in self.module.body):
-            return node
-        return self.walking[0]  # a guess; positions.spans checks it and falls back
+            return tuple(self.ancestors)
+        if self.module is None:
+            return None
+        if any(s is node for s in self.module.body):
+            return (self.module, node)
+        return None  # reported after the walk left it: found again by _find_chains
 
     def report_line(
         self,
@@ -210,7 +211,6 @@ def _walk(
     leave: dict[type, list[tuple[Visitor, Context]]],
     ancestors: list[cst.CSTNode],
     failed: dict[str, str],
-    walking: list[cst.CSTNode | None],
 ) -> None:
     # The hot loop of the engine: set look-ups instead of isinstance() against libcst's
     # abstract base classes, which is several times slower.
@@ -222,14 +222,14 @@ def _walk(
         node = stack.pop()
         if node is leaving:
             node = ancestors.pop()
-            for visitor, ctx in leave.get(type(node), ()):
-                _call(visitor, node, ctx, failed)
+            handlers = leave.get(type(node))
+            if handlers:
+                _dispatch(handlers, node, failed)
             continue
+        handlers = enter.get(type(node))
+        if handlers:
+            _dispatch(handlers, node, failed)
         node_type = type(node)
-        if len(ancestors) == 1:
-            walking[0] = node
-        for visitor, ctx in enter.get(node_type, ()):
-            _call(visitor, node, ctx, failed)
         ancestors.append(node)
         stack.append(leaving)
         names = field_names.get(node_type)
@@ -260,6 +260,18 @@ def _subclasses(base: type) -> set[type]:
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 _NODE_TYPES: frozenset[type] = frozenset(_subclasses(cst.CSTNode))
+
+
+def _dispatch(
+    handlers: list[tuple[Visitor, Context]], node: cst.CSTNode, failed: dict[str, str]
+) -> None:
+    for visitor, ctx in handlers:
+        if failed and ctx.rule.code in failed:
+            continue
+        try:
+            visitor(node, ctx)
+        except Exception as exc:  # a bug in one rule must not hide the others' findings
+            failed[ctx.rule.code] = f"{type(exc).__name__}: {exc}"
 
 
 def _call(visitor: Visitor, node: cst.CSTNode, ctx: Context, failed: dict[str, str]) -> None:
@@ -406,7 +418,7 @@ def analyse_source(
         reports, problems = _run_rules(path, text, module, active, config, files, collector)
         result.findings = _findings(path, text, module, reports, config)
         if collector is not None:
-            result.facts = collector.facts(path, module)
+            result.facts = collector.facts(path, module, text)
     except RecursionError:
         problems = [Skipped(path, "too deeply nested to analyse")]
     result.skipped.extend(problems)
@@ -436,14 +448,13 @@ def _run_rules(
     reports: list[_Report] = []
     skips: list[Skipped] = []
     failed: dict[str, str] = {}
-    walking: list[cst.CSTNode | None] = [None]
     enter: dict[type, list[tuple[Visitor, Context]]] = defaultdict(list)
     leave: dict[type, list[tuple[Visitor, Context]]] = defaultdict(list)
     contexts = []
     for rule in active:
         ctx = Context(
             rule, path, text, config.options_for(rule), files, module, aliases, ancestors,
-            reports, skips, walking,
+            reports, skips,
         )  # fmt: skip
         contexts.append(ctx)
         for name, visitor in rule.visitors.items():
@@ -452,15 +463,13 @@ def _run_rules(
             table[_node_type(node_name)].append((visitor, ctx))
     if module is not None:
         _top_level_imports(module, aliases)
-        owner = contexts[0] if contexts else _facts_context(path, text, module)
+        owner = contexts[0] if contexts else _facts_context(path, text, module, aliases)
         if collector is not None:
-            enter[cst.Name].append((collector.name, owner))
-            enter[cst.SimpleString].append((collector.string, owner))
+            enter[cst.Call].append((collector.call, owner))
         if enter or leave:
             for node_type in (cst.Import, cst.ImportFrom):
                 enter[node_type].insert(0, (_nested_import, owner))
-            _walk(module, dict(enter), dict(leave), ancestors, failed, walking)
-            walking[0] = None
+            _walk(module, dict(enter), dict(leave), ancestors, failed)
     for ctx in contexts:
         if ctx.rule.check is not None:
             _call(_run_check, module or cst.Module([]), ctx, failed)
@@ -477,9 +486,9 @@ _FACTS_RULE = Rule(
 )
 
 
-def _facts_context(path: str, text: str, module: cst.Module) -> Context:
+def _facts_context(path: str, text: str, module: cst.Module, aliases: dict[str, str]) -> Context:
     """A context for the engine's own visitors when no rule runs on the file."""
-    return Context(_FACTS_RULE, path, text, {}, (), module, {}, [], [], [], [None])
+    return Context(_FACTS_RULE, path, text, {}, (), module, aliases, [], [], [])
 
 
 def findings_from_lines(
@@ -504,7 +513,11 @@ def _findings(
         return []
     node_reports = [r for r in reports if r.node is not None]
     if node_reports and module is not None:
-        where = positions.spans(module, text, [(r.node, r.top) for r in node_reports])
+        unknown = [r.node for r in node_reports if r.chain is None]
+        found = _find_chains(module, unknown) if unknown else {}
+        where = positions.spans(
+            module, text, [(r.node, r.chain or found.get(id(r.node))) for r in node_reports]
+        )
         for report in node_reports:
             span = where[id(report.node)]
             report.line, report.end_line, report.column = span.line, span.end_line, span.column
@@ -546,6 +559,27 @@ def _findings(
             )
         )
     return findings
+
+
+def _find_chains(
+    module: cst.Module, nodes: Iterable[cst.CSTNode]
+) -> dict[int, tuple[cst.CSTNode, ...]]:
+    """The ancestors of nodes reported after the walk moved on, in one more cheap walk."""
+    wanted = {id(n) for n in nodes}
+    found: dict[int, tuple[cst.CSTNode, ...]] = {}
+    pending: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(module, ())]
+    while pending and len(found) < len(wanted):
+        node, chain = pending.pop()
+        if id(node) in wanted:
+            found[id(node)] = chain
+        inner = (*chain, node)
+        for name in _fields(type(node)):
+            value = getattr(node, name)
+            if type(value) is tuple or type(value) is list:
+                pending.extend((v, inner) for v in value if type(v) in _NODE_TYPES)
+            elif type(value) in _NODE_TYPES:
+                pending.append((value, inner))
+    return found
 
 
 def _snippet(module: cst.Module, node: cst.CSTNode) -> str:

@@ -300,6 +300,10 @@ def visit_Module(node: cst.Module, ctx) -> None:
     ctx.state["functions"] = set()
     ctx.state["wrappers"] = []
     ctx.state["uses"] = {}
+    # Only uses of module-level function names matter; counting every name costs a lot.
+    ctx.state["function_names"] = {
+        s.name.value for s in node.body if isinstance(s, cst.FunctionDef)
+    }
 
 
 def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
@@ -318,6 +322,8 @@ def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
 
 
 def visit_Name(node: cst.Name, ctx) -> None:
+    if node.value not in ctx.state["function_names"]:
+        return
     parent = ctx.parent()
     if isinstance(parent, cst.FunctionDef | cst.ClassDef) and parent.name is node:
         return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -66,77 +66,118 @@ class _IndexRecordingState(CodegenState):
 
 
 def spans(
-    module: cst.Module, text: str, requests: Collection[tuple[cst.CSTNode, cst.CSTNode | None]]
+    module: cst.Module,
+    text: str,
+    requests: Collection[tuple[cst.CSTNode, Sequence[cst.CSTNode] | None]],
 ) -> dict[int, Span]:
-    """Map ``id(node)`` to its syntactic span, for each ``(node, top)`` of ``requests``.
+    """Map ``id(node)`` to its syntactic span, for each ``(node, chain)`` of ``requests``.
 
-    ``top`` is the module-level statement believed to contain the node, or None. Python's own
-    parser (ten times faster than libcst's) tells on which line each module-level statement
-    starts, so only the statements holding findings need code generation. Whatever cannot be
-    placed that way falls back to generating the whole module.
+    ``chain`` is the node's ancestors from the module down, as the walk saw them (or a guess, or
+    None). Python's own parser (ten times faster than libcst's) tells on which line each
+    statement starts, so only the innermost class, function or statement holding a finding is
+    generated, not its whole module-level statement. Whatever cannot be placed that way falls
+    back to generating the whole module.
     """
     result: dict[int, Span] = {}
-    by_top: dict[int, list[cst.CSTNode]] = {}
-    tops: dict[int, cst.CSTNode] = {}
+    groups: dict[int, tuple[cst.CSTNode, ast.stmt, list[cst.CSTNode]]] = {}
     leftover: list[cst.CSTNode] = []
-    for node, top in requests:
-        if top is None:
+    tree = _python_ast(text) if any(chain for _, chain in requests) else None
+    for node, chain in requests:
+        anchor = _anchor(module, tree, chain) if tree is not None and chain else None
+        if anchor is None:
             leftover.append(node)
-        else:
-            by_top.setdefault(id(top), []).append(node)
-            tops[id(top)] = top
-    starts = _statement_lines(module, text) if by_top else None
-    if starts is None:
-        leftover.extend(n for group in by_top.values() for n in group)
-        by_top = {}
-    for key, nodes in by_top.items():
-        top = tops[key]
-        line = starts.get(key) if starts else None
-        placed = _generate(top, [top, *nodes], module) if line is not None else {}
-        if id(top) not in placed:
+            continue
+        statement, located = anchor
+        groups.setdefault(id(statement), (statement, located, []))[2].append(node)
+    lines = text.splitlines()
+    for statement, located, nodes in groups.values():
+        source_line = lines[located.lineno - 1] if located.lineno <= len(lines) else ""
+        indent = source_line[: len(source_line) - len(source_line.lstrip())]
+        placed = _generate(statement, [statement, *nodes], module, indent)
+        if id(statement) not in placed:
             leftover.extend(nodes)
             continue
-        top_line = placed[id(top)].line
+        shift = located.lineno - placed[id(statement)].line
         for node in nodes:
             span = placed.get(id(node))
-            if span is None:  # the report named a statement that does not hold the node
+            if span is None:  # the chain named a statement that does not hold the node
                 leftover.append(node)
                 continue
-            shift = line - top_line
             result[id(node)] = Span(
                 span.line + shift, span.column, span.end_line + shift, span.end_column
             )
     if leftover:
-        result.update(_generate(module, leftover, module))
+        result.update(_generate(module, leftover, module, ""))
     return result
 
 
-def _statement_lines(module: cst.Module, text: str) -> dict[int, int] | None:
-    """The line each module-level statement's syntax starts on, by ``id``; None if unknown."""
+def _python_ast(text: str) -> ast.Module | None:
     try:
-        tree = ast.parse(text)
+        return ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # libcst accepts syntax this Python does not; fall back to codegen
-    body = tree.body
-    lines: dict[int, int] = {}
-    index = 0
-    for statement in module.body:
-        if index >= len(body):
+
+
+def _anchor(
+    module: cst.Module, tree: ast.Module, chain: Sequence[cst.CSTNode]
+) -> tuple[cst.CSTNode, ast.stmt] | None:
+    """The deepest statement of ``chain`` that maps onto Python's tree, descending through
+    class and function bodies (the statements that grow large)."""
+    body: Sequence[cst.CSTNode] = module.body
+    python_body: list[ast.stmt] = tree.body
+    anchor = None
+    position = 1
+    while position < len(chain):
+        node = chain[position]
+        index = next((i for i, s in enumerate(body) if s is node), None)
+        if index is None:
+            break
+        python_index = sum(
+            len(s.body) if isinstance(s, cst.SimpleStatementLine) else 1 for s in body[:index]
+        )
+        if python_index >= len(python_body):
             return None
-        lines[id(statement)] = body[index].lineno
-        index += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
-    return lines if index == len(body) else None
+        located = python_body[python_index]
+        if not _same_kind(node, located):
+            return None
+        anchor = (node, located)
+        block = getattr(node, "body", None)
+        descends = (
+            isinstance(node, cst.FunctionDef | cst.ClassDef)
+            and isinstance(block, cst.IndentedBlock)
+            and position + 1 < len(chain)
+            and chain[position + 1] is block
+        )
+        if not descends:
+            break
+        body, python_body = block.body, located.body
+        position += 2
+    return anchor
+
+
+def _same_kind(node: cst.CSTNode, located: ast.stmt) -> bool:
+    if isinstance(node, cst.FunctionDef):
+        return isinstance(located, ast.FunctionDef | ast.AsyncFunctionDef)
+    if isinstance(node, cst.ClassDef):
+        return isinstance(located, ast.ClassDef)
+    return True
 
 
 def _generate(
-    root: cst.CSTNode, nodes: Collection[cst.CSTNode], module: cst.Module
+    root: cst.CSTNode, nodes: Collection[cst.CSTNode], module: cst.Module, indent: str
 ) -> dict[int, Span]:
-    """Spans of ``nodes`` with lines counted from the start of ``root``'s generated code."""
+    """Spans of ``nodes`` with lines counted from the start of ``root``'s generated code.
+
+    ``indent`` is the indentation ``root`` has in the file, so that generated lines, and the
+    columns read from them, are the file's own.
+    """
     state = _IndexRecordingState(
         default_indent=module.default_indent,
         default_newline=module.default_newline,
         targets=frozenset(id(n) for n in nodes),
     )
+    if indent:
+        state.indent_tokens.append(indent)
     root._codegen(state)
     wanted: dict[int, tuple[int, int]] = {}
     for node in nodes:

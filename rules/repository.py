@@ -22,7 +22,7 @@ from rules.finding import Finding, Skipped
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$"
 )
-_MAX_STRING = 200  # longer literals are prose or data, never a name worth remembering
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,13 @@ class FileFacts:
     path: str
     functions: tuple[FunctionFact, ...] = ()  # module level only
     classes: tuple[ClassFact, ...] = ()  # module level only
-    names: frozenset[str] = frozenset()  # identifiers and attribute names the file uses
-    strings: frozenset[str] = frozenset()  # short string literals
+    # Every identifier-like word of the file, code, strings and comments alike: "mentions" is
+    # meant generously, and a regular expression over the text costs far less than a walk.
+    names: frozenset[str] = frozenset()
+    strings: frozenset[str] = frozenset()  # kept for older cached facts; no longer filled
+    # Literal data locations (paths, table names) the file writes to and reads from.
+    writes: frozenset[str] = frozenset()
+    reads: frozenset[str] = frozenset()
 
     @property
     def is_test(self) -> bool:
@@ -54,7 +59,8 @@ class FileFacts:
 
     def to_json(self) -> str:
         data = asdict(self)
-        data["names"], data["strings"] = sorted(self.names), sorted(self.strings)
+        for key in ("names", "strings", "writes", "reads"):
+            data[key] = sorted(data[key])
         return json.dumps(data)
 
     @classmethod
@@ -66,25 +72,42 @@ class FileFacts:
             classes=tuple(ClassFact(f["name"], tuple(f["bases"])) for f in data["classes"]),
             names=frozenset(data["names"]),
             strings=frozenset(data["strings"]),
+            writes=frozenset(data.get("writes", ())),
+            reads=frozenset(data.get("reads", ())),
         )
+
+
+_WRITE_METHODS = frozenset(
+    {"to_csv", "to_parquet", "to_feather", "to_pickle", "to_sql", "to_json", "to_excel",
+     "to_hdf", "write_csv", "write_parquet"}
+)  # fmt: skip
+_WRITE_FUNCTIONS = frozenset({"numpy.save", "numpy.savez", "joblib.dump"})
+_READ_FUNCTIONS = frozenset(
+    {"pandas.read_csv", "pandas.read_parquet", "pandas.read_feather", "pandas.read_pickle",
+     "pandas.read_sql_table", "pandas.read_json", "pandas.read_excel", "pandas.read_hdf",
+     "numpy.load", "polars.read_csv", "polars.read_parquet", "joblib.load"}
+)  # fmt: skip
 
 
 @dataclass
 class FactsCollector:
     """Fed by the engine's walk; turned into :class:`FileFacts` at the end of the file."""
 
-    names: set[str] = field(default_factory=set)
-    strings: set[str] = field(default_factory=set)
+    writes: set[str] = field(default_factory=set)
+    reads: set[str] = field(default_factory=set)
 
-    def name(self, node: cst.Name, _ctx: object) -> None:
-        self.names.add(node.value)
+    def call(self, node: cst.Call, ctx: object) -> None:
+        location = _first_literal(node)
+        if location is None:
+            return
+        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
+        name = ctx.call_name(node)
+        if method in _WRITE_METHODS or name in _WRITE_FUNCTIONS:
+            self.writes.add(location)
+        elif name in _READ_FUNCTIONS:
+            self.reads.add(location)
 
-    def string(self, node: cst.SimpleString, _ctx: object) -> None:
-        value = node.evaluated_value
-        if isinstance(value, str) and len(value) <= _MAX_STRING:
-            self.strings.add(value)
-
-    def facts(self, path: str, module: cst.Module) -> FileFacts:
+    def facts(self, path: str, module: cst.Module, text: str) -> FileFacts:
         functions, classes = [], []
         for statement in module.body:
             if isinstance(statement, cst.FunctionDef):
@@ -95,8 +118,27 @@ class FactsCollector:
                 )
                 classes.append(ClassFact(statement.name.value, bases))
         return FileFacts(
-            path, tuple(functions), tuple(classes), frozenset(self.names), frozenset(self.strings)
+            path,
+            tuple(functions),
+            tuple(classes),
+            frozenset(_WORD.findall(text)),
+            frozenset(),
+            frozenset(self.writes),
+            frozenset(self.reads),
         )
+
+
+def _first_literal(call: cst.Call) -> str | None:
+    """The location a read or write call names as a plain string, if it does."""
+    for arg in call.args:
+        if arg.keyword is None or arg.keyword.value in ("path", "path_or_buf", "name", "file"):
+            value = arg.value
+            if isinstance(value, cst.SimpleString):
+                text = value.evaluated_value
+                return text if isinstance(text, str) and len(text) >= 3 else None
+            if arg.keyword is None:
+                return None  # the first positional argument is not a literal
+    return None
 
 
 def _dotted(node: cst.BaseExpression) -> str | None:

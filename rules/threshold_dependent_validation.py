@@ -170,17 +170,24 @@ def _contains_predict(expr: cst.CSTNode) -> bool:
     return False
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
-    if ctx.is_test or not _contains_predict(node.value):
-        return
-    predicted = ctx.state.setdefault("predicted", set())
-    for target in node.targets:
-        if isinstance(target.target, cst.Name):
-            predicted.add(target.target.value)
+def _record_prediction(ctx) -> None:
+    """``y_pred = model.predict(X)``: remember ``y_pred`` (the call being visited is inside)."""
+    for ancestor in reversed(ctx.ancestors):
+        if isinstance(ancestor, cst.Lambda | cst.FunctionDef | cst.BaseStatement):
+            return
+        if isinstance(ancestor, cst.Assign):
+            predicted = ctx.state.setdefault("predicted", set())
+            predicted.update(
+                t.target.value for t in ancestor.targets if isinstance(t.target, cst.Name)
+            )
+            return
 
 
 def visit_Call(node: cst.Call, ctx) -> None:
     if "first" in ctx.state or ctx.is_test:
+        return
+    if method_name(node) == "predict":
+        _record_prediction(ctx)
         return
     func = node.func
     last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)

@@ -53,15 +53,15 @@ def test_spans_match_position_provider(source: str) -> None:
     table = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     chooser = random.Random(7)
     requests = []
-    for top in module.body:
-        pending = [top]
-        while pending:
-            node = pending.pop()
-            pending.extend(node.children)
-            if node in table and chooser.random() < 0.2:
-                # Half with the right statement, some with a wrong guess, some unknown.
-                guess = chooser.choice([top, top, module.body[0], None])
-                requests.append((node, guess))
+    pending: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(module, ())]
+    while pending:
+        node, ancestors = pending.pop()
+        pending.extend((child, (*ancestors, node)) for child in node.children)
+        if node in table and ancestors and chooser.random() < 0.2:
+            # Mostly the real ancestors; sometimes a wrong guess, sometimes nothing known.
+            wrong = (module, module.body[0])
+            chain = chooser.choice([ancestors, ancestors, ancestors, wrong, None])
+            requests.append((node, chain))
     assert requests
     got = positions.spans(module, source, requests)
     for node, _ in requests:
