@@ -386,16 +386,7 @@ def _replacement(fix: str, statement: cst.CSTNode, ctx) -> str | None:
         return None
     trailing = line.trailing_whitespace
     tail = trailing.whitespace.value + (trailing.comment.value if trailing.comment else "")
-    return f"{_indentation(ctx)}{fix} = {value}{tail}"
-
-
-def _indentation(ctx) -> str:
-    default = ctx.module.default_indent
-    return "".join(
-        (block.indent if block.indent is not None else default)
-        for block in ctx.ancestors
-        if isinstance(block, cst.IndentedBlock)
-    )
+    return f"{ctx.indentation()}{fix} = {value}{tail}"
 
 
 def visit_Assign(node: cst.Assign, ctx) -> None:

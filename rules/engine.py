@@ -100,6 +100,15 @@ class Context:
         assert self.module is not None
         return self.module.code_for_node(node)
 
+    def indentation(self) -> str:
+        """The indentation of the statement being visited, for whole-line replacements."""
+        default = self.module.default_indent if self.module is not None else "    "
+        return "".join(
+            default if block.indent is None else block.indent
+            for block in self.ancestors
+            if isinstance(block, cst.IndentedBlock)
+        )
+
     def parent(self, depth: int = 1) -> cst.CSTNode | None:
         """The ``depth``-th enclosing node of the node being visited."""
         return self.ancestors[-depth] if len(self.ancestors) >= depth else None

@@ -211,13 +211,4 @@ def _replacement(call: cst.Call, ctx) -> str | None:
         return None
     fixed = bare.deep_replace(call, call.with_changes(func=call.func.value))
     text = ctx.module.code_for_node(fixed).rstrip("\r\n")
-    return _indentation(ctx) + text
-
-
-def _indentation(ctx) -> str:
-    default = ctx.module.default_indent
-    return "".join(
-        (block.indent if block.indent is not None else default)
-        for block in ctx.ancestors
-        if isinstance(block, cst.IndentedBlock)
-    )
+    return ctx.indentation() + text

@@ -216,16 +216,7 @@ def _replacement(line: cst.SimpleStatementLine, call: cst.Call, ctx) -> str | No
     new_call = ctx.code(call.with_changes(args=args))
     trailing = line.trailing_whitespace
     tail = trailing.whitespace.value + (trailing.comment.value if trailing.comment else "")
-    return f"{_indentation(ctx)}{target} = {new_call}{tail}"
-
-
-def _indentation(ctx) -> str:
-    default = ctx.module.default_indent
-    return "".join(
-        (block.indent if block.indent is not None else default)
-        for block in ctx.ancestors
-        if isinstance(block, cst.IndentedBlock)
-    )
+    return f"{ctx.indentation()}{target} = {new_call}{tail}"
 
 
 def _bound_in_function(name: str, ctx) -> bool:

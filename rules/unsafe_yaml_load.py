@@ -180,15 +180,6 @@ def _loader(call: cst.Call) -> cst.Arg | None:
     return positional[1] if len(positional) > 1 else None
 
 
-def _indentation(ctx) -> str:
-    indent = ""
-    default = ctx.module.default_indent
-    for node in ctx.ancestors:
-        if isinstance(node, cst.IndentedBlock):
-            indent += default if node.indent is None else node.indent
-    return indent
-
-
 def _replacement(call: cst.Call, fix: str, ctx) -> str | None:
     """The statement's line with the safe call, when the statement is one plain line."""
     statement = ctx.enclosing(cst.SimpleStatementLine, cst.BaseCompoundStatement)
@@ -207,7 +198,7 @@ def _replacement(call: cst.Call, fix: str, ctx) -> str | None:
         args=_without_loader(call),
     )
     rebuilt = statement.deep_replace(call, new_call).with_changes(leading_lines=())
-    return _indentation(ctx) + ctx.module.code_for_node(rebuilt).rstrip("\r\n")
+    return ctx.indentation() + ctx.module.code_for_node(rebuilt).rstrip("\r\n")
 
 
 def _without_loader(call: cst.Call) -> tuple[cst.Arg, ...]:
