@@ -38,3 +38,17 @@ def commit_all(repository: git.Repo, message: str) -> str:
     repository.git.add(A=True)
     repository.index.commit(message)
     return repository.head.commit.hexsha
+
+
+def rule_findings(code: str, source: str, path: str = "pipeline.py", config=None, files=()):
+    """One rule's findings on a dedented snippet, asserting the file was read whole."""
+    from rules.config import default_config
+    from rules.engine import analyse_source
+    from rules.rule import rules_by_code
+
+    text = textwrap.dedent(source).lstrip("\n")
+    result = analyse_source(
+        path, text.encode(), config or default_config(), [rules_by_code()[code]], files or {path}
+    )
+    assert not result.skipped, result.skipped
+    return result.findings

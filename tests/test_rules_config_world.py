@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
-from rules.config import ConfigError, default_config, parse_config
-from rules.engine import analyse_source
-from rules.rule import rules_by_code
+from rules.config import ConfigError, parse_config
+from tests.conftest import rule_findings
 
-
-def findings(code: str, source: str, path: str = "pipeline.py", config=None):
-    rule = rules_by_code()[code]
-    result = analyse_source(
-        path, textwrap.dedent(source).lstrip("\n").encode(), config or default_config(), [rule]
-    )
-    assert not result.skipped, result.skipped
-    return result.findings
+findings = rule_findings
 
 
 # DEBT901 deep-config-access

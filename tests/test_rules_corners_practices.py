@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import textwrap
-
 from rules.config import default_config, parse_config
 from rules.engine import analyse_source
 from rules.rule import rules_by_code
+from tests.conftest import rule_findings
 
 
 def findings(code: str, source: str, path: str = "example.py", config=None, files=()):
-    rule = rules_by_code()[code]
-    text = textwrap.dedent(source).lstrip("\n")
-    result = analyse_source(
-        path, text.encode(), config or default_config(), [rule], files or {path}
-    )
-    assert not result.skipped, result.skipped
-    return result.findings
+    return rule_findings(code, source, path, config, files)
 
 
 # DEBT303 dataframe-growth-in-loop

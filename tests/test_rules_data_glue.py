@@ -9,14 +9,9 @@ import pytest
 from rules.config import default_config, parse_config
 from rules.engine import analyse_source
 from rules.rule import rules_by_code
+from tests.conftest import rule_findings
 
-
-def findings(code: str, source: str, path: str = "pipeline.py", config=None):
-    rule = rules_by_code()[code]
-    text = textwrap.dedent(source).lstrip("\n")
-    result = analyse_source(path, text.encode(), config or default_config(), [rule], {path})
-    assert not result.skipped, result.skipped
-    return result.findings
+findings = rule_findings
 
 
 # DEBT701 machine-specific-data-path

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
+from tests.conftest import rule_findings
 
-from rules.config import default_config
-from rules.engine import analyse_source
-from rules.rule import rules_by_code
-
-
-def findings(code: str, source: str, path: str = "pipeline.py"):
-    rule = rules_by_code()[code]
-    text = textwrap.dedent(source).lstrip("\n")
-    result = analyse_source(path, text.encode(), default_config(), [rule], {path})
-    assert not result.skipped, result.skipped
-    return result.findings
+findings = rule_findings
 
 
 # DEBT305 chained-indexing-assignment

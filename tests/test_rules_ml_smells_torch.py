@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import textwrap
-
-from rules.config import default_config
-from rules.engine import analyse_source
-from rules.rule import rules_by_code
+from tests.conftest import rule_findings
 
 
-def findings(code: str, source: str, path: str = "train.py"):
-    rule = rules_by_code()[code]
-    text = textwrap.dedent(source).lstrip("\n")
-    result = analyse_source(path, text.encode(), default_config(), [rule], {path})
-    assert not result.skipped, result.skipped
-    return result.findings
+def findings(code: str, source: str, path: str = "train.py", config=None, files=()):
+    return rule_findings(code, source, path, config, files)
 
 
 # --- DEBT306 gradients-not-cleared -----------------------------------------------------------
