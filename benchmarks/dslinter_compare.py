@@ -51,7 +51,7 @@ MAPPING: dict[str, tuple[tuple[str, ...], str]] = {
     "HyperparameterTensorflowChecker": (("DEBT1103",), "hyperparameters left at defaults"),
     "ImportChecker": ((), "import alias conventions (style)"),
     "InPlaceNumpyChecker": ((), "result of a NumPy call thrown away"),
-    "InPlacePandasChecker": ((), "result of a DataFrame call thrown away"),
+    "InPlacePandasChecker": (("DEBT311",), "result of a DataFrame call thrown away"),
     "MaskMissingPytorchChecker": ((), "`log` without masking zeros"),
     "MaskMissingTensorflowChecker": ((), "`log` without masking zeros"),
     "MemoryReleaseTensorflowChecker": ((), "`clear_session` missing in a loop"),
