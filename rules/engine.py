@@ -389,6 +389,12 @@ def _top_level_imports(module: cst.Module, aliases: dict[str, str]) -> None:
                     pending.append(value)
 
 
+def _aliases_of(module: cst.Module) -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    _top_level_imports(module, aliases)
+    return aliases
+
+
 def _nested_import(node: cst.Import | cst.ImportFrom, ctx: Context) -> None:
     names.add_import(ctx.aliases, node)
 
@@ -427,7 +433,7 @@ def analyse_source(
         reports, problems = _run_rules(path, text, module, active, config, files, collector)
         result.findings = _findings(path, text, module, reports, config)
         if collector is not None:
-            result.facts = collector.facts(path, module, text)
+            result.facts = collector.facts(path, module, text, _aliases_of(module))
     except RecursionError:
         problems = [Skipped(path, "too deeply nested to analyse")]
     result.skipped.extend(problems)

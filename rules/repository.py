@@ -49,6 +49,8 @@ class FileFacts:
     # Literal data locations (paths, table names) the file writes to and reads from.
     writes: frozenset[str] = frozenset()
     reads: frozenset[str] = frozenset()
+    # (name bound in the file, top-level module it comes from) for every absolute import.
+    imports: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_test(self) -> bool:
@@ -61,6 +63,7 @@ class FileFacts:
         data = asdict(self)
         for key in ("names", "strings", "writes", "reads"):
             data[key] = sorted(data[key])
+        data["imports"] = [list(pair) for pair in self.imports]
         return json.dumps(data)
 
     @classmethod
@@ -74,6 +77,7 @@ class FileFacts:
             strings=frozenset(data["strings"]),
             writes=frozenset(data.get("writes", ())),
             reads=frozenset(data.get("reads", ())),
+            imports=tuple((bound, root) for bound, root in data.get("imports", ())),
         )
 
 
@@ -107,7 +111,9 @@ class FactsCollector:
         elif name in _READ_FUNCTIONS:
             self.reads.add(location)
 
-    def facts(self, path: str, module: cst.Module, text: str) -> FileFacts:
+    def facts(
+        self, path: str, module: cst.Module, text: str, aliases: Mapping[str, str]
+    ) -> FileFacts:
         functions, classes = [], []
         for statement in module.body:
             if isinstance(statement, cst.FunctionDef):
@@ -125,6 +131,13 @@ class FactsCollector:
             frozenset(),
             frozenset(self.writes),
             frozenset(self.reads),
+            tuple(
+                sorted(
+                    (bound, target.split(".", 1)[0])
+                    for bound, target in aliases.items()
+                    if target and not target.startswith(".")
+                )
+            ),
         )
 
 
@@ -153,6 +166,10 @@ class Repository:
 
     facts: Mapping[str, FileFacts]
     files: frozenset[str]
+
+    def importers(self, module: str) -> list[FileFacts]:
+        """Files that import the top-level ``module``."""
+        return [f for f in self.facts.values() if any(root == module for _, root in f.imports)]
 
     @cached_property
     def tests(self) -> tuple[FileFacts, ...]:
