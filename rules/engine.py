@@ -389,6 +389,16 @@ def _top_level_imports(module: cst.Module, aliases: dict[str, str]) -> None:
                     pending.append(value)
 
 
+def _facts(
+    collector: FactsCollector, path: str, module: cst.Module, text: str, problems: list[Skipped]
+) -> FileFacts | None:
+    try:
+        return collector.facts(path, module, text, _aliases_of(module))
+    except Exception as exc:  # the repository rules lose one file, the run goes on
+        problems.append(Skipped(path, f"repository facts failed: {type(exc).__name__}: {exc}"))
+        return None
+
+
 def _aliases_of(module: cst.Module) -> dict[str, str]:
     aliases: dict[str, str] = {}
     _top_level_imports(module, aliases)
@@ -433,7 +443,7 @@ def analyse_source(
         reports, problems = _run_rules(path, text, module, active, config, files, collector)
         result.findings = _findings(path, text, module, reports, config)
         if collector is not None:
-            result.facts = collector.facts(path, module, text, _aliases_of(module))
+            result.facts = _facts(collector, path, module, text, problems)
     except RecursionError:
         problems = [Skipped(path, "too deeply nested to analyse")]
     result.skipped.extend(problems)

@@ -120,7 +120,7 @@ class FactsCollector:
                 functions.append(FunctionFact(statement.name.value, bool(statement.decorators)))
             elif isinstance(statement, cst.ClassDef):
                 bases = tuple(
-                    text for arg in statement.bases if (text := _dotted(arg.value)) is not None
+                    base for arg in statement.bases if (base := _dotted(arg.value)) is not None
                 )
                 classes.append(ClassFact(statement.name.value, bases))
         return FileFacts(

@@ -200,7 +200,9 @@ def metadata_problems(rule: Rule) -> list[str]:
         if heading not in rule.doc
     )
     if not (rule.visitors or rule.check or rule.check_repository or rule.check_change):
-        problems.append("defines no visit_/leave_ function, check(), check_repository() or check_change()")
+        problems.append(
+            "defines no visit_/leave_ function, check(), check_repository() or check_change()"
+        )
     if len(rule.valid) < 2:
         problems.append("needs at least two VALID examples")
     if len(rule.invalid) < 2:

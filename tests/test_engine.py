@@ -242,3 +242,16 @@ def test_rules_off_by_default_run_only_when_named() -> None:
     assert code not in default_config().enabled
     assert code not in parse_config({"select": ["DEBT"]}).enabled
     assert code in parse_config({"select": ["DEBT", code]}).enabled
+
+
+def test_facts_of_a_file_with_classes_keep_every_word() -> None:
+    # A class with bases once clobbered the file's text inside the facts collector.
+    source = (
+        b"import abc\n\n\nclass Scorer(abc.ABC):\n    pass\n\n\nclass Other(Scorer):\n    pass\n"
+    )
+    facts = analyse_source("m.py", source, default_config(), (), (), collect_facts=True).facts
+    assert {"Scorer", "Other", "abc", "pass"} <= facts.names
+    assert [(c.name, c.bases) for c in facts.classes] == [
+        ("Scorer", ("abc.ABC",)),
+        ("Other", ("Scorer",)),
+    ]
