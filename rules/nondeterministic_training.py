@@ -21,7 +21,9 @@ function does not count, and neither do benchmark and profiling scripts (``bench
 ``profil*.py``), where speed is the point. Any call that passes a ``deterministic=`` keyword, a
 call to a helper whose name says it sets determinism (``set_deterministic_pytorch(args)``), or
 an assignment of ``cudnn.deterministic`` from a setting, is taken as a decision and not flagged.
-A script that does not seed at all is left to other rules, and so are test files.
+A script that turns on TF32 matmuls (``allow_tf32 = True``, ``set_float32_matmul_precision``)
+has chosen speed over exact reruns on purpose, and is not flagged either. A script that does
+not seed at all is left to other rules, and so are test files.
 
 Why is this bad?
 ----------------
@@ -86,6 +88,19 @@ RULE = Rule(
     severity="info",
     message="{fix}, or `{seed}` alone does not make this training reproducible.",
     valid=(
+        # Near miss: the script trades exactness for speed on purpose (TF32 matmuls), so the
+        # seed is there to vary sampling per worker, not to promise identical runs.
+        """
+        import torch
+
+        torch.manual_seed(1337 + seed_offset)
+        torch.backends.cuda.matmul.allow_tf32 = True
+        for it in range(max_iters):
+            loss = model(X, Y)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        """,
         """
         import torch
 
@@ -166,8 +181,7 @@ RULE = Rule(
             """
             import torch
 
-            torch.manual_seed(1337 + seed_offset)
-            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.manual_seed(1337)
             for it in range(max_iters):
                 loss = model(X, Y)
                 loss.backward()
@@ -263,6 +277,8 @@ def visit_Call(node: cst.Call, ctx) -> None:
     name = ctx.call_name(node)
     if name is None:
         return
+    if name.endswith("set_float32_matmul_precision"):
+        _flag(ctx, "speed_over_exactness")
     if "determinis" in name.rsplit(".", 1)[-1].lower():
         _flag(ctx, "deterministic")  # set_deterministic_pytorch(args), make_deterministic(), ...
     if name in _TORCH_SEEDS or name in _TF_SEEDS:
@@ -283,6 +299,9 @@ def visit_Assign(node: cst.Assign, ctx) -> None:
     for target in node.targets:
         text = ctx.qualified_name(target.target) or dotted(target.target) or ""
         owner, _, attribute = text.rpartition(".")
+        if attribute == "allow_tf32" and _is_true(node.value):
+            _flag(ctx, "speed_over_exactness")  # TF32 matmuls: exact reruns are not the goal
+            continue
         if owner not in _CUDNN and not owner.endswith("backends.cudnn"):
             continue
         if attribute == "deterministic" and not _is_false(node.value):
@@ -310,6 +329,8 @@ def leave_Module(node: cst.Module, ctx) -> None:
         return  # e.g. transformers.set_seed in a JAX script
     benchmark = state.get("benchmark", False)
     if state.get("deterministic") and not benchmark:
+        return
+    if state.get("speed_over_exactness") and not benchmark:
         return
     if benchmark:
         fix = "Set `torch.backends.cudnn.benchmark = False`"

@@ -289,6 +289,7 @@ def add_tenure(frame):
 def test_diff_judges_the_change_as_a_whole(repo, write, in_dir, capsys) -> None:
     root = Path(repo.working_tree_dir)
     in_dir(root)
+    write("pyproject.toml", "[tool.debtbot]\nselect = ['DEBT', 'DEBT505']\n")
     write("churn/__init__.py", "")
     write("tests/test_features.py", "def test_add_tenure():\n    pass\n")
     base = commit_all(repo, "start")
