@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from bot import gitdiff, output
-from bot.scan import ScanResult, Source, scan, select, walk_files
+from bot.scan import CONTEXT_FILES, ScanResult, Source, scan, select, walk_files
 from rules.config import (
     Config,
     ConfigError,
@@ -102,7 +102,7 @@ def run_check(paths: Sequence[str], show_progress: bool = True) -> tuple[ScanRes
     chosen = [p for p in dict.fromkeys(wanted) if any(r.applies_to(p) for r in config.rules())]
     sources = [(p, (root / p).read_bytes) for p in chosen]
     progress = _progress(show_progress, len(sources))
-    context = [(p, (root / p).read_bytes) for p in everything if p.endswith(".py")]
+    context = [(p, (root / p).read_bytes) for p in everything if p.endswith(CONTEXT_FILES)]
     return scan(sources, config, frozenset(everything), progress, context), root
 
 
@@ -116,7 +116,9 @@ def run_diff(
     files = gitdiff.files_at(repo, change.head)
     chosen = select((p for p in change.added if p in files), config)
     sources = [(p, _reader(repo, change.head, p)) for p in chosen]
-    context = [(p, _reader(repo, change.head, p)) for p in sorted(files) if p.endswith(".py")]
+    context = [
+        (p, _reader(repo, change.head, p)) for p in sorted(files) if p.endswith(CONTEXT_FILES)
+    ]
     result = scan(
         sources, config, files, _progress(show_progress, len(sources)), context, change.added
     )

@@ -24,7 +24,7 @@ from bot import comments, gitmirror, metrics
 from bot.domain import InlineComment, PostedComment, PullInfo, PullRequestRef
 from bot.events import PayloadError
 from bot.gitdiff import only_added
-from bot.scan import ScanResult, scan, select
+from bot.scan import CONTEXT_FILES, ScanResult, scan, select
 from rules.config import Config, ConfigError, config_from_pyproject_text, default_config
 from rules.finding import Finding
 
@@ -243,7 +243,7 @@ def analyse_head(
     context = [
         (path, partial(gitmirror.read_file, mirror, head, path))
         for path in sorted(files)
-        if path.endswith(".py")
+        if path.endswith(CONTEXT_FILES)
     ]
     return scan(sources, config, files, context=context, added=added)
 

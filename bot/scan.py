@@ -15,6 +15,10 @@ from rules.engine import analyse_source
 from rules.finding import Finding, Skipped
 from rules.repository import FileFacts, Repository, run_repository_rules
 
+# What the repository rules may read beyond the files under review: Python files (summarised)
+# and the YAML configuration they load.
+CONTEXT_FILES = (".py", ".yaml", ".yml")
+
 # (repository-relative POSIX path, a way to read its bytes)
 Source = tuple[str, Callable[[], bytes]]
 

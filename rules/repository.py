@@ -23,6 +23,7 @@ _TEST_PATH = re.compile(
     r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$"
 )
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_YAML_LITERAL = re.compile(r"""["']([^"'\n]{1,200}\.ya?ml)["']""")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class FileFacts:
     reads: frozenset[str] = frozenset()
     # (name bound in the file, top-level module it comes from) for every absolute import.
     imports: tuple[tuple[str, str], ...] = ()
+    # File names of YAML files the code names in a string literal (``"configs/train.yaml"``).
+    yaml_files: frozenset[str] = frozenset()
 
     @property
     def is_test(self) -> bool:
@@ -61,7 +64,7 @@ class FileFacts:
 
     def to_json(self) -> str:
         data = asdict(self)
-        for key in ("names", "strings", "writes", "reads"):
+        for key in ("names", "strings", "writes", "reads", "yaml_files"):
             data[key] = sorted(data[key])
         data["imports"] = [list(pair) for pair in self.imports]
         return json.dumps(data)
@@ -78,6 +81,7 @@ class FileFacts:
             writes=frozenset(data.get("writes", ())),
             reads=frozenset(data.get("reads", ())),
             imports=tuple((bound, root) for bound, root in data.get("imports", ())),
+            yaml_files=frozenset(data.get("yaml_files", ())),
         )
 
 
@@ -138,6 +142,7 @@ class FactsCollector:
                     if target and not target.startswith(".")
                 )
             ),
+            frozenset(m.rsplit("/", 1)[-1] for m in _YAML_LITERAL.findall(text)),
         )
 
 

@@ -331,3 +331,18 @@ def test_repository_rules_in_diff_mode_read_unchanged_files(repo, write, in_dir,
     assert code == 1
     assert document["skipped"] == []
     assert [(f["code"], f["path"]) for f in document["findings"]] == [("DEBT310", "churn/new.py")]
+
+
+def test_check_finds_a_configuration_key_no_code_reads(tmp_path, write, in_dir, capsys) -> None:
+    write("configs/train.yaml", "learning_rate: 0.01\nwarmup_steps: 500\n")
+    write(
+        "train.py",
+        "import yaml\n\nconfig = yaml.safe_load(open('configs/train.yaml'))\n"
+        "print(config['learning_rate'])\n",
+    )
+    in_dir(tmp_path)
+    code, out, _ = run(capsys, "check", "--format", "json")
+    document = json.loads(out)
+    found = [(f["code"], f["path"], f["line"]) for f in document["findings"]]
+    assert ("DEBT904", "configs/train.yaml", 2) in found
+    assert document["skipped"] == []
