@@ -54,6 +54,9 @@ class FileFacts:
     imports: tuple[tuple[str, str], ...] = ()
     # File names of YAML files the code names in a string literal (``"configs/train.yaml"``).
     yaml_files: frozenset[str] = frozenset()
+    # (class, field) for configuration defined in Python: fields of a module-level dataclass
+    # named like a configuration. (Config dicts are left out: libraries take them whole.)
+    config_fields: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_test(self) -> bool:
@@ -67,6 +70,7 @@ class FileFacts:
         for key in ("names", "strings", "writes", "reads", "yaml_files"):
             data[key] = sorted(data[key])
         data["imports"] = [list(pair) for pair in self.imports]
+        data["config_fields"] = [list(pair) for pair in self.config_fields]
         return json.dumps(data)
 
     @classmethod
@@ -82,6 +86,7 @@ class FileFacts:
             reads=frozenset(data.get("reads", ())),
             imports=tuple((bound, root) for bound, root in data.get("imports", ())),
             yaml_files=frozenset(data.get("yaml_files", ())),
+            config_fields=tuple((h, f) for h, f in data.get("config_fields", ())),
         )
 
 
@@ -143,7 +148,31 @@ class FactsCollector:
                 )
             ),
             frozenset(m.rsplit("/", 1)[-1] for m in _YAML_LITERAL.findall(text)),
+            tuple(_config_fields(module)),
         )
+
+
+_CONFIG_HOLDER = re.compile(r"(config|settings|params|options|hparams|hyperparameters)$", re.I)
+
+
+def _config_fields(module: cst.Module) -> list[tuple[str, str]]:
+    """Fields of module-level dataclasses named like a configuration."""
+    fields = []
+    for statement in module.body:
+        if isinstance(statement, cst.ClassDef) and _CONFIG_HOLDER.search(statement.name.value):
+            if not any(_is_dataclass(d.decorator) for d in statement.decorators):
+                continue
+            for line in statement.body.body:
+                small = line.body[0] if isinstance(line, cst.SimpleStatementLine) else None
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    fields.append((statement.name.value, small.target.value))
+    return fields
+
+
+def _is_dataclass(decorator: cst.BaseExpression) -> bool:
+    node = decorator.func if isinstance(decorator, cst.Call) else decorator
+    name = _dotted(node) or ""
+    return name.rsplit(".", 1)[-1] == "dataclass"
 
 
 def _first_literal(call: cst.Call) -> str | None:

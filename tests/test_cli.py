@@ -342,6 +342,7 @@ def test_check_finds_a_configuration_key_no_code_reads(tmp_path, write, in_dir, 
     )
     in_dir(tmp_path)
     code, out, _ = run(capsys, "check", "--format", "json")
+    assert code == 1
     document = json.loads(out)
     found = [(f["code"], f["path"], f["line"]) for f in document["findings"]]
     assert ("DEBT904", "configs/train.yaml", 2) in found
