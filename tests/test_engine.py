@@ -255,3 +255,13 @@ def test_facts_of_a_file_with_classes_keep_every_word() -> None:
         ("Scorer", ("abc.ABC",)),
         ("Other", ("Scorer",)),
     ]
+
+
+def test_a_huge_operator_chain_is_skipped_quickly() -> None:
+    # libcst's parse time grows with the square of the chain: 20,000 terms would take minutes.
+    chain = ("total = " + " + ".join(["a"] * 20_000) + "\n").encode()
+    result = analyse_source("generated.py", chain, default_config())
+    assert result.findings == []
+    assert "chains more than 1000 operators" in result.skipped[0].reason
+    ordinary = ("total = " + " + ".join(["a"] * 50) + "\n" + "x = a + b\n" * 2_000).encode()
+    assert analyse_source("ordinary.py", ordinary, default_config()).skipped == []
