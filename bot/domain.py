@@ -7,6 +7,7 @@ git mirror (changed lines, files at head) -> engine -> plan (comments.py) -> Git
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -86,3 +87,15 @@ class CheckRunOutput:
     summary: str
     conclusion: str  # "neutral", "success" or "failure"
     annotations: tuple[Annotation, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class IssueCommentInfo:
+    """A comment in a pull request's conversation (an issue comment), as GitHub lists it."""
+
+    id: int
+    body: str
+    author_login: str
+    author_is_bot: bool
+    html_url: str = ""
+    updated_at: datetime | None = None

@@ -57,6 +57,15 @@ def review_deps(context: JobContext) -> Any:
     return review.default_deps(context.settings, context.session_factory)
 
 
+def answer_comment(payload: dict[str, Any], context: JobContext) -> None:
+    # Imported here for the same reason as the review pipeline.
+    from bot import report
+
+    report.handle_issue_comment(
+        payload, report.default_deps(context.settings, context.session_factory)
+    )
+
+
 def installation_changed(payload: dict[str, Any], context: JobContext) -> None:
     installation = payload["installation"]
     action = payload["action"]
@@ -105,6 +114,12 @@ def _pull_request_subject(payload: dict[str, Any]) -> str:
     return f"{payload['repository']['full_name']}#{payload['pull_request']['number']}"
 
 
+def _issue_subject(payload: dict[str, Any]) -> str:
+    # The same subject as the pull request's reviews: a report never runs beside a review of
+    # the same pull request, whose findings it reads.
+    return f"{payload['repository']['full_name']}#{payload['issue']['number']}"
+
+
 def _installation_subject(payload: dict[str, Any]) -> str:
     return f"installation:{payload['installation']['id']}"
 
@@ -119,6 +134,14 @@ PULL_REQUEST_FIELDS = (
     "pull_request.base.ref",
     "pull_request.base.sha",
 )
+# Not issue.pull_request: comments on plain issues arrive too, and are ignored by the handler.
+ISSUE_COMMENT_FIELDS = (
+    "installation.id",
+    "repository.full_name",
+    "issue.number",
+    "comment.id",
+    "comment.user.login",
+)
 INSTALLATION_FIELDS = ("installation.id", "installation.account.login")
 INSTALLATION_REPOSITORIES_FIELDS = (
     *INSTALLATION_FIELDS,
@@ -127,6 +150,7 @@ INSTALLATION_REPOSITORIES_FIELDS = (
 )
 
 _REVIEW = Route(review_pull_request, PULL_REQUEST_FIELDS, _pull_request_subject)
+_COMMENT = Route(answer_comment, ISSUE_COMMENT_FIELDS, _issue_subject)
 _INSTALLATION = Route(installation_changed, INSTALLATION_FIELDS, _installation_subject)
 _INSTALLATION_REPOSITORIES = Route(
     installation_repositories_changed, INSTALLATION_REPOSITORIES_FIELDS, _installation_subject
@@ -137,6 +161,8 @@ ROUTES: Mapping[tuple[str, str], Route] = {
     ("pull_request", "reopened"): _REVIEW,
     ("pull_request", "synchronize"): _REVIEW,
     ("pull_request", "ready_for_review"): _REVIEW,
+    ("issue_comment", "created"): _COMMENT,
+    ("issue_comment", "edited"): _COMMENT,
     ("installation", "created"): _INSTALLATION,
     ("installation", "deleted"): _INSTALLATION,
     ("installation", "suspend"): _INSTALLATION,

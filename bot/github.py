@@ -22,6 +22,7 @@ from typing import Any
 from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from github.Commit import Commit
 from github.GithubObject import GithubObject
+from github.IssueComment import IssueComment
 from github.PullRequest import PullRequest
 from github.PullRequestComment import PullRequestComment
 from github.PullRequestReview import PullRequestReview
@@ -31,6 +32,7 @@ from bot.domain import (
     Annotation,
     CheckRunOutput,
     InlineComment,
+    IssueCommentInfo,
     PostedComment,
     PullInfo,
     ReviewResult,
@@ -536,6 +538,101 @@ def _check_output(output: CheckRunOutput, annotations: tuple[Annotation, ...]) -
             for annotation in annotations
         ],
     }
+
+
+# --- conversation comments and permissions (the /debt-report command) ---------------------
+
+# What the collaborator permission API answers in ``permission``: maintain is reported as
+# write and triage as read, and custom roles as the base role they extend, so these two mean
+# "can push" whatever roles an organisation defined.
+PUSH_PERMISSIONS = frozenset({"admin", "write"})
+
+
+def collaborator_permission(client: InstallationClient, full_name: str, login: str) -> str:
+    """``admin``, ``write``, ``read`` or ``none``: what ``login`` may do in the repository.
+
+    GitHub answers 404 for a login it does not know; that person can do nothing here.
+    """
+    _split(full_name)
+    with _calling(client, "collaborator_permission"):
+        try:
+            return client.api.get_repo(full_name).get_collaborator_permission(login)
+        except GithubException as error:
+            if error.status != 404:
+                raise
+            return "none"
+
+
+def add_reaction(
+    client: InstallationClient, full_name: str, comment_id: int, content: str = "eyes"
+) -> None:
+    """React to an issue comment (GitHub keeps one reaction of a kind per author)."""
+    with client.write_lock, _calling(client, "add_reaction"):
+        _issue_comment(client, full_name, comment_id).create_reaction(content)
+
+
+def list_issue_comments(
+    client: InstallationClient, full_name: str, number: int
+) -> list[IssueCommentInfo]:
+    """Every comment of a pull request's conversation, oldest first, every page of them."""
+    _split(full_name)
+    with _calling(client, "list_issue_comments"):
+        comments = client.api.get_repo(full_name).get_issue(number).get_comments()
+        return [_issue_comment_info(comment) for comment in comments]
+
+
+def create_issue_comment(
+    client: InstallationClient, full_name: str, number: int, body: str
+) -> IssueCommentInfo:
+    """Post a comment in the pull request's conversation."""
+    _split(full_name)
+    with client.write_lock, _calling(client, "create_issue_comment"):
+        comment = client.api.get_repo(full_name).get_issue(number).create_comment(_fit(body))
+        return _issue_comment_info(comment)
+
+
+def update_issue_comment(
+    client: InstallationClient, full_name: str, comment_id: int, body: str
+) -> IssueCommentInfo:
+    """Replace the body of a conversation comment."""
+    with client.write_lock, _calling(client, "update_issue_comment"):
+        comment = _issue_comment(client, full_name, comment_id)
+        comment.edit(_fit(body))
+        # Built from its URL, the comment's raw data is empty; edit() set its attributes from
+        # GitHub's answer and marked it complete, so reading them costs no request.
+        return IssueCommentInfo(
+            id=comment.id,
+            body=comment.body or "",
+            author_login=comment.user.login,
+            author_is_bot=comment.user.type == "Bot",
+            html_url=comment.html_url or "",
+            updated_at=comment.updated_at,
+        )
+
+
+def _issue_comment(client: InstallationClient, full_name: str, comment_id: int) -> IssueComment:
+    _split(full_name)
+    # Lazy: built from its URL, so reacting or editing is the one request it should be. The
+    # comment's URL does not contain the issue number; any number builds the same URL.
+    return client.api.get_repo(full_name).get_issue(1).get_comment(comment_id)
+
+
+def _issue_comment_info(comment: IssueComment) -> IssueCommentInfo:
+    fields = _as_listed(comment)
+    user = fields.get("user") or {}
+    return IssueCommentInfo(
+        id=fields["id"],
+        body=fields.get("body") or "",
+        author_login=user.get("login", ""),
+        author_is_bot=user.get("type") == "Bot",
+        html_url=fields.get("html_url") or "",
+        updated_at=_timestamp(fields.get("updated_at")),
+    )
+
+
+def _timestamp(text: str | None) -> datetime | None:
+    # GitHub writes UTC times as 2024-01-01T00:00:00Z.
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 def _pull(client: InstallationClient, full_name: str, number: int) -> PullRequest:

@@ -108,6 +108,8 @@ class FakePull:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)  # submitted ones only
     threads: list[dict[str, Any]] = field(default_factory=list)
+    # The conversation: issue comments, each with its reactions under "_reactions".
+    issue_comments: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -159,6 +161,8 @@ class FakeGitHub:
         self.tokens: dict[str, tuple[int, datetime]] = {}
         self.check_runs: dict[int, dict[str, Any]] = {}
         self.rate_limit_remaining = RATE_LIMIT
+        # (repository, login) -> role: admin, maintain, write, triage or read; others have none.
+        self.roles: dict[tuple[str, str], str] = {}
         self._failures: list[ScriptedFailure] = []
         self._ids = itertools.count(1001)
         self._lock = threading.RLock()
@@ -261,6 +265,57 @@ class FakeGitHub:
             comment = self._new_comment(pull, review, spec, author or BOT_LOGIN, in_reply_to)
             self._submit_comments(pull, [comment])
             return comment
+
+    def set_role(self, full_name: str, login: str, role: str) -> None:
+        """What ``login`` may do in the repository: admin, maintain, write, triage or read."""
+        if role not in _LEGACY_PERMISSION:
+            raise ValueError(f"GitHub has no repository role {role!r}")
+        with self._lock:
+            self.roles[(full_name, login)] = role
+
+    def add_issue_comment(
+        self, full_name: str, number: int, body: str, author: str = "octocat"
+    ) -> dict[str, Any]:
+        """A comment in the pull request's conversation (a bot when ``author`` ends in [bot])."""
+        with self._lock:
+            pull = self._pull_of(full_name, number)
+            comment = self._new_issue_comment(pull, body, author)
+            pull.issue_comments.append(comment)
+            return comment
+
+    def issue_comments(self, full_name: str, number: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._pull_of(full_name, number).issue_comments)
+
+    def reactions(self, full_name: str, number: int, comment_id: int) -> list[dict[str, Any]]:
+        with self._lock:
+            comment = self._issue_comment_of(self._pull_of(full_name, number), comment_id)
+            return list(comment["_reactions"])
+
+    def issue_comment_event(
+        self, full_name: str, number: int, comment: dict[str, Any], action: str = "created"
+    ) -> dict:
+        """An ``issue_comment`` webhook payload for a comment on a pull request of this server."""
+        with self._lock:
+            repository = self.repositories[full_name]
+            pull = self._pull_of(full_name, number)
+            pull_json = self._pull_json(repository, pull)
+            return {
+                "action": action,
+                "issue": {
+                    "number": number,
+                    "title": pull_json["title"],
+                    "state": pull.state,
+                    "user": pull_json["user"],
+                    "html_url": pull_json["html_url"],
+                    # Only pull requests carry this key: it is how a handler tells them apart.
+                    "pull_request": {"url": pull_json["url"], "html_url": pull_json["html_url"]},
+                },
+                "comment": self._public(comment),
+                "repository": self._repository_json(repository),
+                "installation": {"id": repository.installation_id},
+                "sender": comment["user"],
+            }
 
     def fail(
         self,
@@ -494,6 +549,12 @@ class FakeGitHub:
             ("PATCH", repo + r"/check-runs/(\d+)", self._update_check_run),
             ("GET", repo + r"/check-runs/(\d+)", self._get_check_run),
             ("POST", r"/graphql", self._graphql),
+            ("GET", repo + r"/collaborators/([^/]+)/permission", self._permission),
+            ("GET", repo + r"/issues/(\d+)/comments", self._list_issue_comments),
+            ("POST", repo + r"/issues/(\d+)/comments", self._create_issue_comment),
+            ("GET", repo + r"/issues/comments/(\d+)", self._get_issue_comment),
+            ("PATCH", repo + r"/issues/comments/(\d+)", self._update_issue_comment),
+            ("POST", repo + r"/issues/comments/(\d+)/reactions", self._react),
         ]
         return [(method, re.compile(path), handler) for method, path, handler in routes]
 
@@ -726,6 +787,100 @@ class FakeGitHub:
             run["conclusion"] = conclusion
             run["status"] = "completed"
             run["completed_at"] = body.get("completed_at") or _now_text()
+
+    # -- conversation comments and permissions ---------------------------------------------
+
+    def _permission(self, request: RecordedRequest, full_name: str, login: str) -> tuple:
+        self._require_installation(request, full_name)
+        if login.startswith("ghost-"):
+            raise _not_found()  # a login GitHub does not know
+        role = self.roles.get((full_name, login))
+        return 200, {
+            "permission": _LEGACY_PERMISSION.get(role, "none"),
+            "role_name": role or "none",
+            "user": self._user_json(login),
+        }
+
+    def _list_issue_comments(self, request: RecordedRequest, full_name: str, number: str) -> tuple:
+        repository = self._require_installation(request, full_name)
+        return self._page(request, self._find_pull(repository, number).issue_comments)
+
+    def _create_issue_comment(self, request: RecordedRequest, full_name: str, number: str) -> tuple:
+        repository = self._require_installation(request, full_name)
+        pull = self._find_pull(repository, number)
+        body = _comment_text(request)
+        comment = self._new_issue_comment(pull, body, BOT_LOGIN)
+        pull.issue_comments.append(comment)
+        return 201, self._public(comment)
+
+    def _get_issue_comment(
+        self, request: RecordedRequest, full_name: str, comment_id: str
+    ) -> tuple:
+        repository = self._require_installation(request, full_name)
+        return 200, self._public(self._issue_comment_in(repository, comment_id))
+
+    def _update_issue_comment(
+        self, request: RecordedRequest, full_name: str, comment_id: str
+    ) -> tuple:
+        repository = self._require_installation(request, full_name)
+        comment = self._issue_comment_in(repository, comment_id)
+        if comment["user"]["login"] != BOT_LOGIN:
+            # GitHub would let the App's issues permission do this; the fake refuses, so that a
+            # test notices when the App edits a comment it did not write.
+            raise _Reply(403, {"message": "Resource not accessible by integration"})
+        comment["body"] = _comment_text(request)
+        comment["updated_at"] = _now_text()
+        return 200, self._public(comment)
+
+    def _react(self, request: RecordedRequest, full_name: str, comment_id: str) -> tuple:
+        repository = self._require_installation(request, full_name)
+        comment = self._issue_comment_in(repository, comment_id)
+        content = (request.json or {}).get("content")
+        if content not in _REACTIONS:
+            raise _unprocessable(f"Unknown reaction {content!r}")
+        for reaction in comment["_reactions"]:
+            if reaction["content"] == content and reaction["user"]["login"] == BOT_LOGIN:
+                return 200, reaction  # GitHub answers 200 with the reaction already there
+        reaction = {
+            "id": next(self._ids),
+            "node_id": f"REA_fake{comment_id}",
+            "content": content,
+            "user": self._user_json(BOT_LOGIN, "Bot"),
+            "created_at": _now_text(),
+        }
+        comment["_reactions"].append(reaction)
+        return 201, reaction
+
+    def _new_issue_comment(self, pull: FakePull, body: str, author: str) -> dict[str, Any]:
+        comment_id = next(self._ids)
+        api = f"{self.url}/repos/{pull.full_name}"
+        return {
+            "id": comment_id,
+            "node_id": f"IC_fake{comment_id}",
+            "url": f"{api}/issues/comments/{comment_id}",
+            "html_url": f"https://github.example/{pull.full_name}/pull/{pull.number}"
+            f"#issuecomment-{comment_id}",
+            "issue_url": f"{api}/issues/{pull.number}",
+            "body": body,
+            "user": self._user_json(author, "Bot" if author.endswith("[bot]") else "User"),
+            "author_association": "NONE",
+            "created_at": _now_text(),
+            "updated_at": _now_text(),
+            "_reactions": [],
+        }
+
+    def _issue_comment_in(self, repository: FakeRepository, comment_id: str) -> dict[str, Any]:
+        for pull in repository.pulls.values():
+            for comment in pull.issue_comments:
+                if comment["id"] == int(comment_id):
+                    return comment
+        raise _not_found()
+
+    def _issue_comment_of(self, pull: FakePull, comment_id: int) -> dict[str, Any]:
+        comment = next((c for c in pull.issue_comments if c["id"] == comment_id), None)
+        if comment is None:
+            raise KeyError(comment_id)
+        return comment
 
     # -- GraphQL -----------------------------------------------------------------------------
 
@@ -985,6 +1140,27 @@ class FakeGitHub:
 
     def _pull_of(self, full_name: str, number: int) -> FakePull:
         return self.repositories[full_name].pulls[number]
+
+
+# The collaborator permission API reports maintain as write and triage as read.
+_LEGACY_PERMISSION = {
+    "admin": "admin",
+    "maintain": "write",
+    "write": "write",
+    "triage": "read",
+    "read": "read",
+}
+_REACTIONS = {"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"}
+COMMENT_LIMIT = 65_536  # GitHub refuses a comment body this long or longer
+
+
+def _comment_text(request: RecordedRequest) -> str:
+    body = (request.json or {}).get("body")
+    if not isinstance(body, str) or not body:
+        raise _unprocessable("body is missing")
+    if len(body) >= COMMENT_LIMIT:
+        raise _unprocessable("Body is too long (maximum is 65536 characters)")
+    return body
 
 
 def _check_annotation(annotation: dict[str, Any]) -> None:
