@@ -212,3 +212,37 @@ def test_review_per_push_without_duplicates(world, fake_github: FakeGitHub) -> N
     threads = fake_github.pull(REPO, NUMBER).threads
     resolved = [t for t in threads if t["isResolved"]]
     assert len(resolved) == 1
+
+
+def deliver_event(client: TestClient, event: str, payload: dict):
+    body = json.dumps(payload).encode()
+    return client.post(
+        "/webhook",
+        content=body,
+        headers={
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": str(uuid.uuid4()),
+            "X-Hub-Signature-256": signature(SECRET, body),
+            "Content-Type": "application/json",
+        },
+    )
+
+
+def test_debt_report_through_the_webhook_and_worker(world, fake_github: FakeGitHub) -> None:
+    remote, base, client, settings = world
+    head = remote.commit({"pkg/new.py": NEW}, "feature")
+    remote.open_pull(head)
+    fake_github.add_pull(REPO, NUMBER, head, base, commentable={"pkg/new.py": range(1, 12)})
+    fake_github.set_role(REPO, "alice", "write")
+
+    command = fake_github.add_issue_comment(REPO, NUMBER, "/debt-report", author="alice")
+    answer = deliver_event(
+        client, "issue_comment", fake_github.issue_comment_event(REPO, NUMBER, command)
+    )
+    assert answer.status_code == 202
+    wait_for(lambda: settled(settings) and len(fake_github.issue_comments(REPO, NUMBER)) == 2)
+
+    report = fake_github.issue_comments(REPO, NUMBER)[-1]
+    assert "<!-- debtbot:report -->" in report["body"]
+    assert "DEBT302" in report["body"] and "pkg/new.py" in report["body"]
+    assert [r["content"] for r in fake_github.reactions(REPO, NUMBER, command["id"])] == ["eyes"]
