@@ -169,11 +169,16 @@ def answer(ref: CommentRef, deps: CommandDeps) -> str:
     if not _may_push(ref, client, deps):
         return _refuse_once(ref, client, deps)
     deps.add_reaction(client, ref.full_name, ref.comment_id, "eyes")
-    if command.name == HELP or command.problem:
-        body = commands.render_help(deps.settings.public_url, command.problem)
-        deps.create_issue_comment(client, ref.full_name, ref.number, body)
-        return "help"
     ours = _our_comments(ref, client, deps)
+    if command.name == HELP or command.problem:
+        # One help comment per pull request, rewritten each time, so asking twice adds nothing.
+        body = commands.render_help(deps.settings.public_url, command.problem) + "\n" + HELP_MARKER
+        helped = next((c for c in reversed(ours) if HELP_MARKER in c.body), None)
+        if helped is None:
+            deps.create_issue_comment(client, ref.full_name, ref.number, body)
+        else:
+            deps.update_issue_comment(client, ref.full_name, helped.id, body)
+        return "help"
     previous = next((c for c in reversed(ours) if commands.REPORT_MARKER in c.body), None)
     if previous is not None and _recent(previous, deps.now()):
         return "too-soon"
@@ -192,6 +197,9 @@ def _may_push(ref: CommentRef, client: Any, deps: CommandDeps) -> bool:
     key = (ref.installation_id, ref.full_name, ref.author)
     ask = partial(deps.collaborator_permission, client, ref.full_name, ref.author)
     return deps.permissions.get(key, ask) in deps.push_permissions
+
+
+HELP_MARKER = "<!-- debtbot:help -->"
 
 
 def _refusal_marker(login: str) -> str:
