@@ -1,4 +1,4 @@
-"""``debtbot``: check files, check a change, list and explain rules.
+"""``debtbot``: check files, check a change, list and explain rules, print a weekly summary.
 
 Exit status follows ruff: 0 nothing found, 1 findings, 2 a usage or configuration error.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from rules.principles import PRINCIPLES
 from rules.rule import all_rules, rule_markdown, rules_by_code
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+DEFAULT_DATABASE_URL = "sqlite:///./debtbot.sqlite3"  # as bot.settings
 
 
 class UsageError(ValueError):
@@ -59,6 +61,17 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("code", metavar="CODE")
+
+    weekly = commands.add_parser(
+        "summary", help="print an account's weekly summary from the App's store, as Markdown"
+    )
+    weekly.add_argument("--org", required=True, metavar="NAME", help="organisation or user login")
+    weekly.add_argument(
+        "--week", metavar="YYYY-Www", help="ISO week, like 2026-W48 (default: last week)"
+    )
+    weekly.add_argument(
+        "--database-url", metavar="URL", help="the App's store (default: $DATABASE_URL)"
+    )
 
     serve = commands.add_parser("serve", help="run the GitHub App (webhooks, worker, pages)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -191,6 +204,44 @@ def _explain(code: str) -> str:
     )
 
 
+def _summary(account: str, week: str | None, url: str | None) -> str:
+    # The store's dependencies load only for this command, as for serve.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot import store, summary
+
+    try:
+        week = week or summary.week_name(*summary.last_complete_week())
+        summary.parse_week(week)
+    except summary.WeekError as exc:
+        raise UsageError(str(exc)) from None
+    url = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    try:
+        parsed = make_url(store.database_url(url))
+    except SQLAlchemyError:
+        raise UsageError(f"{url!r} is not a database URL") from None
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        # Opening a missing SQLite file would create an empty store and print an empty summary.
+        raise UsageError(f"no store at {parsed.database or url}; pass --database-url")
+    engine = store.make_engine(url)
+    try:
+        with store.make_session_factory(engine)() as session:
+            if not summary.account_repositories(session, account):
+                raise UsageError(f"the store has no repositories of {account!r}")
+            figures = summary.weekly_figures(session, account, week)
+    except SQLAlchemyError as exc:
+        raise UsageError(f"cannot read the store at {parsed!r}: {exc.__class__.__name__}") from None
+    finally:
+        engine.dispose()
+    # Links as the App makes them, when its settings are in the environment.
+    return summary.render_summary(
+        figures,
+        os.environ.get("PUBLIC_URL", ""),
+        os.environ.get("GITHUB_URL") or "https://github.com",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)  # exits with 2 on usage errors
@@ -200,6 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_CLEAN
         if args.command == "explain":
             print(_explain(args.code))
+            return EXIT_CLEAN
+        if args.command == "summary":
+            print(_summary(args.org, args.week, args.database_url), end="")
             return EXIT_CLEAN
         if args.command == "serve":
             from bot.main import serve  # the App's dependencies load only when serving

@@ -99,3 +99,13 @@ class IssueCommentInfo:
     author_is_bot: bool
     html_url: str = ""
     updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IssueInfo:
+    """An issue of a repository, as GitHub lists it."""
+
+    number: int
+    title: str
+    body: str
+    html_url: str = ""

@@ -9,6 +9,7 @@ refuses some inline comments of a review, and check-run annotations sent 50 at a
 
 from __future__ import annotations
 
+import base64
 import functools
 import importlib
 import threading
@@ -33,6 +34,7 @@ from bot.domain import (
     CheckRunOutput,
     InlineComment,
     IssueCommentInfo,
+    IssueInfo,
     PostedComment,
     PullInfo,
     ReviewResult,
@@ -627,6 +629,57 @@ def _issue_comment_info(comment: IssueComment) -> IssueCommentInfo:
         author_is_bot=user.get("type") == "Bot",
         html_url=fields.get("html_url") or "",
         updated_at=_timestamp(fields.get("updated_at")),
+    )
+
+
+# --- files and issues (weekly summaries) --------------------------------------------------------
+
+
+def read_text_file(client: InstallationClient, full_name: str, path: str) -> str | None:
+    """A file's text on the default branch; None when there is no such file, or no such
+    repository the installation can see (GitHub answers 404 for both).
+
+    Raises UnicodeDecodeError for a file that is not UTF-8: the caller says what it expected.
+    """
+    _split(full_name)
+    with _calling(client, "read_text_file"):
+        try:
+            content = client.api.get_repo(full_name).get_contents(path)
+        except GithubException as error:
+            if error.status != 404:
+                raise
+            return None
+    if isinstance(content, list) or content.type != "file":
+        return None  # a folder by that name is not the file we look for
+    # The contents API sends the file base64-encoded (up to 1 MB, far above a settings file).
+    return base64.b64decode(_as_listed(content)["content"]).decode("utf-8")
+
+
+def create_issue(client: InstallationClient, full_name: str, title: str, body: str) -> IssueInfo:
+    """Open an issue in the repository."""
+    _split(full_name)
+    with client.write_lock, _calling(client, "create_issue"):
+        # Not cut to fit: a summary's lists are capped well below GitHub's limit.
+        issue = client.api.get_repo(full_name).create_issue(title=title, body=body)
+        return _issue_info(issue)
+
+
+def list_own_issues(client: InstallationClient, full_name: str) -> list[IssueInfo]:
+    """Issues the App opened in the repository, open or closed, newest first, every page."""
+    _split(full_name)
+    login = bot_login(client.app)
+    with _calling(client, "list_own_issues"):
+        issues = client.api.get_repo(full_name).get_issues(state="all", creator=login)
+        return [_issue_info(issue) for issue in issues]
+
+
+def _issue_info(issue: Any) -> IssueInfo:
+    fields = _as_listed(issue)
+    return IssueInfo(
+        number=fields["number"],
+        title=fields.get("title") or "",
+        body=fields.get("body") or "",
+        html_url=fields.get("html_url") or "",
     )
 
 

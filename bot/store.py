@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     func,
     select,
@@ -184,6 +185,24 @@ class Delivery(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SummaryPost(Base):
+    """One weekly summary of one account: claimed before it is posted, so never posted twice."""
+
+    __tablename__ = "summary_posts"
+    # The guarantee itself: whatever the number of processes, one row per account and week.
+    __table_args__ = (UniqueConstraint("account", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(255))  # lower case: logins ignore case
+    week: Mapped[str] = mapped_column(String(16))  # ISO week, 2026-W48
+    repository: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="posting")  # or "posted"
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issue_number: Mapped[int | None] = mapped_column(Integer)
+    issue_url: Mapped[str | None] = mapped_column(Text)
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # --- engine -----------------------------------------------------------------------------------
@@ -564,10 +583,13 @@ def record_analysis(
     for finding in findings:
         record = records.get(finding.fingerprint)
         if record is None:
+            # Stamped with the review's time, not the clock's, so that weekly figures count a
+            # finding in the week its review finished (and a replayed review in its own week).
             record = FindingRecord(
                 pull_request_id=pull.id,
                 fingerprint=finding.fingerprint,
                 first_seen_sha=ref.head_sha,
+                created_at=finished_at,
             )
             session.add(record)
             records[finding.fingerprint] = record
@@ -575,6 +597,7 @@ def record_analysis(
         record.path, record.line, record.end_line = finding.path, finding.line, finding.end_line
         record.severity, record.message = finding.severity, finding.message
         record.status, record.last_seen_sha, record.fixed_sha = "open", ref.head_sha, None
+        record.updated_at = finished_at
     session.flush()
     for fingerprint, (comment_id, node_id) in posted.items():
         _attach_comment(session, records[fingerprint], comment_id, node_id, ref.head_sha)
@@ -630,9 +653,108 @@ def _close(
         record = records.get(fingerprint)
         if record is None:
             continue  # never stored (e.g. found and gone before any review): nothing to close
-        record.status, record.fixed_sha = status, sha
+        if record.status == status:
+            # Already closed so, and its comments resolved then. Left alone because updated_at
+            # says when it was fixed or suppressed (see bot.summary).
+            continue
+        record.status, record.fixed_sha, record.updated_at = status, sha, when
         session.execute(
             update(CommentRecord)
             .where(CommentRecord.finding_id == record.id, CommentRecord.resolved_at.is_(None))
             .values(resolved_at=when, resolved_sha=sha)
         )
+
+
+# --- weekly summaries ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SummaryClaim:
+    """The right to post one account's summary for one week.
+
+    ``resumed``: an earlier claim was left unfinished (its process died, or GitHub failed), so
+    the summary may already be on GitHub; look there before posting again.
+    """
+
+    account: str
+    week: str
+    repository: str
+    resumed: bool
+
+
+def claim_summary(
+    session: Session,
+    account: str,
+    week: str,
+    repository: str,
+    now: datetime,
+    lease: timedelta,
+) -> SummaryClaim | None:
+    """Claim a summary; None when it was posted, or another process claimed it less than
+    ``lease`` ago. Only one of several processes claiming at once gets it: the unique
+    constraint decides a new claim, a conditional update an expired one."""
+    account, now = account.lower(), now.astimezone(UTC)
+    session.add(SummaryPost(account=account, week=week, repository=repository, claimed_at=now))
+    try:
+        session.commit()
+        return SummaryClaim(account, week, repository, resumed=False)
+    except IntegrityError:
+        session.rollback()
+    row = session.scalar(
+        select(SummaryPost).where(SummaryPost.account == account, SummaryPost.week == week)
+    )
+    if row is None or row.status == "posted" or _aware(row.claimed_at) > now - lease:
+        session.rollback()
+        return None
+    taken = session.execute(
+        update(SummaryPost)
+        .where(
+            SummaryPost.id == row.id,
+            SummaryPost.status == "posting",
+            SummaryPost.claimed_at == row.claimed_at,
+        )
+        .values(claimed_at=now)
+    ).rowcount
+    session.commit()
+    if taken != 1:
+        return None
+    # The repository of the first claim: a summary that may be out already is looked for there.
+    return SummaryClaim(account, week, row.repository, resumed=True)
+
+
+def finish_summary(
+    session: Session, claim: SummaryClaim, issue_number: int, issue_url: str
+) -> None:
+    session.execute(
+        update(SummaryPost)
+        .where(SummaryPost.account == claim.account, SummaryPost.week == claim.week)
+        .values(status="posted", issue_number=issue_number, issue_url=issue_url, posted_at=utcnow())
+    )
+    session.commit()
+
+
+def release_summary(session: Session, claim: SummaryClaim) -> None:
+    """Give back a claim whose summary is known not to have been posted."""
+    session.execute(
+        delete(SummaryPost).where(
+            SummaryPost.account == claim.account,
+            SummaryPost.week == claim.week,
+            SummaryPost.status == "posting",
+        )
+    )
+    session.commit()
+
+
+def summary_posts(session: Session, account: str) -> list[SummaryPost]:
+    return list(
+        session.scalars(
+            select(SummaryPost)
+            .where(SummaryPost.account == account.lower())
+            .order_by(SummaryPost.week)
+        )
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes; the store writes UTC only.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -120,6 +120,8 @@ class FakeRepository:
     clone_url: str
     default_branch: str
     pulls: dict[int, FakePull] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # path -> text, on the default branch
+    issues: list[dict[str, Any]] = field(default_factory=list)  # plain issues, oldest first
 
 
 class _Reply(Exception):
@@ -266,6 +268,23 @@ class FakeGitHub:
             self._submit_comments(pull, [comment])
             return comment
 
+    def add_file(self, full_name: str, path: str, text: str) -> None:
+        """A file on the repository's default branch (the repository is created if new)."""
+        with self._lock:
+            if full_name not in self.repositories:
+                self.add_repository(full_name)
+            self.repositories[full_name].files[path] = text
+
+    def add_issue(
+        self, full_name: str, title: str, body: str, author: str = BOT_LOGIN
+    ) -> dict[str, Any]:
+        """An issue already in the repository (opened by the App unless ``author`` says)."""
+        with self._lock:
+            repository = self.repositories[full_name]
+            issue = self._new_issue(repository, title, body, author)
+            repository.issues.append(issue)
+            return self._public(issue)
+
     def set_role(self, full_name: str, login: str, role: str) -> None:
         """What ``login`` may do in the repository: admin, maintain, write, triage or read."""
         if role not in _LEGACY_PERMISSION:
@@ -371,6 +390,11 @@ class FakeGitHub:
         )
 
     # -- inspecting --------------------------------------------------------------------------
+
+    def issues(self, full_name: str) -> list[dict[str, Any]]:
+        """The repository's plain issues (not pull requests), oldest first."""
+        with self._lock:
+            return [self._public(issue) for issue in self.repositories[full_name].issues]
 
     def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
         """Recorded requests with this method whose relative path matches the regex ``path``."""
@@ -555,6 +579,9 @@ class FakeGitHub:
             ("GET", repo + r"/issues/comments/(\d+)", self._get_issue_comment),
             ("PATCH", repo + r"/issues/comments/(\d+)", self._update_issue_comment),
             ("POST", repo + r"/issues/comments/(\d+)/reactions", self._react),
+            ("GET", repo + r"/contents/(.+)", self._get_contents),
+            ("GET", repo + r"/issues", self._list_issues),
+            ("POST", repo + r"/issues", self._create_issue),
         ]
         return [(method, re.compile(path), handler) for method, path, handler in routes]
 
@@ -812,6 +839,84 @@ class FakeGitHub:
         comment = self._new_issue_comment(pull, body, BOT_LOGIN)
         pull.issue_comments.append(comment)
         return 201, self._public(comment)
+
+    def _get_contents(self, request: RecordedRequest, full_name: str, path: str) -> tuple:
+        repository = self._require_installation(request, full_name)
+        text = repository.files.get(path)
+        if text is None:
+            raise _not_found()
+        raw = text.encode()
+        encoded = base64.b64encode(raw).decode()
+        # GitHub wraps the base64 text at 60 characters.
+        wrapped = "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n"
+        sha = f"{sum(raw) % 10**6:040d}"
+        api = f"{self.url}/repos/{full_name}"
+        web = f"https://github.example/{full_name}/blob/{repository.default_branch}/{path}"
+        return 200, {
+            "type": "file",
+            "encoding": "base64",
+            "size": len(raw),
+            "name": path.rpartition("/")[2],
+            "path": path,
+            "content": wrapped,
+            "sha": sha,
+            "url": f"{api}/contents/{path}",
+            "git_url": f"{api}/git/blobs/{sha}",
+            "html_url": web,
+            "download_url": f"https://raw.github.example/{full_name}/HEAD/{path}",
+            "_links": {"self": f"{api}/contents/{path}", "git": f"{api}/git/blobs/{sha}"},
+        }
+
+    def _list_issues(self, request: RecordedRequest, full_name: str) -> tuple:
+        repository = self._require_installation(request, full_name)
+        state = request.query.get("state", ["open"])[0]
+        creator = request.query.get("creator", [None])[0]
+        chosen = [
+            issue
+            for issue in reversed(repository.issues)  # GitHub lists the newest first
+            if (state == "all" or issue["state"] == state)
+            and (creator is None or issue["user"]["login"] == creator)
+        ]
+        return self._page(request, chosen)
+
+    def _create_issue(self, request: RecordedRequest, full_name: str) -> tuple:
+        repository = self._require_installation(request, full_name)
+        fields = request.json or {}
+        if not isinstance(fields.get("title"), str) or not fields["title"]:
+            raise _unprocessable("title is missing")
+        body = fields.get("body") or ""
+        if len(body) >= COMMENT_LIMIT:
+            raise _unprocessable("Body is too long (maximum is 65536 characters)")
+        issue = self._new_issue(repository, fields["title"], body, BOT_LOGIN)
+        repository.issues.append(issue)
+        return 201, self._public(issue)
+
+    def _new_issue(
+        self, repository: FakeRepository, title: str, body: str, author: str
+    ) -> dict[str, Any]:
+        # Issues and pull requests share one sequence of numbers.
+        number = 1 + max([0, *repository.pulls, *(i["number"] for i in repository.issues)])
+        issue_id = next(self._ids)
+        api = f"{self.url}/repos/{repository.full_name}"
+        return {
+            "id": issue_id,
+            "node_id": f"I_fake{issue_id}",
+            "number": number,
+            "title": title,
+            "body": body,
+            "state": "open",
+            "locked": False,
+            "labels": [],
+            "assignees": [],
+            "comments": 0,
+            "user": self._user_json(author, "Bot" if author.endswith("[bot]") else "User"),
+            "author_association": "NONE",
+            "url": f"{api}/issues/{number}",
+            "comments_url": f"{api}/issues/{number}/comments",
+            "html_url": f"https://github.example/{repository.full_name}/issues/{number}",
+            "created_at": _now_text(),
+            "updated_at": _now_text(),
+        }
 
     def _get_issue_comment(
         self, request: RecordedRequest, full_name: str, comment_id: str

@@ -1,0 +1,261 @@
+"""Posting weekly summaries against the simulated GitHub over real HTTP, with a real store.
+
+What is asserted is what reached GitHub (requests, issues) and what the store recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import pytest
+from github import GithubException
+
+from bot import github, store, summary, weekly
+from tests.fakegithub import FakeGitHub
+from tests.test_store import engine, postgres_engine, sqlite_engine  # noqa: F401  (fixtures)
+from tests.test_summary import PUBLIC_URL, _fill
+
+WEEK = "2026-W48"
+CONFIG = """
+[summary]
+repository = "analytics-platform"
+weekday = "monday"
+hour = 9
+timezone = "Europe/Amsterdam"
+enabled = true
+"""
+ISSUES = r"/repos/acme/analytics-platform/issues"
+
+
+class World:
+    def __init__(self, fake: FakeGitHub, url: str) -> None:
+        self.fake = fake
+        self.url = url
+        self.clock = [datetime(2026, 11, 30, 8, 0, tzinfo=UTC)]
+        self.app = fake.github_app()
+        self.engines: list = []
+
+    def deps(self) -> weekly.WeeklyDeps:
+        """Fresh deps on a fresh engine: what a restarted (or another) process has."""
+        database = store.make_engine(self.url)
+        self.engines.append(database)
+        return weekly.WeeklyDeps(
+            session_factory=store.make_session_factory(database),
+            installation_client=partial(github.installation_client, app=self.app),
+            public_url=PUBLIC_URL,
+            github_url="https://github.example",
+            now=lambda: self.clock[0],
+        )
+
+    def post(self, account: str = "acme", installation_id: int = 1) -> str:
+        return weekly.post_weekly_summary(self.deps(), installation_id, account, WEEK)
+
+    def posts(self, account: str = "acme") -> list[tuple[str, str, str, int | None]]:
+        with self.deps().session_factory() as session:
+            return [
+                (p.week, p.repository, p.status, p.issue_number)
+                for p in store.summary_posts(session, account)
+            ]
+
+
+@pytest.fixture
+def world(tmp_path, fake_github: FakeGitHub) -> Iterator[World]:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    database = store.make_engine(url)
+    store.create_schema(database)
+    with store.make_session_factory(database)() as session:
+        _fill(session)
+    database.dispose()
+    fake_github.add_installation(1, "acme")
+    fake_github.add_installation(2, "umbrella")
+    for full_name, installation_id in [
+        ("acme/.github", 1),
+        ("acme/analytics-platform", 1),
+        ("umbrella/.github", 2),
+        ("umbrella/notes", 2),
+    ]:
+        fake_github.add_repository(full_name, installation_id=installation_id)
+    world = World(fake_github, url)
+    yield world
+    for opened in world.engines:
+        opened.dispose()
+
+
+def test_a_configured_account_gets_its_summary_as_one_issue_even_after_a_restart(world):
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
+
+    assert world.post() == "posted"
+
+    (issue,) = world.fake.issues("acme/analytics-platform")
+    assert issue["title"] == "Technical debt summary, week 2026-W48"
+    assert issue["user"]["login"] == world.fake.bot_login
+    with world.deps().session_factory() as session:
+        expected = summary.render_summary(
+            summary.weekly_figures(session, "acme", WEEK), PUBLIC_URL, "https://github.example"
+        )
+    assert issue["body"] == expected
+    assert "<!-- debtbot:summary acme 2026-W48 -->" in issue["body"]
+    assert world.posts() == [(WEEK, "acme/analytics-platform", "posted", issue["number"])]
+    assert len(world.fake.requests_to("GET", r"/repos/acme/\.github/contents/debtbot\.toml")) == 1
+
+    # A restarted process (new engine, new clients) and a later hour: nothing more is posted.
+    world.clock[0] += timedelta(hours=3)
+    assert world.post() == "already-claimed"
+    assert len(world.fake.requests_to("POST", ISSUES)) == 1
+
+
+def test_no_file_no_summary_and_accounts_never_mix(world):
+    assert world.post("umbrella", 2) == "not-configured"
+    assert not world.fake.requests_to("POST", r"/repos/.+/issues")
+    assert world.posts("umbrella") == []
+
+    world.fake.add_file("umbrella/.github", "debtbot.toml", 'summary.repository = "notes"\n')
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
+    assert world.post("umbrella", 2) == "posted"
+    assert world.post("acme", 1) == "posted"
+
+    (notes,) = world.fake.issues("umbrella/notes")
+    (analytics,) = world.fake.issues("acme/analytics-platform")
+    assert "umbrella/models" in notes["body"] and "acme" not in notes["body"]
+    assert "acme/models" in analytics["body"] and "umbrella" not in analytics["body"]
+
+
+def test_an_account_whose_file_the_installation_cannot_see_gets_nothing(world):
+    # acme's installation does not see umbrella's .github, which holds a file.
+    world.fake.add_file("umbrella/.github", "debtbot.toml", 'summary.repository = "notes"\n')
+    assert world.post("umbrella", 1) == "not-configured"
+    assert not world.fake.requests_to("POST", r"/repos/.+/issues")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[summary\nrepository = 'x'", "debtbot.toml is not valid TOML"),
+        ("[summary]\nweekday = 'monday'", "[summary] needs repository"),
+        ("[summary]\nrepository = 'acme/other'", "must be the name of one of your repositories"),
+        ("[summary]\nrepository = 'x'\nday = 'monday'", "[summary] has no setting 'day'"),
+        ("[summary]\nrepository = 'x'\nweekday = 'mon'", "weekday must be a day"),
+        ("[summary]\nrepository = 'x'\nhour = 24", "hour must be a whole hour from 0 to 23"),
+        ("[summary]\nrepository = 'x'\nhour = true", "hour must be a whole hour"),
+        ("[summary]\nrepository = 'x'\ntimezone = 'Mars/Olympus'", "timezone must be a time"),
+        ("[summary]\nrepository = 'x'\nenabled = 'yes'", "enabled must be true or false"),
+        ("summary = 3", "[summary] must be a table"),
+    ],
+)
+def test_a_broken_file_is_one_clear_error_and_nothing_is_posted(world, caplog, text, message):
+    world.fake.add_file("acme/.github", "debtbot.toml", text)
+    with caplog.at_level(logging.INFO, logger="bot.weekly"):
+        assert world.post() == "config-error"
+    (record,) = caplog.records
+    assert record.levelno == logging.ERROR
+    assert record.getMessage().startswith("acme/.github/debtbot.toml: no summary: ")
+    assert message in record.getMessage()
+    assert not world.fake.requests_to("POST", r"/repos/.+/issues")
+    assert world.posts() == []
+
+
+def test_a_repository_the_app_cannot_post_in_is_a_clear_error_until_it_is_fixed(world, caplog):
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG.replace("analytics-", "data-"))
+    with caplog.at_level(logging.INFO, logger="bot.weekly"):
+        assert world.post() == "config-error"
+    (record,) = caplog.records
+    assert record.levelno == logging.ERROR
+    assert "cannot open an issue in acme/data-platform" in record.getMessage()
+    assert world.posts() == []
+
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
+    assert world.post() == "posted"
+    assert len(world.fake.issues("acme/analytics-platform")) == 1
+
+
+def test_a_disabled_summary_is_not_posted(world):
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG.replace("true", "false"))
+    assert world.post() == "disabled"
+    assert world.fake.issues("acme/analytics-platform") == []
+
+
+def test_a_failed_post_is_retried_once_the_claim_expires_and_posted_once(world):
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
+    world.fake.fail("POST", ISSUES, 502)
+
+    with pytest.raises(GithubException):
+        world.post()
+    assert world.posts() == [(WEEK, "acme/analytics-platform", "posting", None)]
+    # Another replica (or a restart) soon after: the claim is still held.
+    assert world.post() == "already-claimed"
+
+    world.clock[0] += weekly.CLAIM_LEASE + timedelta(seconds=1)
+    # Someone quoting the marker in an issue of their own is not the App's summary.
+    world.fake.add_issue(
+        "acme/analytics-platform", "copy", "<!-- debtbot:summary acme 2026-W48 -->", "alice"
+    )
+    assert world.post() == "posted"
+
+    assert len(world.fake.requests_to("POST", ISSUES)) == 2  # the 502 and the one that worked
+    mine = [i for i in world.fake.issues("acme/analytics-platform") if i["title"] != "copy"]
+    assert len(mine) == 1
+    assert world.posts() == [(WEEK, "acme/analytics-platform", "posted", mine[0]["number"])]
+    (listing,) = world.fake.requests_to("GET", ISSUES)
+    assert listing.query["creator"] == [world.fake.bot_login]
+
+
+def test_a_summary_posted_just_before_a_crash_is_found_not_posted_again(world):
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
+    # The process claimed, posted, and died before recording the issue.
+    with world.deps().session_factory() as session:
+        store.claim_summary(
+            session, "acme", WEEK, "acme/analytics-platform", world.clock[0], weekly.CLAIM_LEASE
+        )
+    posted = world.fake.add_issue(
+        "acme/analytics-platform",
+        weekly.issue_title(WEEK),
+        summary.summary_marker("acme", WEEK) + "\nthe summary",
+    )
+    world.clock[0] += weekly.CLAIM_LEASE * 2
+
+    assert world.post() == "found"
+
+    assert not world.fake.requests_to("POST", ISSUES)
+    assert world.posts() == [(WEEK, "acme/analytics-platform", "posted", posted["number"])]
+
+
+# --- the store's guarantee, on SQLite and PostgreSQL -------------------------------------------
+
+
+def test_one_claim_per_account_and_week_and_one_taker_of_an_expired_one(engine):  # noqa: F811
+    sessions = store.make_session_factory(engine)
+    now = datetime(2026, 11, 30, 8, tzinfo=UTC)
+    lease = timedelta(minutes=10)
+    with sessions() as first, sessions() as second:
+        claim = store.claim_summary(first, "Acme", WEEK, "acme/a", now, lease)
+        assert claim == store.SummaryClaim("acme", WEEK, "acme/a", resumed=False)
+        assert store.claim_summary(second, "acme", WEEK, "acme/b", now, lease) is None
+        # Other weeks and other accounts are claimed on their own.
+        assert store.claim_summary(second, "acme", "2026-W49", "acme/a", now, lease)
+        assert store.claim_summary(second, "umbrella", WEEK, "umbrella/n", now, lease)
+
+        later = now + lease + timedelta(seconds=1)
+        taken = store.claim_summary(second, "acme", WEEK, "acme/b", later, lease)
+        assert taken == store.SummaryClaim("acme", WEEK, "acme/a", resumed=True)
+        assert store.claim_summary(first, "acme", WEEK, "acme/b", later, lease) is None
+
+        store.finish_summary(first, taken, 7, "https://github.example/acme/a/issues/7")
+        much_later = later + lease * 10
+        assert store.claim_summary(second, "acme", WEEK, "acme/a", much_later, lease) is None
+        assert [(p.week, p.status, p.issue_number) for p in store.summary_posts(first, "ACME")] == [
+            (WEEK, "posted", 7),
+            ("2026-W49", "posting", None),
+        ]
+
+
+def test_the_config_file_parses_with_defaults():
+    assert weekly.parse_summary_config(CONFIG) == weekly.SummaryConfig(
+        "analytics-platform", "monday", 9, "Europe/Amsterdam", True
+    )
+    assert weekly.parse_summary_config("[summary]\nrepository = 'a'\nweekday = 'Friday'") == (
+        weekly.SummaryConfig("a", "friday", 9, "UTC", True)
+    )
+    assert weekly.parse_summary_config("[other]\nx = 1") is None
