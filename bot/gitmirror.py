@@ -48,6 +48,12 @@ def mirror_path(data_dir: Path, full_name: str) -> Path:
     return Path(data_dir).absolute() / "mirrors" / owner / f"{repo}.git"
 
 
+def default_clone_url(github_url: str, full_name: str) -> str:
+    """Where git fetches a repository from. The App's setting decides the host, never a
+    webhook payload, so the installation token is only ever sent to the configured GitHub."""
+    return f"{github_url.rstrip('/')}/{full_name}.git"
+
+
 def ensure_mirror(data_dir: Path, full_name: str, clone_url: str) -> Path:
     """The bare mirror of ``full_name``, created empty on first use; its remote is ``clone_url``."""
     _check_clone_url(clone_url)

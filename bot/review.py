@@ -55,7 +55,7 @@ class ReviewDeps:
     def clone_url_of(self, full_name: str) -> str:
         if self.clone_url is not None:
             return self.clone_url(full_name)
-        return f"{self.settings.github_url.rstrip('/')}/{full_name}.git"
+        return gitmirror.default_clone_url(self.settings.github_url, full_name)
 
 
 def default_deps(settings: Any, session_factory: Callable[[], Any]) -> ReviewDeps:
