@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from bot import events, pages, store, webhooks
+from bot import events, pages, schedule, store, webhooks, weekly
 from bot.metrics import QUEUE, exposition
 from bot.settings import Settings, SettingsError, get_settings, load_settings
 from bot.worker import RetryPolicy, start_worker
@@ -24,7 +24,7 @@ def create_app(
     run_worker: bool = True,
 ) -> FastAPI:
     """The FastAPI app. ``routes`` replaces the event table (tests); ``run_worker=False`` records
-    deliveries without running them."""
+    deliveries without running them, and posts no weekly summaries."""
     settings = settings or get_settings()
     engine = store.make_engine(settings.database_url)
     session_factory = store.make_session_factory(engine)
@@ -40,9 +40,15 @@ def create_app(
                 RetryPolicy.from_settings(settings),
                 settings.worker_poll_seconds,
             )
+        if run_worker and settings.summaries:
+            app.state.scheduler = schedule.start_scheduler(
+                weekly.default_deps(settings, session_factory), settings.summary_check_seconds
+            )
         try:
             yield
         finally:
+            if app.state.scheduler is not None:
+                app.state.scheduler.stop()
             if app.state.worker is not None:
                 app.state.worker.stop()
             engine.dispose()
@@ -52,6 +58,7 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.routes = events.ROUTES if routes is None else routes
     app.state.worker = None
+    app.state.scheduler = None
     app.include_router(webhooks.router)
     app.include_router(pages.router)
     app.add_api_route("/healthz", healthz, methods=["GET"])

@@ -61,6 +61,21 @@ RATE_LIMIT_REMAINING = Gauge(
     "The x-ratelimit-remaining of the latest GitHub API response.",
     registry=REGISTRY,
 )
+# outcome: posted, updated, help, refused, refused-again, too-soon, not-a-command, bot, ...
+# (see report.answer).
+COMMANDS = Counter(
+    "debtbot_commands_total",
+    "Conversation comments handled as possible commands, by what became of them.",
+    ("outcome",),
+    registry=REGISTRY,
+)
+# outcome: posted, found, already-posted, being-posted, config-error, github-error, error, ...
+SUMMARIES = Counter(
+    "debtbot_summaries_total",
+    "Attempts to post a due weekly summary, by outcome.",
+    ("outcome",),
+    registry=REGISTRY,
+)
 JOB_SECONDS = Histogram(
     "debtbot_job_seconds",
     "Time the worker spent on one delivery, by event.",

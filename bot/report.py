@@ -25,6 +25,7 @@ from bot import commands, gitmirror
 from bot.commands import FULL, HELP, Command, ReportInput
 from bot.domain import IssueCommentInfo
 from bot.events import PayloadError
+from bot.metrics import COMMANDS
 from bot.review import analyse_head, config_at
 from bot.scan import select
 from rules.config import ConfigError
@@ -151,6 +152,7 @@ def handle_issue_comment(payload: dict, deps: CommandDeps) -> None:
     """The worker's job for issue_comment created and edited."""
     ref = comment_ref(payload)
     outcome = answer(ref, deps)
+    COMMANDS.labels(outcome).inc()
     if outcome not in {"not-a-pull-request", "not-a-command", "bot"}:
         log.info("%s#%s comment %s: %s", ref.full_name, ref.number, ref.comment_id, outcome)
 

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     worker_max_attempts: int = Field(default=5, ge=1)
     worker_backoff_seconds: float = Field(default=10.0, ge=0)
+    # Weekly summaries: how often each replica looks for summaries that are due (and so how
+    # late one may be), or false to let other replicas post them.
+    summaries: bool = True
+    summary_check_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("github_api_url", "github_url", "public_url")
     @classmethod

@@ -205,6 +205,17 @@ class SummaryPost(Base):
     posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class SummaryProblem(Base):
+    """Why an account's summary could not be posted, kept until its next summary says so."""
+
+    __tablename__ = "summary_problems"
+
+    account: Mapped[str] = mapped_column(String(255), primary_key=True)  # lower case
+    message: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # --- engine -----------------------------------------------------------------------------------
 
 
@@ -461,6 +472,33 @@ def _repository(session: Session, full_name: str, github_id: int | None = None) 
     return repository
 
 
+@dataclass(frozen=True)
+class InstallationInfo:
+    id: int
+    account: str
+    created_at: datetime
+
+
+def active_installations(session: Session) -> list[InstallationInfo]:
+    """Installations neither removed nor suspended, whose account is known."""
+    rows = session.scalars(
+        select(Installation)
+        .where(
+            Installation.removed_at.is_(None),
+            Installation.suspended_at.is_(None),
+            Installation.account_login != "",
+        )
+        .order_by(Installation.id)
+    )
+    return [InstallationInfo(row.id, row.account_login, as_utc(row.created_at)) for row in rows]
+
+
+def installation_of(session: Session, account: str) -> InstallationInfo | None:
+    """The active installation on an account (logins ignore case), if the App has one."""
+    wanted = account.strip().lower()
+    return next((i for i in active_installations(session) if i.account.lower() == wanted), None)
+
+
 def active_repositories(session: Session, installation_id: int) -> list[str]:
     return list(
         session.scalars(
@@ -703,7 +741,7 @@ def claim_summary(
     row = session.scalar(
         select(SummaryPost).where(SummaryPost.account == account, SummaryPost.week == week)
     )
-    if row is None or row.status == "posted" or _aware(row.claimed_at) > now - lease:
+    if row is None or row.status == "posted" or as_utc(row.claimed_at) > now - lease:
         session.rollback()
         return None
     taken = session.execute(
@@ -745,6 +783,59 @@ def release_summary(session: Session, claim: SummaryClaim) -> None:
     session.commit()
 
 
+def summary_post(session: Session, account: str, week: str) -> SummaryPost | None:
+    return session.scalar(
+        select(SummaryPost).where(SummaryPost.account == account.lower(), SummaryPost.week == week)
+    )
+
+
+def record_summary_problem(session: Session, account: str, message: str, now: datetime) -> bool:
+    """Remember why the account's summary failed; True when this is news (not the same message
+    as last time), which is when it is worth logging."""
+    account = account.lower()
+    problem = session.get(SummaryProblem, account)
+    news = problem is None or problem.message != message
+    if problem is None:
+        problem = SummaryProblem(account=account, message=message, first_seen_at=now)
+        session.add(problem)
+    # A different problem right after the first one continues the same spell without summaries.
+    problem.message, problem.last_seen_at = message, now
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another process recorded it at the same moment, so it has been logged.
+        session.rollback()
+        return False
+    return news
+
+
+@dataclass(frozen=True)
+class SummaryProblemInfo:
+    message: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+def summary_problem(session: Session, account: str) -> SummaryProblemInfo | None:
+    problem = session.get(SummaryProblem, account.lower())
+    if problem is None:
+        return None
+    return SummaryProblemInfo(
+        problem.message, as_utc(problem.first_seen_at), as_utc(problem.last_seen_at)
+    )
+
+
+def clear_summary_problem(session: Session, account: str, seen_before: datetime) -> None:
+    """Forget the account's problem once a summary reported it (one newer than that stays)."""
+    session.execute(
+        delete(SummaryProblem).where(
+            SummaryProblem.account == account.lower(),
+            SummaryProblem.last_seen_at <= seen_before,
+        )
+    )
+    session.commit()
+
+
 def summary_posts(session: Session, account: str) -> list[SummaryPost]:
     return list(
         session.scalars(
@@ -755,6 +846,6 @@ def summary_posts(session: Session, account: str) -> list[SummaryPost]:
     )
 
 
-def _aware(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     # SQLite gives back naive datetimes; the store writes UTC only.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from urllib.parse import quote
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.store import Analysis, FindingRecord, PullRequest, Repository
+from bot.store import Analysis, FindingRecord, PullRequest, Repository, as_utc
 from rules.principles import PRINCIPLES
 from rules.rule import rules_by_code
 
@@ -193,7 +194,7 @@ def weekly_figures(session: Session, account: str, week: str) -> WeekFigures:
             row.fingerprint,
             row.principle,
         )
-        created, updated = _utc(row.created_at), _utc(row.updated_at)
+        created, updated = as_utc(row.created_at), as_utc(row.updated_at)
         closed = updated if row.status in ("fixed", "suppressed") else None
         if start <= created < end:
             added_by["repository"][repository] += 1
@@ -272,24 +273,27 @@ def weekly_figures(session: Session, account: str, week: str) -> WeekFigures:
     )
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes; the store writes UTC only.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 # --- rendering ---------------------------------------------------------------------------------
 
 
 def render_summary(
-    figures: WeekFigures, public_url: str, github_url: str = "https://github.com"
+    figures: WeekFigures,
+    public_url: str,
+    github_url: str = "https://github.com",
+    warnings: Sequence[str] = (),
 ) -> str:
-    """The summary as Markdown for a GitHub issue; without ``public_url`` rules are not linked."""
+    """The summary as Markdown for a GitHub issue; without ``public_url`` rules are not linked.
+
+    ``warnings`` are shown first, as GitHub's warning alerts: what went wrong with the account's
+    summaries since the last one.
+    """
     public_url, github_url = public_url.rstrip("/"), github_url.rstrip("/")
     last_day = figures.end - timedelta(days=1)
     lines = [
         summary_marker(figures.account, figures.week),
         f"## Technical debt in {_text(figures.account)}, week {figures.week}",
         "",
+        *(line for warning in warnings for line in ("> [!WARNING]", f"> {warning}", "")),
         f"{figures.start:%-d %B %Y} to {last_day:%-d %B %Y} (UTC), across "
         + _count(len(figures.repositories), "repository", "repositories")
         + " reviewed by debtbot.",

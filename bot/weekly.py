@@ -9,13 +9,14 @@ The account asks in ``debtbot.toml`` of its ``.github`` repository::
     timezone = "Europe/Amsterdam"
     enabled = true
 
-No file (or no ``[summary]`` table): nothing is posted anywhere. A broken file is logged once,
-with what is wrong, and nothing is posted. Each summary is claimed in the store before it is
+No file (or no ``[summary]`` table): nothing is posted anywhere. A broken file posts nothing; what
+is wrong with it is logged once and kept in the store, and the account's next summary, once the
+file is mended, opens with it. Each summary is claimed in the store before it is
 posted, so one account gets at most one issue a week however many processes try; a claim left
 unfinished is taken over after a lease, and the new owner looks on GitHub before posting again.
 
-When to post (weekday, hour, timezone) is read and validated here; acting on it is the
-scheduler's business.
+When to post (weekday, hour, timezone) is read and validated here; acting on it is
+``bot.schedule``'s business.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -123,35 +125,84 @@ class WeeklyDeps:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
+def default_deps(settings: Any, session_factory: sessionmaker[Session]) -> WeeklyDeps:
+    app = github.app_from_settings(settings)
+    return WeeklyDeps(
+        session_factory=session_factory,
+        installation_client=partial(github.installation_client, app=app),
+        public_url=settings.public_url,
+        github_url=settings.github_url,
+    )
+
+
 def issue_title(week: str) -> str:
     return f"Technical debt summary, week {week}"
 
 
-def post_weekly_summary(deps: WeeklyDeps, installation_id: int, account: str, week: str) -> str:
-    """Post the account's summary for ``week`` unless it is posted already; say what happened.
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one attempt to post a summary.
 
-    ``not-configured``, ``config-error``, ``disabled``, ``already-claimed`` (posted, or being
-    posted by another process), ``found`` (an unfinished claim whose issue was on GitHub) or
-    ``posted``.
+    ``status``: ``not-configured``, ``disabled``, ``config-error`` (``problem`` says what),
+    ``already-posted`` (``issue_url`` is where), ``being-posted`` (by another process),
+    ``found`` (an unfinished claim whose issue was on GitHub) or ``posted``.
+    """
+
+    status: str
+    issue_url: str | None = None
+    problem: str | None = None
+
+
+def read_summary_config(deps: WeeklyDeps, client: Any, account: str) -> SummaryConfig | None:
+    """The account's ``[summary]`` settings; None without a file or table. Raises
+    SummaryConfigError for a broken file and GithubException when GitHub fails."""
+    try:
+        text = deps.read_text_file(client, f"{account}/{CONFIG_REPOSITORY}", CONFIG_PATH)
+    except UnicodeDecodeError:
+        raise SummaryConfigError(f"{CONFIG_PATH} is not UTF-8 text") from None
+    return None if text is None else parse_summary_config(text)
+
+
+def config_problem(deps: WeeklyDeps, account: str, reason: str) -> Outcome:
+    """Record why the account gets no summary; logged once per distinct problem, not per try."""
+    message = f"{account}/{CONFIG_REPOSITORY}/{CONFIG_PATH}: {reason}"
+    with deps.session_factory() as session:
+        news = store.record_summary_problem(session, account, message, deps.now())
+    log.log(logging.ERROR if news else logging.DEBUG, "no summary: %s", message)
+    return Outcome("config-error", problem=message)
+
+
+def post_weekly_summary(
+    deps: WeeklyDeps,
+    installation_id: int,
+    account: str,
+    week: str,
+    config: SummaryConfig | None = None,
+) -> Outcome:
+    """Post the account's summary for ``week`` unless it is posted already.
+
+    ``config`` is the account's settings when the caller has just read them; otherwise they
+    are read from GitHub.
     """
     summary.parse_week(week)
     client = deps.installation_client(installation_id)
-    try:
-        text = deps.read_text_file(client, f"{account}/{CONFIG_REPOSITORY}", CONFIG_PATH)
-        config = None if text is None else parse_summary_config(text)
-    except (SummaryConfigError, UnicodeDecodeError) as error:
-        reason = error if isinstance(error, SummaryConfigError) else "it is not UTF-8 text"
-        log.error("%s/%s/%s: no summary: %s", account, CONFIG_REPOSITORY, CONFIG_PATH, reason)
-        return "config-error"
     if config is None:
-        return "not-configured"
+        try:
+            config = read_summary_config(deps, client, account)
+        except SummaryConfigError as error:
+            return config_problem(deps, account, str(error))
+    if config is None:
+        return Outcome("not-configured")
     if not config.enabled:
-        return "disabled"
+        return Outcome("disabled")
     full_name = f"{account}/{config.repository}"
     with deps.session_factory() as session:
         claim = store.claim_summary(session, account, week, full_name, deps.now(), CLAIM_LEASE)
-    if claim is None:
-        return "already-claimed"
+        if claim is None:
+            post = store.summary_post(session, account, week)
+            if post is not None and post.status == "posted":
+                return Outcome("already-posted", post.issue_url)
+            return Outcome("being-posted")
     marker = summary.summary_marker(account, week)
     if claim.resumed:
         # The claim's first owner may have posted and died before recording it.
@@ -159,10 +210,9 @@ def post_weekly_summary(deps: WeeklyDeps, installation_id: int, account: str, we
             if marker in issue.body:
                 with deps.session_factory() as session:
                     store.finish_summary(session, claim, issue.number, issue.html_url)
-                return "found"
+                return Outcome("found", issue.html_url)
     with deps.session_factory() as session:
-        figures = summary.weekly_figures(session, account, week)
-    body = summary.render_summary(figures, deps.public_url, deps.github_url)
+        body, problem = compose(session, account, week, deps.public_url, deps.github_url)
     try:
         issue = deps.create_issue(client, claim.repository, issue_title(week), body)
     except GithubException as error:
@@ -172,17 +222,36 @@ def post_weekly_summary(deps: WeeklyDeps, installation_id: int, account: str, we
         # issues turned off. The claim is given back so that a corrected file works.
         with deps.session_factory() as session:
             store.release_summary(session, claim)
-        log.error(
-            "%s/%s/%s: no summary: cannot open an issue in %s (is it a repository of %s, "
-            "with issues on, that debtbot is installed on?)",
+        return config_problem(
+            deps,
             account,
-            CONFIG_REPOSITORY,
-            CONFIG_PATH,
-            claim.repository,
-            account,
+            f"cannot open an issue in {claim.repository}: is it a repository of {account}, "
+            "with issues turned on, that debtbot is installed on?",
         )
-        return "config-error"
     with deps.session_factory() as session:
         store.finish_summary(session, claim, issue.number, issue.html_url)
+        if problem is not None:
+            store.clear_summary_problem(session, account, problem.last_seen_at)
     log.info("%s: summary for %s posted as %s", account, week, issue.html_url)
-    return "posted"
+    return Outcome("posted", issue.html_url)
+
+
+def compose(
+    session: Session, account: str, week: str, public_url: str, github_url: str
+) -> tuple[str, store.SummaryProblemInfo | None]:
+    """The summary's Markdown, warning of the account's unreported problem, and that problem."""
+    figures = summary.weekly_figures(session, account, week)
+    problem = store.summary_problem(session, account)
+    warnings = () if problem is None else (_problem_warning(problem),)
+    return summary.render_summary(figures, public_url, github_url, warnings), problem
+
+
+def _problem_warning(problem: store.SummaryProblemInfo) -> str:
+    first, last = (
+        f"{moment:%-d %B %Y %H:%M} UTC" for moment in (problem.first_seen_at, problem.last_seen_at)
+    )
+    when = f"On {first}" if first == last else f"From {first} to {last}"
+    return (
+        f"{when}, debtbot could not use this account's summary settings, so a summary due in "
+        f"that time was not posted: {problem.message}"
+    )

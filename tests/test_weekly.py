@@ -51,6 +51,9 @@ class World:
         )
 
     def post(self, account: str = "acme", installation_id: int = 1) -> str:
+        return self.outcome(account, installation_id).status
+
+    def outcome(self, account: str = "acme", installation_id: int = 1) -> weekly.Outcome:
         return weekly.post_weekly_summary(self.deps(), installation_id, account, WEEK)
 
     def posts(self, account: str = "acme") -> list[tuple[str, str, str, int | None]]:
@@ -103,7 +106,7 @@ def test_a_configured_account_gets_its_summary_as_one_issue_even_after_a_restart
 
     # A restarted process (new engine, new clients) and a later hour: nothing more is posted.
     world.clock[0] += timedelta(hours=3)
-    assert world.post() == "already-claimed"
+    assert world.outcome() == weekly.Outcome("already-posted", issue["html_url"])
     assert len(world.fake.requests_to("POST", ISSUES)) == 1
 
 
@@ -148,13 +151,46 @@ def test_an_account_whose_file_the_installation_cannot_see_gets_nothing(world):
 def test_a_broken_file_is_one_clear_error_and_nothing_is_posted(world, caplog, text, message):
     world.fake.add_file("acme/.github", "debtbot.toml", text)
     with caplog.at_level(logging.INFO, logger="bot.weekly"):
+        outcome = world.outcome()
+        # Trying again (the next look of the scheduler, another replica) does not log again.
+        world.clock[0] += timedelta(minutes=5)
         assert world.post() == "config-error"
-    (record,) = caplog.records
+    assert outcome.status == "config-error" and message in outcome.problem
+    (record,) = [r for r in caplog.records if r.levelno >= logging.INFO]
     assert record.levelno == logging.ERROR
-    assert record.getMessage().startswith("acme/.github/debtbot.toml: no summary: ")
+    assert record.getMessage().startswith("no summary: acme/.github/debtbot.toml: ")
     assert message in record.getMessage()
     assert not world.fake.requests_to("POST", r"/repos/.+/issues")
     assert world.posts() == []
+
+
+def test_a_broken_file_is_reported_in_the_next_summary_once_mended(world, caplog):
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG.replace("hour = 9", "hour = 25"))
+    with caplog.at_level(logging.ERROR, logger="bot.weekly"):
+        assert world.post() == "config-error"
+        world.clock[0] += timedelta(hours=2)
+        assert world.post() == "config-error"
+        # A different mistake is news, and is logged.
+        world.fake.add_file("acme/.github", "debtbot.toml", CONFIG.replace("true", "'yes'"))
+        world.clock[0] += timedelta(hours=2)
+        assert world.post() == "config-error"
+    assert [("hour" in r.getMessage(), "enabled" in r.getMessage()) for r in caplog.records] == [
+        (True, False),
+        (False, True),
+    ]
+
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
+    world.clock[0] += timedelta(hours=1)
+    assert world.post() == "posted"
+    (issue,) = world.fake.issues("acme/analytics-platform")
+    warning = issue["body"].split("\n\n")[1]
+    assert warning == (
+        "> [!WARNING]\n> From 30 November 2026 08:00 UTC to 30 November 2026 12:00 UTC, debtbot "
+        "could not use this account's summary settings, so a summary due in that time was not "
+        "posted: acme/.github/debtbot.toml: [summary] enabled must be true or false, not 'yes'"
+    )
+    with world.deps().session_factory() as session:
+        assert store.summary_problem(session, "acme") is None
 
 
 def test_a_repository_the_app_cannot_post_in_is_a_clear_error_until_it_is_fixed(world, caplog):
@@ -168,7 +204,8 @@ def test_a_repository_the_app_cannot_post_in_is_a_clear_error_until_it_is_fixed(
 
     world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
     assert world.post() == "posted"
-    assert len(world.fake.issues("acme/analytics-platform")) == 1
+    (issue,) = world.fake.issues("acme/analytics-platform")
+    assert "cannot open an issue in acme/data-platform: is it a repository of acme" in issue["body"]
 
 
 def test_a_disabled_summary_is_not_posted(world):
@@ -185,7 +222,7 @@ def test_a_failed_post_is_retried_once_the_claim_expires_and_posted_once(world):
         world.post()
     assert world.posts() == [(WEEK, "acme/analytics-platform", "posting", None)]
     # Another replica (or a restart) soon after: the claim is still held.
-    assert world.post() == "already-claimed"
+    assert world.post() == "being-posted"
 
     world.clock[0] += weekly.CLAIM_LEASE + timedelta(seconds=1)
     # Someone quoting the marker in an issue of their own is not the App's summary.
