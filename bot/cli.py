@@ -1,4 +1,4 @@
-"""``debtbot``: check files, check a change, list and explain rules, print a weekly summary.
+"""``debtbot``: check files, check a change, list and explain rules, print or post a weekly summary.
 
 Exit status follows ruff: 0 nothing found, 1 findings, 2 a usage or configuration error.
 """
@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     weekly.add_argument(
         "--database-url", metavar="URL", help="the App's store (default: $DATABASE_URL)"
+    )
+    weekly.add_argument(
+        "--post",
+        action="store_true",
+        help="also post it as the App would, unless it is posted already (needs the App's "
+        "settings in the environment)",
     )
 
     serve = commands.add_parser("serve", help="run the GitHub App (webhooks, worker, pages)")
@@ -204,16 +210,20 @@ def _explain(code: str) -> str:
     )
 
 
-def _summary(account: str, week: str | None, url: str | None) -> str:
+def _summary(account: str, week: str | None, url: str | None, post: bool) -> int:
+    """Print the account's summary; with ``post``, post it too, as the App would."""
     # The store's dependencies load only for this command, as for serve.
+    from datetime import UTC, datetime, timedelta
+
+    from github import GithubException
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot import store, summary
+    from bot import store, summary, weekly
 
     try:
         week = week or summary.week_name(*summary.last_complete_week())
-        summary.parse_week(week)
+        week_end = summary.week_start(*summary.parse_week(week)) + timedelta(days=7)
     except summary.WeekError as exc:
         raise UsageError(str(exc)) from None
     url = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
@@ -224,22 +234,72 @@ def _summary(account: str, week: str | None, url: str | None) -> str:
     if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
         # Opening a missing SQLite file would create an empty store and print an empty summary.
         raise UsageError(f"no store at {parsed.database or url}; pass --database-url")
+    # Links as the App makes them, when its settings are in the environment.
+    public_url = os.environ.get("PUBLIC_URL", "")
+    github_url = os.environ.get("GITHUB_URL") or "https://github.com"
+    settings = None
+    if post:
+        if week_end > datetime.now(UTC):
+            raise UsageError(f"week {week} is not over yet; only whole weeks are posted")
+        settings = _app_settings(url)
+        public_url, github_url = settings.public_url, settings.github_url
     engine = store.make_engine(url)
+    sessions = store.make_session_factory(engine)
     try:
-        with store.make_session_factory(engine)() as session:
+        with sessions() as session:
             if not summary.account_repositories(session, account):
                 raise UsageError(f"the store has no repositories of {account!r}")
-            figures = summary.weekly_figures(session, account, week)
+            installation = store.installation_of(session, account)
+            if installation is not None:
+                account = installation.account  # as GitHub spells it, whatever case was typed
+            body, _ = weekly.compose(session, account, week, public_url, github_url)
+        print(body, end="")
+        if settings is None:
+            return EXIT_CLEAN
+        if installation is None:
+            raise UsageError(
+                f"debtbot has no active installation on {account!r} (never installed, removed or "
+                "suspended), so it cannot post there"
+            )
+        deps = weekly.default_deps(settings, sessions)
+        try:
+            outcome = weekly.post_weekly_summary(deps, installation.id, account, week)
+        except GithubException as exc:
+            raise UsageError(
+                f"GitHub answered {exc.status}, so the summary may not be posted; try again in "
+                f"{weekly.CLAIM_LEASE.seconds // 60} minutes (debtbot looks for it before posting)"
+            ) from None
+        return _report_posting(outcome, account)
     except SQLAlchemyError as exc:
         raise UsageError(f"cannot read the store at {parsed!r}: {exc.__class__.__name__}") from None
     finally:
         engine.dispose()
-    # Links as the App makes them, when its settings are in the environment.
-    return summary.render_summary(
-        figures,
-        os.environ.get("PUBLIC_URL", ""),
-        os.environ.get("GITHUB_URL") or "https://github.com",
-    )
+
+
+def _app_settings(database_url: str):
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        return load_settings(database_url=database_url)
+    except SettingsError as error:
+        raise UsageError(f"--post acts as the App and needs its settings: {error}") from None
+
+
+def _report_posting(outcome, account: str) -> int:
+    from bot.weekly import CONFIG_PATH, CONFIG_REPOSITORY
+
+    config = f"{account}/{CONFIG_REPOSITORY}/{CONFIG_PATH}"
+    said = {
+        "posted": f"posted as {outcome.issue_url}",
+        "already-posted": f"already posted as {outcome.issue_url}; not posted again",
+        "found": f"already posted as {outcome.issue_url}; not posted again",
+        "being-posted": "another debtbot process is posting this summary now",
+        "not-configured": f"nothing posted: {config} has no [summary] asking for summaries",
+        "disabled": f"nothing posted: {config} turns summaries off",
+        "config-error": f"nothing posted: {outcome.problem}",
+    }
+    print(f"debtbot: {said.get(outcome.status, outcome.status)}", file=sys.stderr)
+    return EXIT_CLEAN if outcome.status in ("posted", "already-posted", "found") else EXIT_ERROR
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -253,8 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_explain(args.code))
             return EXIT_CLEAN
         if args.command == "summary":
-            print(_summary(args.org, args.week, args.database_url), end="")
-            return EXIT_CLEAN
+            return _summary(args.org, args.week, args.database_url, args.post)
         if args.command == "serve":
             from bot.main import serve  # the App's dependencies load only when serving
 

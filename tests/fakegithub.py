@@ -458,6 +458,40 @@ class FakeGitHub:
                 "sender": self._user_json(pull.author, pull.author_type),
             }
 
+    def installation_event(self, installation_id: int, action: str = "created") -> dict:
+        """An ``installation`` webhook payload, listing the installation's repositories as
+        GitHub does when the App is installed."""
+        with self._lock:
+            account = self.installations[installation_id]
+            repositories = sorted(
+                (r for r in self.repositories.values() if r.installation_id == installation_id),
+                key=lambda r: r.full_name,
+            )
+            return {
+                "action": action,
+                "installation": {
+                    "id": installation_id,
+                    "account": self._user_json(account, "Organization"),
+                    "repository_selection": "selected",
+                    "app_id": self.app_id,
+                    "app_slug": self.app_slug,
+                    "target_type": "Organization",
+                    "permissions": {"contents": "read", "issues": "write"},
+                    "events": ["pull_request", "issue_comment"],
+                },
+                "repositories": [
+                    {
+                        "id": r.id,
+                        "node_id": f"R_fake{r.id}",
+                        "name": r.full_name.partition("/")[2],
+                        "full_name": r.full_name,
+                        "private": True,
+                    }
+                    for r in repositories
+                ],
+                "sender": self._user_json("octocat"),
+            }
+
     # -- serving -----------------------------------------------------------------------------
 
     def start(self) -> None:

@@ -14,6 +14,7 @@ import pytest
 from github import GithubException
 
 from bot import github, store, summary, weekly
+from bot.cli import main
 from tests.fakegithub import FakeGitHub
 from tests.test_store import engine, postgres_engine, sqlite_engine  # noqa: F401  (fixtures)
 from tests.test_summary import PUBLIC_URL, _fill
@@ -296,3 +297,96 @@ def test_the_config_file_parses_with_defaults():
         weekly.SummaryConfig("a", "friday", 9, "UTC", True)
     )
     assert weekly.parse_summary_config("[other]\nx = 1") is None
+
+
+# --- debtbot summary --post ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_environment(world, monkeypatch) -> World:
+    """The App's settings in the environment, as where `debtbot serve` runs."""
+    for name, value in world.fake.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "secret")
+    monkeypatch.setenv("PUBLIC_URL", PUBLIC_URL)
+    monkeypatch.setenv("GITHUB_URL", "https://github.example")
+    monkeypatch.setenv("DATABASE_URL", world.url)
+    with world.deps().session_factory() as session:
+        store.upsert_installation(session, 1, "acme", "Organization")
+        store.upsert_installation(session, 2, "umbrella", "Organization")
+    return world
+
+
+PAST_WEEK = "2026-W45"  # over whatever day the tests run
+
+
+def test_the_command_prints_and_posts_the_summary_once(app_environment, capsys):
+    world = app_environment
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
+
+    assert main(["summary", "--org", "acme", "--week", PAST_WEEK, "--post"]) == 0
+
+    out, err = capsys.readouterr()
+    (issue,) = world.fake.issues("acme/analytics-platform")
+    assert issue["title"] == weekly.issue_title(PAST_WEEK)
+    assert out == issue["body"]
+    assert err == f"debtbot: posted as {issue['html_url']}\n"
+
+    # Again, as the scheduler would later: printed, not posted twice.
+    assert main(["summary", "--org", "ACME", "--week", PAST_WEEK, "--post"]) == 0
+    out, err = capsys.readouterr()
+    assert out == issue["body"]
+    assert err == f"debtbot: already posted as {issue['html_url']}; not posted again\n"
+    assert len(world.fake.requests_to("POST", ISSUES)) == 1
+    assert world.posts() == [(PAST_WEEK, "acme/analytics-platform", "posted", issue["number"])]
+
+
+@pytest.mark.parametrize(
+    ("account", "file", "week", "message"),
+    [
+        ("umbrella", None, PAST_WEEK, "nothing posted: umbrella/.github/debtbot.toml has no"),
+        ("umbrella", "[summary]\nrepository = 'notes'\nenabled = false", PAST_WEEK, "turns"),
+        ("umbrella", "[summary]\nrepository = 'notes'\nhour = -1", PAST_WEEK, "hour must be"),
+        ("acme", CONFIG, "this week", "week {week} is not over yet"),
+        ("initech", CONFIG, PAST_WEEK, "the store has no repositories of 'initech'"),
+    ],
+)
+def test_the_command_posts_nothing_unasked_and_says_why(
+    app_environment, capsys, account, file, week, message
+):
+    world = app_environment
+    if file is not None:
+        world.fake.add_file(f"{account}/.github", "debtbot.toml", file)
+    if week == "this week":
+        week = summary.week_name(*summary.week_of(datetime.now(UTC)))
+
+    assert main(["summary", "--org", account, "--week", week, "--post"]) == 2
+
+    assert message.format(week=week) in capsys.readouterr().err
+    assert not world.fake.requests_to("POST", r"/repos/.+/issues")
+
+
+def test_the_command_needs_the_apps_settings_and_an_installation_to_post(
+    app_environment, capsys, monkeypatch
+):
+    world = app_environment
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
+    with world.deps().session_factory() as session:
+        store.upsert_installation(session, 1, "acme", suspended=True)
+    assert main(["summary", "--org", "acme", "--week", PAST_WEEK, "--post"]) == 2
+    assert "debtbot has no active installation on 'acme'" in capsys.readouterr().err
+
+    monkeypatch.delenv("GITHUB_APP_ID")
+    assert main(["summary", "--org", "acme", "--week", PAST_WEEK, "--post"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "GITHUB_APP_ID is not set" in err
+    assert not world.fake.requests_to("POST", r"/repos/.+/issues")
+
+
+def test_the_command_says_when_github_fails_and_the_next_try_posts_once(app_environment, capsys):
+    world = app_environment
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
+    world.fake.fail("POST", ISSUES, 502)
+
+    assert main(["summary", "--org", "acme", "--week", PAST_WEEK, "--post"]) == 2
+    assert "GitHub answered 502" in capsys.readouterr().err
