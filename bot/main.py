@@ -79,10 +79,19 @@ async def healthz(request: Request) -> JSONResponse:
         return JSONResponse(
             {"status": "unhealthy", "database": type(error).__name__}, status_code=503
         )
-    worker = state.worker
+    worker, scheduler = state.worker, state.scheduler
     if worker is not None and not worker.thread.is_alive():
         return JSONResponse({"status": "unhealthy", "worker": "stopped"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok", "worker": worker is not None})
+    if scheduler is not None and not scheduler.thread.is_alive():
+        return JSONResponse({"status": "unhealthy", "summaries": "stopped"}, status_code=503)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "database": "ok",
+            "worker": worker is not None,
+            "summaries": scheduler is not None,
+        }
+    )
 
 
 def _queue_counts(session_factory) -> dict[str, int]:

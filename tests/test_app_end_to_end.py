@@ -246,3 +246,36 @@ def test_debt_report_through_the_webhook_and_worker(world, fake_github: FakeGitH
     assert "<!-- debtbot:report -->" in report["body"]
     assert "DEBT302" in report["body"] and "pkg/new.py" in report["body"]
     assert [r["content"] for r in fake_github.reactions(REPO, NUMBER, command["id"])] == ["eyes"]
+
+    # Someone who cannot push: one polite reply, however often they ask, and no report.
+    def ask(author: str) -> dict:
+        comment = fake_github.add_issue_comment(REPO, NUMBER, "/debt-report", author=author)
+        event = fake_github.issue_comment_event(REPO, NUMBER, comment)
+        assert deliver_event(client, "issue_comment", event).status_code == 202
+        wait_for(lambda: settled(settings))
+        return comment
+
+    ask("mallory")
+    ask("mallory")
+    ours = [c for c in fake_github.issue_comments(REPO, NUMBER) if c["user"]["type"] == "Bot"]
+    assert len(ours) == 2
+    assert ours[-1]["body"].startswith("Sorry @mallory, only people who can push")
+
+    # Asked again within the minute: the eyes reaction, no new work.
+    again = ask("alice")
+    assert [r["content"] for r in fake_github.reactions(REPO, NUMBER, again["id"])] == ["eyes"]
+    assert fake_github.issue_comments(REPO, NUMBER)[1]["body"] == report["body"]
+
+    # A minute later the same comment is rewritten in place, saying when.
+    report["updated_at"] = "2026-01-01T00:00:00Z"
+    ask("alice")
+    ours = [c for c in fake_github.issue_comments(REPO, NUMBER) if c["user"]["type"] == "Bot"]
+    assert len(ours) == 2
+    assert ours[0]["id"] == report["id"] and ours[0]["updated_at"] != "2026-01-01T00:00:00Z"
+    assert "<sub>Updated " in ours[0]["body"] and "DEBT302" in ours[0]["body"]
+    edits = fake_github.requests_to("PATCH", rf"/repos/{REPO}/issues/comments/{report['id']}$")
+    assert len(edits) == 1
+
+    metrics = client.get("/metrics").text
+    for outcome in ("posted", "refused", "refused-again", "too-soon", "updated"):
+        assert f'debtbot_commands_total{{outcome="{outcome}"}}' in metrics

@@ -387,7 +387,12 @@ def test_the_table_sends_pull_requests_to_the_review_pipeline():
 
 
 def test_healthz_checks_the_database(client):
-    assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "worker": False}
+    assert client.get("/healthz").json() == {
+        "status": "ok",
+        "database": "ok",
+        "worker": False,
+        "summaries": False,
+    }
     broken = create_engine(f"sqlite:///{client.app.state.settings.data_dir}/no/such/dir/x.db")
     client.app.state.session_factory = store.make_session_factory(broken)
     response = client.get("/healthz")
@@ -395,9 +400,22 @@ def test_healthz_checks_the_database(client):
     assert response.json()["status"] == "unhealthy"
 
 
-def test_healthz_reports_the_worker(tmp_path):
+def test_healthz_reports_the_worker_and_the_summary_scheduler(tmp_path):
     with TestClient(main.create_app(make_settings(tmp_path))) as client:
-        assert client.get("/healthz").json()["worker"] is True
+        health = client.get("/healthz").json()
+        assert health["worker"] is True and health["summaries"] is True
+        scheduler = client.app.state.scheduler
+        scheduler.stop()
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.json() == {"status": "unhealthy", "summaries": "stopped"}
+    assert not scheduler.thread.is_alive()
+
+
+def test_a_replica_can_leave_summaries_to_the_others(tmp_path):
+    with TestClient(main.create_app(make_settings(tmp_path, summaries=False))) as client:
+        assert client.app.state.scheduler is None
+        assert client.get("/healthz").json()["summaries"] is False
 
 
 def test_metrics_count_deliveries_and_show_the_queue(client):
@@ -418,6 +436,8 @@ def test_metrics_count_deliveries_and_show_the_queue(client):
     for name in (
         "debtbot_reviews_total",
         "debtbot_findings_total",
+        "debtbot_commands_total",
+        "debtbot_summaries_total",
         "debtbot_review_seconds",
         "debtbot_github_calls_total",
         "debtbot_github_rate_limit_remaining",
