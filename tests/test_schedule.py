@@ -11,6 +11,7 @@ import pytest
 
 from bot import github, schedule, store, weekly
 from tests.fakegithub import FakeGitHub
+from tests.test_store import engine, postgres_engine, sqlite_engine  # noqa: F401  (fixtures)
 from tests.test_summary import PUBLIC_URL, _fill
 
 AMSTERDAM = weekly.SummaryConfig("analytics-platform", "monday", 9, "Europe/Amsterdam")
@@ -103,18 +104,16 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path, fake_github: FakeGitHub) -> Iterator[World]:
-    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    database = store.make_engine(url)
-    store.create_schema(database)
-    with store.make_session_factory(database)() as session:
+def world(engine, fake_github: FakeGitHub) -> Iterator[World]:  # noqa: F811
+    """On SQLite and on PostgreSQL: each process of a test opens its own engine on the URL."""
+    url = engine.url.render_as_string(hide_password=False)
+    with store.make_session_factory(engine)() as session:
         _fill(session)
         installed = _utc(2026, 11, 1)
         for installation_id, account in [(1, "acme"), (2, "umbrella"), (3, "initech")]:
             store.upsert_installation(session, installation_id, account, "Organization")
             session.get(store.Installation, installation_id).created_at = installed
         session.commit()
-    database.dispose()
     for installation_id, account in [(1, "acme"), (2, "umbrella"), (3, "initech")]:
         fake_github.add_installation(installation_id, account)
     for full_name, installation_id in [

@@ -390,3 +390,28 @@ def test_the_command_says_when_github_fails_and_the_next_try_posts_once(app_envi
 
     assert main(["summary", "--org", "acme", "--week", PAST_WEEK, "--post"]) == 2
     assert "GitHub answered 502" in capsys.readouterr().err
+
+
+def test_a_problem_is_news_once_and_cleared_only_up_to_what_was_reported(engine):  # noqa: F811
+    sessions = store.make_session_factory(engine)
+    first = datetime(2026, 11, 30, 8, tzinfo=UTC)
+    with sessions() as session:
+        assert store.record_summary_problem(session, "Acme", "hour is 25", first)
+        assert not store.record_summary_problem(
+            session, "acme", "hour is 25", first + timedelta(hours=1)
+        )
+        assert store.record_summary_problem(
+            session, "acme", "weekday is mon", first + timedelta(hours=2)
+        )
+        assert store.record_summary_problem(session, "umbrella", "no repository", first)
+        reported = store.summary_problem(session, "ACME")
+        assert reported == store.SummaryProblemInfo(
+            "weekday is mon", first, first + timedelta(hours=2)
+        )
+        # Seen again after the summary that reported it was composed: kept for the next one.
+        store.record_summary_problem(session, "acme", "weekday is mon", first + timedelta(hours=3))
+        store.clear_summary_problem(session, "acme", reported.last_seen_at)
+        assert store.summary_problem(session, "acme") is not None
+        store.clear_summary_problem(session, "acme", first + timedelta(hours=3))
+        assert store.summary_problem(session, "acme") is None
+        assert store.summary_problem(session, "umbrella").message == "no repository"
