@@ -80,9 +80,9 @@ def git_server(tmp_path: Path) -> Iterator[str]:
 class Remote:
     """A repository on the git server, with a working copy to make commits in."""
 
-    def __init__(self, tmp_path: Path) -> None:
-        self.bare = git.Repo.init(tmp_path / "remotes" / f"{REPO}.git", bare=True)
-        self.work = git.Repo.init(tmp_path / "work", initial_branch="main")
+    def __init__(self, tmp_path: Path, full_name: str = REPO) -> None:
+        self.bare = git.Repo.init(tmp_path / "remotes" / f"{full_name}.git", bare=True)
+        self.work = git.Repo.init(tmp_path / "work" / full_name, initial_branch="main")
         with self.work.config_writer() as config:
             config.set_value("user", "name", "Test")
             config.set_value("user", "email", "test@example.com")
@@ -98,8 +98,8 @@ class Remote:
         self.work.git.push("origin", f"HEAD:refs/heads/{branch}", "--force")
         return sha
 
-    def open_pull(self, sha: str) -> None:
-        self.work.git.push("origin", f"{sha}:refs/pull/{NUMBER}/head", "--force")
+    def open_pull(self, sha: str, number: int = NUMBER) -> None:
+        self.work.git.push("origin", f"{sha}:refs/pull/{number}/head", "--force")
         self.bare.git.update_server_info()
 
 
