@@ -17,7 +17,7 @@ from typing import Protocol
 from bot.comments import _code_span, _count, _principle_order
 from rules.finding import SEVERITIES, Finding, Skipped
 from rules.principles import PRINCIPLES
-from rules.rule import rules_by_code
+from rules.rule import rules_by_code, title_of
 
 # Hidden in the report comment, so that running the command again finds it and edits it.
 REPORT_MARKER = "<!-- debtbot:report -->"
@@ -354,7 +354,7 @@ def _title(finding: Listed) -> str:
     """The rule's name as words ("Fixed decision threshold"), the code for an unknown rule."""
     rule = rules_by_code().get(finding.code)
     name = getattr(finding, "name", "") or (rule.name if rule else "")
-    return name.replace("-", " ").capitalize() if name else finding.code
+    return title_of(name) if name else finding.code
 
 
 def _cut(text: str) -> str:

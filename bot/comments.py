@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bot.domain import Annotation, CheckRunOutput, InlineComment
 from rules.finding import SEVERITIES, Finding, Skipped
 from rules.principles import PRINCIPLES
-from rules.rule import Rule, doc_section, rules_by_code
+from rules.rule import Rule, doc_section, rules_by_code, title_of
 
 _FINGERPRINT = re.compile(r"<!-- debtbot:fingerprint=([0-9A-Za-z]+) -->")
 _RESOLVED = re.compile(r"<!-- debtbot:resolved=([0-9A-Za-z]+) -->")
@@ -311,7 +311,7 @@ def _title(finding: Finding, rule: Rule | None = None) -> str:
     if not name:
         known = rules_by_code().get(finding.code)
         name = known.name if known else ""
-    return name.replace("-", " ").capitalize() if name else finding.code
+    return title_of(name) if name else finding.code
 
 
 def _instead(rule: Rule, finding: Finding, suggestion: bool) -> list[str]:

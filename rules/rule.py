@@ -130,6 +130,18 @@ def _from_module(module: ModuleType) -> Rule:
     )
 
 
+# Words of rule names that people write in capitals (or, for NaN, in mixed case).
+_WRITTEN_AS = {"nan": "NaN", "yaml": "YAML", "cli": "CLI", "gpu": "GPU", "cuda": "CUDA"}
+
+
+def title_of(name: str) -> str:
+    """A rule's name as words for people: ``unsafe-yaml-load`` -> ``Unsafe YAML load``."""
+    words = [_WRITTEN_AS.get(word, word) for word in name.split("-")]
+    if words and words[0] not in _WRITTEN_AS.values():
+        words[0] = words[0].capitalize()
+    return " ".join(words)
+
+
 def doc_section(rule: Rule, heading: str) -> str:
     """The text under one heading of a rule's docstring, without the underline."""
     lines = rule.doc.splitlines()

@@ -213,7 +213,7 @@ def test_the_report_totals_principles_files_and_links_each_finding():
     }
     assert "| `train.py` | 2 |\n| `config.py` | 1 |" in text
     assert (
-        "- `config.py:3` **Unsafe yaml load** · "
+        "- `config.py:3` **Unsafe YAML load** · "
         "[DEBT401](https://debtbot.example.com/rules/DEBT401): yaml.load without a safe loader."
     ) in text
     assert re.search(r"### Paid off by this pull request \(1\)\n\n- `run.py:3`.*DEBT801", text)

@@ -209,7 +209,7 @@ def test_check_run_annotates_every_finding() -> None:
     assert len(output.annotations) == 63
     first = output.annotations[0]
     assert (first.path, first.start_line, first.level) == ("pkg/model.py", 2, "warning")
-    assert first.title == "DEBT401 Unsafe yaml load (best-practices-trap)"
+    assert first.title == "DEBT401 Unsafe YAML load (best-practices-trap)"
     levels = {a.start_line: a.level for a in output.annotations}
     assert levels[9] == "failure" and levels[4] == "notice"
     assert output.title == "63 findings on changed lines (1 error, 61 warnings, 1 info)"

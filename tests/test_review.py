@@ -234,7 +234,7 @@ def test_first_push_gets_one_review_on_changed_lines_only(world: World) -> None:
         for c in sent["comments"]
     )
     assert placed == [
-        ("pkg/model.py", None, 6, "RIGHT", "**Unsafe yaml load** · best-practices-trap · DEBT401"),
+        ("pkg/model.py", None, 6, "RIGHT", "**Unsafe YAML load** · best-practices-trap · DEBT401"),
         (
             "pkg/model.py",
             None,

@@ -9,7 +9,7 @@ import pytest
 from bot.scan import scan
 from rules.config import default_config, parse_config
 from rules.engine import analyse_source
-from rules.rule import Example, Rule, all_rules, metadata_problems
+from rules.rule import Example, Rule, all_rules, metadata_problems, title_of
 
 RULES = all_rules()
 EXAMPLES = [
@@ -63,3 +63,11 @@ def test_codes_and_names_are_unique() -> None:
     names = [r.name for r in RULES]
     assert len(codes) == len(set(codes))
     assert len(names) == len(set(names))
+
+
+def test_rule_names_read_as_people_write_them():
+    assert title_of("unsafe-yaml-load") == "Unsafe YAML load"
+    assert title_of("nan-equality") == "NaN equality"
+    assert title_of("fixed-decision-threshold") == "Fixed decision threshold"
+    for rule in all_rules():
+        assert title_of(rule.name)[0].isupper(), rule.name
