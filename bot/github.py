@@ -24,9 +24,11 @@ from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from github.Commit import Commit
 from github.GithubObject import GithubObject
 from github.IssueComment import IssueComment
+from github.PaginatedList import PaginatedList
 from github.PullRequest import PullRequest
 from github.PullRequestComment import PullRequestComment
 from github.PullRequestReview import PullRequestReview
+from github.Repository import Repository
 from urllib3.util.retry import Retry
 
 from bot.domain import (
@@ -671,6 +673,19 @@ def list_own_issues(client: InstallationClient, full_name: str) -> list[IssueInf
     with _calling(client, "list_own_issues"):
         issues = client.api.get_repo(full_name).get_issues(state="all", creator=login)
         return [_issue_info(issue) for issue in issues]
+
+
+def installation_repositories(client: InstallationClient) -> list[str]:
+    """Full names of every repository the installation can see now, every page."""
+    with _calling(client, "installation_repositories"):
+        listing = PaginatedList(
+            Repository,
+            client.api.requester,
+            "/installation/repositories",
+            {"per_page": 100},
+            list_item="repositories",
+        )
+        return [_as_listed(repository)["full_name"] for repository in listing]
 
 
 def _issue_info(issue: Any) -> IssueInfo:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
@@ -124,14 +124,18 @@ class WeekFigures:
     hotspots: tuple[Hotspot, ...]
 
 
-def account_repositories(session: Session, account: str) -> dict[int, str]:
+def account_repositories(
+    session: Session, account: str, visible: Collection[str] | None = None
+) -> dict[int, str]:
     """Repository id -> name of the account's own repositories the App can still see.
 
     Owned means named ``account/...``: GitHub logins are case-insensitive and an installation
     sees only its account's repositories, so the name is the surest tie and cannot mix two
-    accounts. Repositories removed from the installation are left out.
+    accounts. Repositories removed from the installation are left out, and so, when
+    ``visible`` is given (what GitHub says the installation sees now), is any other.
     """
     wanted = account.strip().lower()
+    seen = None if visible is None else {name.lower() for name in visible}
     rows = session.execute(
         select(Repository.id, Repository.full_name).where(Repository.removed_at.is_(None))
     )
@@ -139,15 +143,18 @@ def account_repositories(session: Session, account: str) -> dict[int, str]:
         repository_id: full_name
         for repository_id, full_name in rows
         if full_name.partition("/")[0].lower() == wanted
+        and (seen is None or full_name.lower() in seen)
     }
 
 
-def weekly_figures(session: Session, account: str, week: str) -> WeekFigures:
+def weekly_figures(
+    session: Session, account: str, week: str, visible: Collection[str] | None = None
+) -> WeekFigures:
     year, number = parse_week(week)
     start = week_start(year, number)
     end = start + timedelta(days=7)
     trend_start = start - timedelta(days=7 * (TREND_WEEKS - 1))
-    repositories = account_repositories(session, account)
+    repositories = account_repositories(session, account, visible)
     ids = list(repositories)
 
     reviewed_rows = session.execute(

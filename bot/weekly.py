@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -122,6 +122,7 @@ class WeeklyDeps:
     read_text_file: Callable[..., str | None] = github.read_text_file
     create_issue: Callable[..., Any] = github.create_issue
     list_own_issues: Callable[..., list] = github.list_own_issues
+    installation_repositories: Callable[..., list[str]] = github.installation_repositories
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -151,6 +152,7 @@ class Outcome:
     status: str
     issue_url: str | None = None
     problem: str | None = None
+    body: str | None = None  # the summary as posted
 
 
 def read_summary_config(deps: WeeklyDeps, client: Any, account: str) -> SummaryConfig | None:
@@ -211,8 +213,10 @@ def post_weekly_summary(
                 with deps.session_factory() as session:
                     store.finish_summary(session, claim, issue.number, issue.html_url)
                 return Outcome("found", issue.html_url)
+    # The store may have missed a repository leaving the installation; GitHub has not.
+    visible = deps.installation_repositories(client)
     with deps.session_factory() as session:
-        body, problem = compose(session, account, week, deps.public_url, deps.github_url)
+        body, problem = compose(session, account, week, deps.public_url, deps.github_url, visible)
     try:
         issue = deps.create_issue(client, claim.repository, issue_title(week), body)
     except GithubException as error:
@@ -233,14 +237,21 @@ def post_weekly_summary(
         if problem is not None:
             store.clear_summary_problem(session, account, problem.last_seen_at)
     log.info("%s: summary for %s posted as %s", account, week, issue.html_url)
-    return Outcome("posted", issue.html_url)
+    return Outcome("posted", issue.html_url, body=body)
 
 
 def compose(
-    session: Session, account: str, week: str, public_url: str, github_url: str
+    session: Session,
+    account: str,
+    week: str,
+    public_url: str,
+    github_url: str,
+    visible: Collection[str] | None = None,
 ) -> tuple[str, store.SummaryProblemInfo | None]:
-    """The summary's Markdown, warning of the account's unreported problem, and that problem."""
-    figures = summary.weekly_figures(session, account, week)
+    """The summary's Markdown, warning of the account's unreported problem, and that problem.
+
+    ``visible``: the repositories the installation sees, when GitHub was asked."""
+    figures = summary.weekly_figures(session, account, week, visible)
     problem = store.summary_problem(session, account)
     warnings = () if problem is None else (_problem_warning(problem),)
     return summary.render_summary(figures, public_url, github_url, warnings), problem

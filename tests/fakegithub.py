@@ -120,7 +120,8 @@ class FakeRepository:
     clone_url: str
     default_branch: str
     pulls: dict[int, FakePull] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)  # path -> text, on the default branch
+    # path -> text (or bytes, for a file that is not UTF-8), on the default branch
+    files: dict[str, str | bytes] = field(default_factory=dict)
     issues: list[dict[str, Any]] = field(default_factory=list)  # plain issues, oldest first
 
 
@@ -268,7 +269,13 @@ class FakeGitHub:
             self._submit_comments(pull, [comment])
             return comment
 
-    def add_file(self, full_name: str, path: str, text: str) -> None:
+    def remove_repository_from_installation(self, full_name: str) -> None:
+        """What an organisation owner does in the App's settings: the installation no longer
+        sees the repository (and, as here, no webhook need have told the App)."""
+        with self._lock:
+            self.repositories[full_name].installation_id = 0
+
+    def add_file(self, full_name: str, path: str, text: str | bytes) -> None:
         """A file on the repository's default branch (the repository is created if new)."""
         with self._lock:
             if full_name not in self.repositories:
@@ -616,6 +623,7 @@ class FakeGitHub:
             ("GET", repo + r"/contents/(.+)", self._get_contents),
             ("GET", repo + r"/issues", self._list_issues),
             ("POST", repo + r"/issues", self._create_issue),
+            ("GET", r"/installation/repositories", self._installation_repositories),
         ]
         return [(method, re.compile(path), handler) for method, path, handler in routes]
 
@@ -681,6 +689,16 @@ class FakeGitHub:
             "permissions": {"checks": "write", "contents": "read", "pull_requests": "write"},
             "repository_selection": "selected",
         }
+
+    def _installation_repositories(self, request: RecordedRequest) -> tuple[int, Any]:
+        installation_id = self._token_installation(request)
+        visible = sorted(
+            (r for r in self.repositories.values() if r.installation_id == installation_id),
+            key=lambda r: r.full_name,
+        )
+        _, page, headers = self._page(request, [self._repository_json(r) for r in visible])
+        body = {"total_count": len(visible), "repository_selection": "selected"}
+        return 200, body | {"repositories": page}, headers
 
     def _get_repository(self, request: RecordedRequest, full_name: str) -> tuple[int, Any]:
         repository = self._require_installation(request, full_name)
@@ -879,7 +897,7 @@ class FakeGitHub:
         text = repository.files.get(path)
         if text is None:
             raise _not_found()
-        raw = text.encode()
+        raw = text if isinstance(text, bytes) else text.encode()
         encoded = base64.b64encode(raw).decode()
         # GitHub wraps the base64 text at 60 characters.
         wrapped = "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n"

@@ -119,7 +119,10 @@ def world(engine, fake_github: FakeGitHub) -> Iterator[World]:  # noqa: F811
     for full_name, installation_id in [
         ("acme/.github", 1),
         ("acme/analytics-platform", 1),
+        ("acme/models", 1),
+        ("acme/pipelines", 1),
         ("umbrella/.github", 2),
+        ("umbrella/models", 2),
         ("umbrella/notes", 2),
         ("initech/.github", 3),
     ]:

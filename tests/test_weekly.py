@@ -78,7 +78,10 @@ def world(tmp_path, fake_github: FakeGitHub) -> Iterator[World]:
     for full_name, installation_id in [
         ("acme/.github", 1),
         ("acme/analytics-platform", 1),
+        ("acme/models", 1),
+        ("acme/pipelines", 1),
         ("umbrella/.github", 2),
+        ("umbrella/models", 2),
         ("umbrella/notes", 2),
     ]:
         fake_github.add_repository(full_name, installation_id=installation_id)
@@ -109,6 +112,27 @@ def test_a_configured_account_gets_its_summary_as_one_issue_even_after_a_restart
     world.clock[0] += timedelta(hours=3)
     assert world.outcome() == weekly.Outcome("already-posted", issue["html_url"])
     assert len(world.fake.requests_to("POST", ISSUES)) == 1
+
+
+def test_a_repository_the_installation_no_longer_sees_is_left_out(world):
+    # Removed from the installation on GitHub; the store missed the webhook.
+    world.fake.remove_repository_from_installation("acme/pipelines")
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
+
+    outcome = world.outcome()
+
+    (issue,) = world.fake.issues("acme/analytics-platform")
+    assert outcome.body == issue["body"]
+    assert "acme/models" in issue["body"] and "acme/pipelines" not in issue["body"]
+    with world.deps().session_factory() as session:
+        everything = summary.weekly_figures(session, "acme", WEEK)
+        seen = summary.weekly_figures(
+            session, "acme", WEEK, visible=["ACME/models", "acme/.github"]
+        )
+    assert "acme/pipelines" in everything.repositories
+    assert seen.repositories == ("acme/models",)
+    # acme/pipelines' findings of the week: two in one pull request, one in another.
+    assert seen.added == everything.added - 3
 
 
 def test_no_file_no_summary_and_accounts_never_mix(world):
