@@ -303,7 +303,7 @@ def render_summary(
         *(line for warning in warnings for line in ("> [!WARNING]", f"> {warning}", "")),
         f"{figures.start:%-d %B %Y} to {last_day:%-d %B %Y} (UTC), across "
         + _count(len(figures.repositories), "repository", "repositories")
-        + " reviewed by debtbot.",
+        + " debtbot is installed on.",
         "",
         f"**{_count(figures.reviewed, 'pull request')} reviewed** · "
         f"**{figures.added} added** · **{figures.fixed} fixed** · "

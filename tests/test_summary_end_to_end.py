@@ -264,7 +264,7 @@ def test_a_week_of_reviews_is_summarised_once_per_organisation(
     acme = {name: reported(fake, name) for name in ("acme/models", "acme/pipelines")}
     umbrella = reported(fake, "umbrella/models")
     assert all(acme.values()) and umbrella
-    assert "across 4 repositories reviewed by debtbot" in acme_body
+    assert "across 4 repositories debtbot is installed on" in acme_body
     assert (
         f"**2 pull requests reviewed** · **{sum(acme.values())} added** · **1 fixed** · "
         "**0 suppressed**"
@@ -272,7 +272,7 @@ def test_a_week_of_reviews_is_summarised_once_per_organisation(
     for name, added in acme.items():
         fixed = 1 if name == "acme/models" else 0
         assert f"| [{name}]({git_server}/{name}) | 1 | {added} | {fixed} | 0 |" in acme_body
-    assert "across 3 repositories reviewed by debtbot" in umbrella_body
+    assert "across 3 repositories debtbot is installed on" in umbrella_body
     assert (
         f"**1 pull request reviewed** · **{umbrella} added** · **0 fixed** · **0 suppressed**"
     ) in umbrella_body
