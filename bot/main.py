@@ -39,6 +39,7 @@ def create_app(
                 events.JobContext(settings, session_factory),
                 RetryPolicy.from_settings(settings),
                 settings.worker_poll_seconds,
+                settings.worker_lease_seconds,
             )
         if run_worker and settings.summaries:
             app.state.scheduler = schedule.start_scheduler(

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     worker_max_attempts: int = Field(default=5, ge=1)
     worker_backoff_seconds: float = Field(default=10.0, ge=0)
+    # A running job whose worker shows no sign of life for this long is taken up by another.
+    worker_lease_seconds: float = Field(default=120.0, ge=1)
     # Weekly summaries: how often each replica looks for summaries that are due (and so how
     # late one may be), or false to let other replicas post them.
     summaries: bool = True

@@ -183,7 +183,10 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the running job last showed its worker alive: set when it is claimed, refreshed while
+    # it runs. One left stale for a lease was abandoned by a dead process. (The column keeps
+    # its first name, started_at, so stores made before the lease need no migration.)
+    alive_at: Mapped[datetime | None] = mapped_column("started_at", DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -336,7 +339,7 @@ def _try_claim(session: Session, delivery_id: int, now: datetime) -> Delivery | 
     statement = (
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.status == "pending")
-        .values(status="running", attempts=Delivery.attempts + 1, started_at=now)
+        .values(status="running", attempts=Delivery.attempts + 1, alive_at=now)
     )
     try:
         changed = session.execute(statement).rowcount
@@ -369,14 +372,27 @@ def finish_delivery(
     session.commit()
 
 
-def requeue_unfinished(session: Session) -> int:
-    """Put deliveries left running by a process that died back in the queue (at startup).
+def heartbeat(session: Session, delivery_id: int, now: datetime | None = None) -> bool:
+    """Show that the worker running a delivery is alive; False when it is not running any more
+    (finished, or taken back after its worker was thought dead)."""
+    changed = session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == "running")
+        .values(alive_at=now or utcnow())
+    ).rowcount
+    session.commit()
+    return changed == 1
 
-    With several App processes on one database, call this only where no other worker is alive.
-    """
+
+def requeue_abandoned(session: Session, alive_before: datetime) -> int:
+    """Put back in the queue the running deliveries whose worker has not shown itself alive
+    since ``alive_before``: their process died. Safe to call from every worker at any time."""
     result = session.execute(
         update(Delivery)
-        .where(Delivery.status == "running")
+        .where(
+            Delivery.status == "running",
+            Delivery.alive_at.is_(None) | (Delivery.alive_at < alive_before),
+        )
         .values(status="pending", next_attempt_at=utcnow())
     )
     session.commit()

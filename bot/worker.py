@@ -2,7 +2,10 @@
 
 The deliveries table is the queue. A delivery is claimed (running), handled, then finished (done,
 ignored, failed, or pending again after a backoff). Nothing lives only in memory: a process killed
-mid-job leaves the delivery running, and ``requeue_unfinished`` at the next start puts it back.
+mid-job leaves the delivery running. While a job runs its worker refreshes the delivery's
+``alive_at`` every third of the lease; every worker puts back in the queue the running
+deliveries nobody refreshed for a whole lease. So a dead process's jobs are taken up again
+within a lease, and the jobs of replicas that are alive are never taken from them.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -25,6 +29,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 4000
+DEFAULT_LEASE_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ def process_next(
     routes: Mapping[tuple[str, str], Route],
     context: JobContext,
     policy: RetryPolicy,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> bool:
     """Run one due delivery; False when there was none."""
     with session_factory() as session:
@@ -59,7 +65,8 @@ def process_next(
         status = "ignored"  # recorded under an older table that handled it; nothing to do now
     else:
         try:
-            route.handler(json.loads(delivery.payload), context)
+            with _beating(session_factory, delivery.id, lease_seconds / 3):
+                route.handler(json.loads(delivery.payload), context)
         except (PayloadError, json.JSONDecodeError) as failure:
             log.exception("delivery %s cannot be handled", delivery.delivery_id)
             status, error = "failed", _describe(failure)
@@ -74,6 +81,31 @@ def process_next(
     JOB_SECONDS.labels(delivery.event).observe(time.monotonic() - started)
     _finish(session_factory, delivery, status, error, policy)
     return True
+
+
+@contextmanager
+def _beating(
+    session_factory: sessionmaker[Session], delivery_id: int, interval: float
+) -> Iterator[None]:
+    """Keep the delivery's lease while the body runs."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(interval):
+            try:
+                with session_factory() as session:
+                    store.heartbeat(session, delivery_id)
+            except Exception:
+                # The database is away; the next beat may reach it, and the job goes on.
+                log.warning("could not renew the lease of delivery %s", delivery_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"debtbot-lease-{delivery_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def _finish(
@@ -112,8 +144,8 @@ class Worker:
     def stop(self, timeout: float = 10.0) -> bool:
         """Ask the thread to stop after its current job; True when it stopped within timeout.
 
-        A job still running after the timeout stays ``running`` in the store and is requeued
-        at the next start.
+        A job still running after the timeout stays ``running`` in the store; its lease runs
+        out with the process, and a worker then takes it up again.
         """
         self.stopping.set()
         self.work_arrived.set()
@@ -127,26 +159,34 @@ def start_worker(
     context: JobContext,
     policy: RetryPolicy,
     poll_seconds: float = 1.0,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> Worker:
-    """Requeue what a previous process left running, then start the worker thread."""
-    with session_factory() as session:
-        requeued = store.requeue_unfinished(session)
-    if requeued:
-        log.warning("requeued %d deliveries left running by a previous process", requeued)
+    """Start the worker thread; it also takes up what dead processes left running."""
     stopping, work_arrived = threading.Event(), threading.Event()
 
+    def requeue_abandoned() -> None:
+        alive_before = store.utcnow() - timedelta(seconds=lease_seconds)
+        with session_factory() as session:
+            requeued = store.requeue_abandoned(session, alive_before)
+        if requeued:
+            log.warning("requeued %d deliveries whose worker died mid-job", requeued)
+
     def loop() -> None:
+        swept = float("-inf")
         while not stopping.is_set():
             # Cleared before looking, so a wake-up that comes while a job runs is not lost.
             work_arrived.clear()
             try:
-                worked = process_next(session_factory, routes, context, policy)
+                if time.monotonic() - swept >= lease_seconds / 3:
+                    requeue_abandoned()
+                    swept = time.monotonic()
+                worked = process_next(session_factory, routes, context, policy, lease_seconds)
             except Exception:
                 # The store itself failed (database down): wait, then try again.
                 log.exception("worker could not reach the store")
                 worked = False
             if not worked:
-                work_arrived.wait(poll_seconds)
+                work_arrived.wait(min(poll_seconds, lease_seconds / 3))
 
     # A daemon thread: a job stuck past the stop timeout must not keep the process alive.
     thread = threading.Thread(target=loop, name="debtbot-worker", daemon=True)

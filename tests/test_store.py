@@ -186,14 +186,23 @@ def test_finishing_records_the_outcome(sessions):
         assert row.finished_at is not None
 
 
-def test_requeue_puts_running_deliveries_back(sessions):
+def test_only_deliveries_whose_worker_stopped_showing_life_are_requeued(sessions):
+    now = store.utcnow()
     with sessions() as session:
-        store.record_delivery(session, "d-1", "e", "a", "{}", "x")
-        store.record_delivery(session, "d-2", "e", "a", "{}", "y")
-        store.claim_next_delivery(session)
-        assert store.requeue_unfinished(session) == 1
-        assert store.delivery_counts(session) == {"pending": 2}
+        for name in ("d-1", "d-2", "d-3"):
+            store.record_delivery(session, name, "e", "a", "{}", name)
+        dead, alive = store.claim_next_delivery(session), store.claim_next_delivery(session)
+        assert store.heartbeat(session, dead.id, now - timedelta(minutes=5))  # its last sign
+        assert store.heartbeat(session, alive.id, now)
+
+        assert store.requeue_abandoned(session, alive_before=now - timedelta(minutes=2)) == 1
+
+        assert store.delivery_counts(session) == {"pending": 2, "running": 1}
+        assert session.get(store.Delivery, dead.id, populate_existing=True).status == "pending"
         assert store.claim_next_delivery(session).attempts == 2
+        # A finished delivery has no lease to renew.
+        store.finish_delivery(session, alive.id, "done")
+        assert not store.heartbeat(session, alive.id, now)
 
 
 # --- installations ----------------------------------------------------------------------------

@@ -127,16 +127,23 @@ def test_a_delivery_no_route_handles_any_more_is_ignored(sessions, context):
 def test_the_thread_requeues_what_a_dead_process_left_and_runs_it(sessions, context):
     record(sessions, "left-running", {"n": 1})
     with sessions() as session:
-        store.claim_next_delivery(session)  # as if the previous process died here
+        started = store.claim_next_delivery(session).alive_at  # the previous process died here
     done = []
     worker = start_worker(
-        sessions, routes_to(lambda p, c: done.append(p)), context, RetryPolicy(), 30.0
+        sessions,
+        routes_to(lambda p, c: done.append(p)),
+        context,
+        RetryPolicy(),
+        30.0,
+        lease_seconds=1.0,
     )
     try:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 10
         while not done and time.monotonic() < deadline:
             time.sleep(0.01)
         assert done == [{"n": 1}]
+        # Taken up once its lease ran out, not before.
+        assert the_delivery(sessions, "left-running").finished_at - started >= timedelta(seconds=1)
         # A long poll interval: only wake() makes the next one run promptly.
         record(sessions, "new", {"n": 2})
         worker.wake()
@@ -147,6 +154,29 @@ def test_the_thread_requeues_what_a_dead_process_left_and_runs_it(sessions, cont
     finally:
         assert worker.stop(timeout=5)
     assert the_delivery(sessions, "left-running").attempts == 2
+
+
+def test_a_long_job_keeps_its_lease_and_no_other_worker_takes_it(sessions, context):
+    record(sessions, "long", {"n": 1})
+    runs = []
+
+    def slow(payload, context):
+        runs.append(payload)
+        time.sleep(1.2)  # four leases long
+
+    routes = routes_to(slow)
+    workers = [
+        start_worker(sessions, routes, context, RetryPolicy(), 0.05, lease_seconds=0.3)
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 10
+        while the_delivery(sessions, "long").status != "done" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        assert all(worker.stop(timeout=5) for worker in workers)
+    assert runs == [{"n": 1}]
+    assert the_delivery(sessions, "long").attempts == 1
 
 
 # --- a real process, killed mid-job --------------------------------------------------------------
@@ -196,6 +226,7 @@ def start_server(
         "PUBLIC_URL": "https://debtbot.example.com",
         "DATABASE_URL": database_url,
         "WORKER_POLL_SECONDS": "0.05",
+        "WORKER_LEASE_SECONDS": "1",
         "PYTHONPATH": str(ROOT),
     }
     runner = tmp_path / "runner.py"
