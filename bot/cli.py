@@ -8,11 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from bot import gitdiff, output
+from bot import factcache, gitdiff, output
 from bot.scan import CONTEXT_FILES, ScanResult, Source, scan, select, walk_files
 from rules.config import (
     Config,
@@ -42,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--format", choices=output.FORMATS, default="text")
         sub.add_argument(
             "--no-progress", action="store_true", help="never show a progress bar on stderr"
+        )
+        sub.add_argument(
+            "--no-cache",
+            action="store_true",
+            help="summarise every file afresh instead of reusing what earlier runs learnt "
+            "(kept in $DEBTBOT_CACHE_DIR, default ~/.cache/debtbot)",
         )
 
     check = commands.add_parser("check", help="analyse whole files")
@@ -99,7 +106,9 @@ def _progress(enabled: bool, total: int):
     return wrap
 
 
-def run_check(paths: Sequence[str], show_progress: bool = True) -> tuple[ScanResult, Path]:
+def run_check(
+    paths: Sequence[str], show_progress: bool = True, facts_cache: Path | None = None
+) -> tuple[ScanResult, Path]:
     targets = [Path(p) for p in paths]
     for target in targets:
         if not target.exists():
@@ -122,11 +131,18 @@ def run_check(paths: Sequence[str], show_progress: bool = True) -> tuple[ScanRes
     sources = [(p, (root / p).read_bytes) for p in chosen]
     progress = _progress(show_progress, len(sources))
     context = [(p, (root / p).read_bytes) for p in everything if p.endswith(CONTEXT_FILES)]
-    return scan(sources, config, frozenset(everything), progress, context), root
+    result = scan(
+        sources, config, frozenset(everything), progress, context, facts_cache=facts_cache
+    )
+    return result, root
 
 
 def run_diff(
-    repo_path: str, base: str | None, head: str | None, show_progress: bool = True
+    repo_path: str,
+    base: str | None,
+    head: str | None,
+    show_progress: bool = True,
+    facts_cache: Path | None = None,
 ) -> tuple[ScanResult, Path]:
     repo = gitdiff.open_repo(Path(repo_path))
     root = Path(repo.working_tree_dir)
@@ -138,9 +154,8 @@ def run_diff(
     context = [
         (p, _reader(repo, change.head, p)) for p in sorted(files) if p.endswith(CONTEXT_FILES)
     ]
-    result = scan(
-        sources, config, files, _progress(show_progress, len(sources)), context, change.added
-    )
+    progress = _progress(show_progress, len(sources))
+    result = scan(sources, config, files, progress, context, change.added, facts_cache)
     result.findings = gitdiff.only_added(result.findings, change.added)
     return result, root
 
@@ -308,6 +323,10 @@ def _report_posting(outcome, account: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)  # exits with 2 on usage errors
+    if args.command != "serve" and hasattr(signal, "SIGPIPE") and argv is None:
+        # `debtbot explain DEBT301 | head`: stop quietly when the reader goes, as Unix tools do,
+        # instead of a BrokenPipeError traceback.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         if args.command == "rules":
             print(_list_rules(args.format), end="" if args.format == "markdown" else "\n")
@@ -321,10 +340,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.main import serve  # the App's dependencies load only when serving
 
             return serve(args.host, args.port)
+        facts_cache = None if args.no_cache else factcache.default_file()
         if args.command == "check":
-            result, root = run_check(args.paths, not args.no_progress)
+            result, root = run_check(args.paths, not args.no_progress, facts_cache)
         else:
-            result, root = run_diff(args.repo, args.base, args.head, not args.no_progress)
+            result, root = run_diff(
+                args.repo, args.base, args.head, not args.no_progress, facts_cache
+            )
     except (UsageError, ConfigError, gitdiff.DiffError) as exc:
         print(f"debtbot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

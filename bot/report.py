@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot import commands, gitmirror
+from bot import commands, factcache, gitmirror
 from bot.commands import FULL, HELP, Command, ReportInput
 from bot.domain import IssueCommentInfo
 from bot.events import PayloadError
@@ -250,9 +250,10 @@ def _report_body(ref: CommentRef, command: Command, client: Any, deps: CommandDe
     files_at_head = gitmirror.list_files(mirror, head)
     wanted = files_at_head if command.scope == FULL else changed
     analysed = tuple(select(sorted(p for p in wanted if p in files_at_head), config))
-    at_head = analyse_head(mirror, head, config, wanted)
+    facts_cache = deps.data_dir / factcache.FILE_NAME
+    at_head = analyse_head(mirror, head, config, wanted, facts_cache=facts_cache)
     # The same files at the merge base; those the pull request deleted are paid off there.
-    at_base = analyse_head(mirror, base, config, wanted)
+    at_base = analyse_head(mirror, base, config, wanted, facts_cache=facts_cache)
     principle = command.principle
     with deps.session_factory() as session:
         stored = deps.open_findings(session, ref.full_name, ref.number)

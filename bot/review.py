@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot import comments, gitmirror, metrics
+from bot import comments, factcache, gitmirror, metrics
 from bot.domain import InlineComment, PostedComment, PullInfo, PullRequestRef
 from bot.events import PayloadError
 from bot.gitdiff import only_added
@@ -158,9 +158,9 @@ def _review(
     diff_hunks = gitmirror.hunks(mirror, ref.base_sha, head)
     with deps.session_factory() as session:
         stored = dict(deps.open_findings(session, name, number))
-    result = analyse_head(
-        mirror, head, config, set(changed) | {s.path for s in stored.values()}, changed
-    )
+    wanted = set(changed) | {s.path for s in stored.values()}
+    facts_cache = deps.data_dir / factcache.FILE_NAME
+    result = analyse_head(mirror, head, config, wanted, changed, facts_cache)
     on_changed = only_added(result.findings, changed)
     existing = deps.list_review_comments(client, name, number)
     commented = commented_fingerprints(existing)
@@ -234,6 +234,7 @@ def analyse_head(
     config: Config,
     paths: Iterable[str],
     added: Mapping[str, frozenset[int]] | None = None,
+    facts_cache: Path | None = None,
 ) -> ScanResult:
     """Run the engine on ``paths`` as they are at ``head`` (those gone from it are left out)."""
     files = gitmirror.list_files(mirror, head)
@@ -245,7 +246,7 @@ def analyse_head(
         for path in sorted(files)
         if path.endswith(CONTEXT_FILES)
     ]
-    return scan(sources, config, files, context=context, added=added)
+    return scan(sources, config, files, context=context, added=added, facts_cache=facts_cache)
 
 
 def commented_fingerprints(posted: Iterable[PostedComment]) -> dict[str, PostedComment]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections import Counter
@@ -10,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import factcache
 from rules.config import Config
 from rules.engine import analyse_source
 from rules.finding import Finding, Skipped
@@ -73,10 +73,12 @@ def scan(
     progress: Callable[[Iterable[Source]], Iterator[Source]] | None = None,
     context: Iterable[Source] = (),
     added: Mapping[str, frozenset[int]] | None = None,
+    facts_cache: Path | None = None,
 ) -> ScanResult:
     """Findings for ``sources``. ``context`` holds the repository's other Python files: read
-    only to summarise them for the repository rules (who tests what, who subclasses what).
-    ``added`` is the change under review, for the rules that judge a change as a whole."""
+    only to summarise them for the repository rules (who tests what, who subclasses what),
+    through ``facts_cache`` (a file, see bot.factcache) when given. ``added`` is the change
+    under review, for the rules that judge a change as a whole."""
     result = ScanResult()
     started = time.perf_counter()
     rules = config.rules()
@@ -105,10 +107,8 @@ def scan(
         every_reader = dict(readers)
         for path, read in context:
             every_reader.setdefault(path, read)
-            if path not in readers and path.endswith(".py"):
-                summary = _facts(path, read, config)
-                if summary is not None:
-                    facts[path] = summary
+        others = [(p, r) for p, r in context if p not in readers and p.endswith(".py")]
+        facts.update(_facts(others, config, facts_cache))
         found, problems = run_repository_rules(
             Repository(facts, files),
             repository_rules,
@@ -122,22 +122,45 @@ def scan(
     return result
 
 
-def _facts(path: str, read: Callable[[], bytes], config: Config) -> FileFacts | None:
-    try:
-        data = read()
-    except OSError:
-        return None
-    key = (path, hashlib.sha256(data).digest())
-    if key not in _FACTS_CACHE:
+def _facts(
+    sources: Iterable[Source], config: Config, facts_cache: Path | None
+) -> dict[str, FileFacts]:
+    """The facts of files only read for context: from memory, else the cache file, else
+    summarised now (and then remembered in both)."""
+    keyed: list[tuple[str, bytes, bytes]] = []
+    for path, read in sources:
+        try:
+            data = read()
+        except OSError:
+            continue  # a file that cannot be read tells the rules nothing
+        keyed.append((path, data, factcache.key_of(path, data)))
+    known = {key: _FACTS_CACHE[key] for _, _, key in keyed if key in _FACTS_CACHE}
+    missing = [key for _, _, key in keyed if key not in known]
+    if facts_cache is not None and missing:
+        known.update(factcache.load(facts_cache, missing))
+    summarised: dict[bytes, FileFacts] = {}
+    for path, data, key in keyed:
+        if key not in known:
+            facts = analyse_source(path, data, config, (), (), collect_facts=True).facts
+            known[key] = facts
+            if facts is not None:
+                summarised[key] = facts
+    if facts_cache is not None:
+        factcache.save(facts_cache, summarised)
+    _remember(known)
+    return {path: facts for path, _, key in keyed if (facts := known[key]) is not None}
+
+
+def _remember(entries: Mapping[bytes, FileFacts | None]) -> None:
+    for key, facts in entries.items():
         if len(_FACTS_CACHE) >= _FACTS_CACHE_SIZE:
             _FACTS_CACHE.pop(next(iter(_FACTS_CACHE)))  # the oldest entry
-        _FACTS_CACHE[key] = analyse_source(path, data, config, (), (), collect_facts=True).facts
-    return _FACTS_CACHE[key]
+        _FACTS_CACHE[key] = facts
 
 
 # A file's facts depend on its path and bytes only, so a long-running App reviewing push after
 # push re-reads only what changed. (The engine's rules do not feed the facts.)
-_FACTS_CACHE: dict[tuple[str, bytes], FileFacts | None] = {}
+_FACTS_CACHE: dict[bytes, FileFacts | None] = {}
 _FACTS_CACHE_SIZE = 50_000
 
 

@@ -10,6 +10,12 @@ import pytest
 from tests.fakegithub import fake_github  # noqa: F401  (a fixture for every test module)
 
 
+@pytest.fixture(autouse=True)
+def _own_facts_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """The command line caches facts under the user's cache folder: never the real one here."""
+    monkeypatch.setenv("DEBTBOT_CACHE_DIR", str(tmp_path_factory.mktemp("debtbot-cache")))
+
+
 @pytest.fixture
 def write(tmp_path: Path) -> Callable[[str, str], Path]:
     """Write a dedented file below tmp_path and return its path."""

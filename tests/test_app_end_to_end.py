@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import sqlite3
 import threading
 import time
 import uuid
@@ -20,7 +21,7 @@ import git
 import pytest
 from fastapi.testclient import TestClient
 
-from bot import store
+from bot import factcache, store
 from bot.main import create_app
 from bot.settings import Settings
 from bot.webhooks import signature
@@ -186,6 +187,9 @@ def test_review_per_push_without_duplicates(world, fake_github: FakeGitHub) -> N
     assert run["name"] == "debtbot" and run["head_sha"] == head
     assert run["conclusion"] == "neutral"
     assert {a["path"] for a in run["_annotations"]} == {"pkg/new.py"}
+    # What the repository rules learnt of the other files is kept for the next push (and start).
+    with sqlite3.connect(settings.data_dir / factcache.FILE_NAME) as cache:
+        assert cache.execute("SELECT count(*) FROM facts").fetchone() == (2,)  # pkg/__init__, old
 
     # A redelivery of the same event is acknowledged and does nothing.
     again = deliver(client, first, delivery="delivery-1")
