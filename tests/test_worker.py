@@ -162,11 +162,11 @@ def test_a_long_job_keeps_its_lease_and_no_other_worker_takes_it(sessions, conte
 
     def slow(payload, context):
         runs.append(payload)
-        time.sleep(1.2)  # four leases long
+        time.sleep(2.5)  # two and a half leases long
 
     routes = routes_to(slow)
     workers = [
-        start_worker(sessions, routes, context, RetryPolicy(), 0.05, lease_seconds=0.3)
+        start_worker(sessions, routes, context, RetryPolicy(), 0.05, lease_seconds=1.0)
         for _ in range(2)
     ]
     try:
