@@ -8,8 +8,10 @@ Not flagged: ``forward()`` without arguments (OpenCV's ``cv2.dnn`` networks), ob
 another imported library in the file (``net = cv2.dnn.readNet(...)``), ``super().forward(x)``
 and ``Base.forward(self, x)`` in a subclass (they extend the parent's computation from inside
 the module's own ``forward``), ``self.forward(...)`` (a module calling its own computation from
-another of its methods, as Lightning's ``training_step`` often does), files that do not import
-``torch``, and test files. When the call is the only call to ``forward`` on a single-line
+another of its methods, as Lightning's ``training_step`` often does), ``forward`` through an
+RRef's proxy (``rref.rpc_async().forward(x)``) and in files using ``RemoteModule`` (both are
+PyTorch RPC's own way to run a module elsewhere), files that do not import ``torch``, and test
+files. When the call is the only call to ``forward`` on a single-line
 statement, the finding suggests the same line calling the module itself.
 
 Why is this bad?
@@ -102,6 +104,24 @@ RULE = Rule(
         relay = Relay(topic)
         relay.forward(message)
         """,
+        # Near misses: PyTorch RPC runs a module where it lives through `forward` by name.
+        """
+        import torch
+        from torch.distributed.nn import RemoteModule
+
+        class HybridModel(torch.nn.Module):
+            def forward(self, indices, offsets):
+                return self.fc(self.remote_emb_module.forward(indices, offsets))
+        """,
+        """
+        import torch
+        from torch.distributed.rpc import RRef
+
+        class Pipeline(torch.nn.Module):
+            def forward(self, x):
+                y_rref = self.p1_rref.remote().forward(RRef(x))
+                return self.p2_rref.rpc_async().forward(y_rref)
+        """,
     ),
     invalid=(
         Example(
@@ -152,6 +172,21 @@ def _imports_torch(ctx) -> bool:
     return ctx.state["torch"]
 
 
+# RRef methods that return a proxy running the owner's methods remotely: the proxy cannot be
+# called, so ``forward`` is named.
+_RREF_PROXIES = frozenset({"remote", "rpc_async", "rpc_sync"})
+_REMOTE_MODULE = frozenset(
+    {"torch.distributed.nn.RemoteModule", "torch.distributed.nn.api.remote_module.RemoteModule"}
+)
+
+
+def _uses_remote_modules(ctx) -> bool:
+    """A file working with ``RemoteModule``s, whose documented call is ``.forward(...)``."""
+    if "remote" not in ctx.state:
+        ctx.state["remote"] = any(target in _REMOTE_MODULE for target in ctx.aliases.values())
+    return ctx.state["remote"]
+
+
 def _is_class_reference(node: cst.BaseExpression) -> bool:
     """``nn.Conv2d`` or ``Base`` in ``Base.forward(self, x)``: a class, named in CapWords."""
     text = dotted(node)
@@ -176,8 +211,10 @@ def visit_Call(node: cst.Call, ctx) -> None:
     if not node.args:
         return  # a module's forward takes its input; OpenCV's ``net.forward()`` does not
     receiver = node.func.value
-    if dotted(receiver) in ctx.state.get("foreign", ()):
+    if dotted(receiver) in ctx.state.get("foreign", ()) or _uses_remote_modules(ctx):
         return
+    if isinstance(receiver, cst.Call) and method_name(receiver) in _RREF_PROXIES:
+        return  # ``rref.rpc_async().forward(x)`` runs the module's method where it lives
     if isinstance(receiver, cst.Call) and ctx.qualified_name(receiver.func) == "super":
         return
     if isinstance(receiver, cst.Name) and receiver.value == "self":

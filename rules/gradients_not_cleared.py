@@ -9,7 +9,8 @@ An optimizer is recognised by its construction in the file (``torch.optim.AdamW(
 it was imported) or by its name (``optimizer``, ``opt``, ``optim``, ``optimizer_G``,
 ``d_optimizer``, ...); ``scaler.step(optimizer)`` of automatic mixed precision counts as a step,
 ``accelerator.backward(loss)`` and Lightning's ``self.manual_backward(loss)`` count as a
-backward pass. Only the innermost loop that both back-propagates and steps is judged, so
+backward pass; ``torch.distributed.autograd.backward``, whose gradients live in a context made
+afresh for each iteration, does not. Only the innermost loop that both back-propagates and steps is judged, so
 gradient accumulation over an inner loop of micro-batches is not flagged, and neither is the
 usual accumulation written as ``if (i + 1) % k == 0:`` with the step and ``zero_grad()`` inside
 that ``if``. Calls inside functions defined in the loop (an L-BFGS ``closure``) do not count,
@@ -130,6 +131,15 @@ RULE = Rule(
         def reset_grad():
             d_optimizer.zero_grad()
             g_optimizer.zero_grad()
+        """,
+        # Near miss: distributed autograd keeps each iteration's gradients in its own context.
+        """
+        import torch.distributed.autograd as dist_autograd
+        for indices, offsets, target in batches:
+            with dist_autograd.context() as context_id:
+                loss = criterion(model(indices, offsets), target)
+                dist_autograd.backward(context_id, [loss])
+                opt.step(context_id)
         """,
         # Near miss: a scheduler or an environment steps, not an optimizer.
         """
@@ -276,6 +286,8 @@ def visit_Call(node: cst.Call, ctx) -> None:
         return
     loops = enclosing_loops(ctx)
     if method in _BACKWARD:
+        if ctx.call_name(node) == "torch.distributed.autograd.backward":
+            return  # gradients live in the call's own autograd context, new each iteration
         for loop in loops:
             info = _info(loop, ctx)
             if info["backward"] is None:
