@@ -8,10 +8,12 @@ with a new piece and assigning the result back to the same name: ``df = pd.conca
 
 ``pandas``, ``numpy`` and ``polars`` are recognised through the file's imports. Left alone: loops
 over a literal list, over a name bound once (before the loop, in the same function or at module
-level) to a literal list of at most ten items, or over ``range`` of a small constant; a name the loop body binds
+level) to a literal list of at most ten items, or over ``range`` of a small constant (written
+out, or a name bound once to it, as in ``n_classes = 9``); a name the loop body binds
 afresh before growing it (nothing carries over to the next iteration); a loop that reads what it
 has gathered so far for anything but growing it (then one concatenation after the loop is not a
-drop-in change); doubling such as ``df = pd.concat([df, df])``; test files.
+drop-in change); doubling such as ``df = pd.concat([df, df])``; test files. A loop that grows
+several frames is reported once, on the first.
 
 Why is this bad?
 ----------------
@@ -123,6 +125,17 @@ while scale > 1:
 import numpy as np
 for i in range(n_add):
     student_w = np.concatenate((student_w, add_noise(teacher_w[i], student_w)), axis=0)
+""",
+        # Near miss: one iteration per class, a count the code fixes.
+        """
+import numpy as np
+
+def per_class(preds, labels):
+    num_classes = 9
+    stacked = np.zeros((0, 2))
+    for c in range(0, num_classes):
+        stacked = np.vstack([stacked, summarise(preds, labels, c)])
+    return stacked
 """,
         # Near miss: growth outside any loop.
         """
@@ -279,9 +292,10 @@ def _remember(name: str, value: cst.BaseExpression | None, ctx) -> None:
     bindings.setdefault(name, []).append(value)
 
 
-def _literal_name(name: str, ctx) -> bool:
-    """``name`` was bound exactly once so far, to a short literal list, in the loop's function
-    (or at module level when the function neither binds it nor takes it as a parameter)."""
+def _literal_name(name: str, ctx, small=_short_literal) -> bool:
+    """``name`` was bound exactly once so far, to a small literal (a short list by default), in
+    the loop's function (or at module level when the function neither binds it nor takes it as
+    a parameter)."""
     bindings = ctx.state.get("bindings", {})
     function = ctx.enclosing(cst.FunctionDef)
     values = bindings.get(id(function), {}).get(name)
@@ -292,7 +306,12 @@ def _literal_name(name: str, ctx) -> bool:
         if any(p.name.value == name for p in every):
             return False
         values = bindings.get(id(None), {}).get(name)
-    return values is not None and len(values) == 1 and _short_literal(values[0])
+    return values is not None and len(values) == 1 and small(values[0])
+
+
+def _small_number(node: cst.BaseExpression | None) -> bool:
+    value = number_value(node) if node is not None else None
+    return value is not None and value <= _SMALL_RANGE
 
 
 def _bounded(loop: cst.For | cst.While, ctx) -> bool:
@@ -310,10 +329,10 @@ def _bounded(loop: cst.For | cst.While, ctx) -> bool:
         and iterated.func.value == "range"
         and iterated.args
     ):
-        stop = number_value(
-            iterated.args[-1].value if len(iterated.args) < 3 else iterated.args[1].value
-        )
-        return stop is not None and stop <= _SMALL_RANGE
+        stop = iterated.args[-1].value if len(iterated.args) < 3 else iterated.args[1].value
+        if isinstance(stop, cst.Name):
+            return _literal_name(stop.value, ctx, _small_number)  # num_classes = 9
+        return _small_number(stop)
     return False
 
 
@@ -469,10 +488,13 @@ def visit_Assign(node: cst.Assign, ctx) -> None:
     if found is None:
         return
     loop, top = found
+    reported = ctx.state.setdefault("reported_loops", set())
     if (
-        _bounded(loop, ctx)
+        id(loop) in reported  # one finding per loop, however many frames it grows
+        or _bounded(loop, ctx)
         or _rebound_before(loop, top, target, ctx)
         or _read_in_loop(loop, target, ctx)
     ):
         return
+    reported.add(id(loop))
     ctx.report(call, fix=fix, name=ctx.code(node.targets[0].target).strip())

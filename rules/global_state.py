@@ -12,7 +12,10 @@ function returns early when it is already set), lazy imports (``global np; impor
 
 Also left alone: a callback defined inside the ``if __name__ == "__main__":`` block and handed to
 a framework (``trainer.register_callback("on_batch_end", on_batch_end)``), whose signature the
-framework fixes and whose "global" is a local of the script; functions registered on a web
+framework fixes and whose "global" is a local of the script; anywhere in the file, a function
+registered on an event system (``ip.events.register("post_run_cell", watch_memory)``,
+``signal.connect(handler)``) and the functions that register or unregister it, which share its
+state by the event system's design; functions registered on a web
 framework's startup hook (Flask's ``before_first_request``, Quart's ``before_serving``,
 FastAPI's ``on_event("startup")``), which set a process-wide service once before any request;
 and a function that says it means it with ``# pylint: disable=global-statement`` (or
@@ -127,6 +130,22 @@ if __name__ == "__main__":
 
     trainer.add_callback("on_step_end", on_step_end)
     trainer.run()
+""",
+        # Near miss: IPython event callbacks, and the switch that registers them.
+        """
+import time
+
+started = time.time()
+watching = False
+
+def pre_run_cell():
+    global started
+    started = time.time()
+
+def start_watching():
+    global watching
+    watching = True
+    get_ipython().events.register("pre_run_cell", pre_run_cell)
 """,
         # Near miss: a service object built once when the web app starts.
         """
@@ -394,9 +413,40 @@ def visit_Arg(node: cst.Arg, ctx) -> None:
     ctx.state.setdefault("passed", set()).add(node.value.value)
 
 
+# Methods that hand a function to an event system (IPython's ``events.register``, Qt's
+# ``connect``, a trainer's ``add_callback``), or take it back.
+_REGISTRATION = frozenset(
+    {
+        "register",
+        "unregister",
+        "register_callback",
+        "add_callback",
+        "remove_callback",
+        "add_event_handler",
+        "connect",
+        "disconnect",
+    }
+)
+
+
+def visit_Call(node: cst.Call, ctx) -> None:
+    if not isinstance(node.func, cst.Attribute) or node.func.attr.value not in _REGISTRATION:
+        return
+    registered = ctx.state.setdefault("registered", set())
+    registered.update(a.value.value for a in node.args if isinstance(a.value, cst.Name))
+    # The function doing the registering keeps the callbacks' switches: part of the same design.
+    function = ctx.enclosing(cst.FunctionDef)
+    if function is not None:
+        ctx.state.setdefault("registrars", set()).add(function.name.value)
+
+
 def leave_Module(node: cst.Module, ctx) -> None:
-    initializers = ctx.state.get("initializers", set())
-    callbacks = ctx.state.get("main_functions", set()) & ctx.state.get("passed", set())
+    exempt = (
+        ctx.state.get("initializers", set())
+        | (ctx.state.get("main_functions", set()) & ctx.state.get("passed", set()))
+        | ctx.state.get("registered", set())
+        | ctx.state.get("registrars", set())
+    )
     for statement, names, function in ctx.state.get("candidates", []):
-        if function not in initializers and function not in callbacks:
+        if function not in exempt:
             ctx.report(statement, names="`, `".join(names))

@@ -13,8 +13,11 @@ importable package (a folder holding an ``__init__.py``):
 
 Left alone: tests; files under a folder named in the ``exempt-folders`` option (default
 ``examples``, ``example``, ``notebooks``, ``notebook``, ``nbs``, ``scripts``, ``script``,
-``tools``, ``demo``, ``demos``, ``tutorials``, ``tutorial``, ``docs``, ``doc``, ``benchmarks``);
-``__main__.py`` and the ``if __name__ == "__main__":`` block of a module; a call whose
+``tools``, ``demo``, ``demos``, ``tutorials``, ``tutorial``, ``docs``, ``doc``, ``benchmarks``),
+or one word of whose name is (``util_scripts``); code that runs as a script: ``__main__.py``,
+the ``if __name__ == "__main__":`` block, calls at module level, and modules that loop at their
+top level; ``display(...)`` with ``raw=`` or ``metadata=``, which records data in a notebook
+for a tool to read back rather than showing it to a person; a call whose
 innermost ``if`` tests a parameter of the function as a flag (``if show: plt.show()``,
 ``if outpath is None``), or that sits under
 any ``if`` testing a flag or a check named for showing (``if self.cfg.visualize``,
@@ -333,7 +336,10 @@ _SPECIAL_METHODS = frozenset({"_repr_html_", "_ipython_display_", "_repr_png_", 
 
 
 def visit_Module(node: cst.Module, ctx) -> None:
-    ctx.state["skip"] = _skipped_file(ctx)
+    # A module that loops at its top level runs as a script, whatever folder it sits in.
+    ctx.state["skip"] = _skipped_file(ctx) or any(
+        isinstance(statement, cst.For | cst.While) for statement in node.body
+    )
     ctx.state["figures"] = {}
     # A command-line module may ask its user a question; the module-level imports are known
     # before the walk starts.
@@ -348,7 +354,10 @@ def _skipped_file(ctx) -> bool:
     if f"{folder}/__init__.py" not in ctx.files:
         return True
     exempt = ctx.options["exempt-folders"]
-    return any(part in exempt for part in folder.split("/"))
+    # Words of a folder's name count too: util_scripts and example-notebooks are exempt.
+    return any(
+        word in exempt for part in folder.split("/") for word in [part, *re.split(r"[_\-.]", part)]
+    )
 
 
 def visit_Assign(node: cst.Assign, ctx) -> None:
@@ -429,8 +438,12 @@ def _shown_name(call: cst.Call, ctx) -> str:
 
 
 def _exempt(call: cst.Call, kind: str, ctx) -> bool:
-    if _under_main_block(ctx):
-        return True
+    if _under_main_block(ctx) or ctx.enclosing(cst.FunctionDef) is None:
+        return True  # code at module level runs as a script, not when a pipeline imports it
+    if kind == "display" and any(
+        arg.keyword is not None and arg.keyword.value in ("raw", "metadata") for arg in call.args
+    ):
+        return True  # a record written into the notebook for a tool to read back
     guards = []
     parameters: set[str] = set()
     child: cst.CSTNode = call

@@ -1,11 +1,16 @@
 """
 What it does
 ------------
+Off by default: select it by its code (``select = ["DEBT", "DEBT903"]``).
+
 Flags a file that registers more than ``max-arguments`` command-line options (default 25):
 ``parser.add_argument(...)`` calls on argparse parsers and argument groups, click's
 ``@click.option``/``@click.argument`` decorators, typer's ``typer.Option``/``typer.Argument`` and
 absl's ``flags.DEFINE_*``. The finding is reported once per file, on the first option, with the
-count. Test files are skipped.
+count. Test files are skipped, and so are files whose flags already sit on top of a config
+file (an option whose default is a ``.yaml``, ``.yml``, ``.json`` or ``.toml`` path, as in
+``--hyp data/hyps/hyp.scratch-low.yaml``) and trial scripts of a tuning service (files importing
+``nni`` or ``azureml``), whose flags are how the service hands over the values it tunes.
 
 Option: ``max-arguments`` (default 25), the largest number of options a file may register.
 
@@ -51,6 +56,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules.names import string_value
 from rules.rule import Example, Rule
 
 
@@ -75,9 +81,15 @@ RULE = Rule(
     severity="info",
     message="Move most of the {count} command-line options this file registers with `{api}` into a versioned config file, keeping flags only for what changes per run.",
     options={"max-arguments": 25},
+    default_enabled=False,
     valid=(
         # Near miss: exactly at the limit.
         _script(25),
+        # Near miss: many flags, but over a config file that describes the run.
+        _script(30).replace(
+            "args = parser.parse_args()",
+            'parser.add_argument("--hyp", default="data/hyps/scratch.yaml")\nargs = parser.parse_args()',
+        ),
         # Near miss: many `add_argument` calls, but in a test file.
         Example(_script(30), path="tests/test_cli.py"),
         """
@@ -126,8 +138,22 @@ def _api(node: cst.Call, ctx) -> str | None:
     return None
 
 
+_CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+_TUNING_SERVICES = frozenset({"nni", "azureml"})
+
+
+def _names_config_file(node: cst.Call) -> bool:
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value == "default":
+            value = string_value(arg.value)
+            return value is not None and value.lower().endswith(_CONFIG_SUFFIXES)
+    return False
+
+
 def _count(node: cst.Call, api: str, ctx) -> None:
     state = ctx.state
+    if _names_config_file(node):
+        state["config_file"] = True
     state["count"] = state.get("count", 0) + 1
     state.setdefault("first", (node, api))
 
@@ -151,6 +177,9 @@ def visit_Call(node: cst.Call, ctx) -> None:
 
 def leave_Module(node: cst.Module, ctx) -> None:
     count = ctx.state.get("count", 0)
+    tuned = any(target.split(".", 1)[0] in _TUNING_SERVICES for target in ctx.aliases.values())
+    if ctx.state.get("config_file") or tuned:
+        return
     if count > int(ctx.options["max-arguments"]):
         first, api = ctx.state["first"]
         ctx.report(first, count=count, api=api)

@@ -24,6 +24,34 @@ def test_growth_in_a_short_range_loop_is_left_alone() -> None:
     assert findings("DEBT303", source) == []
 
 
+def test_a_loop_growing_several_frames_is_one_finding() -> None:
+    source = """
+    import numpy as np
+    def per_class(parts):
+        for part in parts:
+            X = np.vstack([X, part.x])
+            y = np.hstack([y, part.y])
+            w = np.hstack([w, part.w])
+    """
+    (finding,) = findings("DEBT303", source)
+    assert finding.line == 4 and "`X`" in finding.message
+
+
+def test_a_range_over_a_name_is_bounded_only_when_the_name_is_a_small_constant() -> None:
+    template = """
+    import numpy as np
+    def stack(preds):
+        count = {count}
+        out = np.zeros((0, 2))
+        for c in range(count):
+            out = np.vstack([out, preds[c]])
+        return out
+    """
+    assert findings("DEBT303", template.format(count=9)) == []
+    assert len(findings("DEBT303", template.format(count=5000))) == 1
+    assert len(findings("DEBT303", template.format(count="len(preds)"))) == 1
+
+
 def test_growth_in_a_long_range_loop_is_reported() -> None:
     source = """
     import numpy as np

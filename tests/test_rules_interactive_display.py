@@ -203,3 +203,52 @@ def test_a_condition_on_the_data_is_not_a_choice_to_show() -> None:
                 plt.show()
     """
     assert [line for line, _ in findings(source)] == [11]
+
+
+def test_a_folder_one_of_whose_words_is_exempt_is_exempt() -> None:
+    files = ("util_scripts/__init__.py",)
+    assert findings(SHOW, path="util_scripts/plots.py", files=files) == []
+    files = ("churn/plotting/__init__.py",)
+    assert len(findings(SHOW, path="churn/plotting/plots.py", files=files)) == 1
+
+
+def test_code_that_runs_as_a_script_is_left_alone() -> None:
+    module_level = """
+    import matplotlib.pyplot as plt
+
+    plt.hist(radii, bins=50)
+    plt.savefig("radii.png")
+    plt.show()
+    """
+    looping = """
+    import matplotlib.pyplot as plt
+
+    def animate(frames):
+        plt.imshow(frames[0])
+        plt.show()
+
+    for patient in range(60, 417):
+        animate(load(patient))
+    """
+    assert findings(module_level) == []
+    assert findings(looping) == []
+
+
+def test_display_writing_a_record_for_a_tool_is_not_showing() -> None:
+    source = """
+    from IPython.display import display
+
+    def store_metadata(name, value):
+        display({"application/json": {name: value}}, metadata={"name": name}, raw=True)
+
+    def show_table(frame):
+        display(frame)
+    """
+    assert [line for line, _ in findings(source)] == []
+    shown = """
+    from IPython.display import display
+
+    def report(frame):
+        display(frame.describe())
+    """
+    assert [line for line, _ in findings(shown)] == [4]
