@@ -1,6 +1,8 @@
 """
 What it does
 ------------
+Off by default: select it by its code (``select = ["DEBT", "DEBT1006"]``).
+
 Flags the seeding call of a training script that seeds its random numbers, which shows the
 author wants runs to be reproducible, but leaves the framework free to pick nondeterministic
 kernels:
@@ -87,6 +89,7 @@ RULE = Rule(
     principle="experimentation-paths",
     severity="info",
     message="{fix}, or `{seed}` alone does not make this training reproducible.",
+    default_enabled=False,
     valid=(
         # Near miss: the script trades exactness for speed on purpose (TF32 matmuls), so the
         # seed is there to vary sampling per worker, not to promise identical runs.
