@@ -114,7 +114,7 @@ def _client(app: GitHubApp, installation_id: int) -> InstallationClient:
 
 
 class _Retry(GithubRetry):
-    """PyGithub's retry, except that a POST answered with 5xx is not sent again.
+    """PyGithub's retry, except that a POST answered with 5xx, or not answered, is not sent again.
 
     GitHub can act on a POST and still answer 502 (a review created, then a timeout upstream).
     Sending it again would post twice; the job is retried instead, and the review pipeline
@@ -126,6 +126,14 @@ class _Retry(GithubRetry):
         if method.upper() == "POST" and status_code >= 500:
             return False
         return super().is_retry(method, status_code, has_retry_after)
+
+    def increment(self, method=None, url=None, response=None, error=None, **rest):
+        # A POST whose answer never came (a read timeout, a dropped connection) may have been
+        # done: the same reasoning as for 5xx. A connection that failed before the request
+        # was sent is still retried.
+        if error is not None and (method or "").upper() == "POST" and self._is_read_error(error):
+            raise error
+        return super().increment(method, url, response, error, **rest)
 
 
 def _retry(app: GitHubApp) -> GithubRetry:

@@ -167,6 +167,7 @@ class FakeGitHub:
         # (repository, login) -> role: admin, maintain, write, triage or read; others have none.
         self.roles: dict[tuple[str, str], str] = {}
         self._failures: list[ScriptedFailure] = []
+        self._pauses: list[tuple[str, re.Pattern[str], float]] = []
         self._ids = itertools.count(1001)
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -367,6 +368,12 @@ class FakeGitHub:
                 )
             )
 
+    def answer_late(self, method: str, path: str, seconds: float) -> None:
+        """Handle the next matching request, then wait ``seconds`` before answering: GitHub did
+        the work, but a client with a shorter timeout never hears of it."""
+        with self._lock:
+            self._pauses.append((method.upper(), re.compile(path), seconds))
+
     def fail_with_rate_limit(self, method: str, path: str, reset_in: float, times: int = 1) -> None:
         """403 as GitHub answers when the primary rate limit is used up."""
         # An epoch second, as GitHub sends it: rounded up so the reset is never sooner than asked.
@@ -559,7 +566,17 @@ class FakeGitHub:
             self.requests.append(request)
             self.rate_limit_remaining = max(self.rate_limit_remaining - 1, 0)
             status, extra, answer = self._answer(request, path)
+            pause = self._pause_after(request)
+        if pause:
+            time.sleep(pause)  # done, but the answer comes too late for the client's timeout
         return status, self._rate_headers() | extra, answer
+
+    def _pause_after(self, request: RecordedRequest) -> float:
+        for index, (method, path, seconds) in enumerate(self._pauses):
+            if method == request.method and path.fullmatch(request.path):
+                del self._pauses[index]
+                return seconds
+        return 0.0
 
     def _answer(self, request: RecordedRequest, path: str) -> tuple[int, dict[str, str], Any]:
         failure = self._scripted_failure(request)

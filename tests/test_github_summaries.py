@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from github import GithubException
 
 from bot import github as gh
@@ -137,3 +138,22 @@ def test_a_rate_limited_listing_waits_for_the_reset_then_succeeds(fake):
     fake.fail_with_rate_limit("GET", r"/installation/repositories$", reset_in=1)
     assert TARGET in gh.installation_repositories(_client(fake))
     assert len(fake.requests_to("GET", r"/installation/repositories$")) == 2
+
+
+def test_an_issue_whose_answer_times_out_is_not_opened_twice(fake):
+    client = gh.installation_client(1, fake.github_app(timeout=1))
+    fake.answer_late("POST", rf"/repos/{TARGET}/issues$", seconds=2)
+
+    with pytest.raises(requests.exceptions.RequestException):
+        gh.create_issue(client, TARGET, "title", "body")
+
+    assert len(fake.requests_to("POST", rf"/repos/{TARGET}/issues$")) == 1
+    assert len(fake.issues(TARGET)) == 1  # GitHub opened it; the caller must look before retrying
+
+
+def test_a_read_that_times_out_is_retried(fake):
+    fake.add_file(CONFIG_REPO, "debtbot.toml", "[summary]\n")
+    client = gh.installation_client(1, fake.github_app(timeout=1))
+    fake.answer_late("GET", CONTENTS, seconds=2)
+    assert gh.read_text_file(client, CONFIG_REPO, "debtbot.toml") == "[summary]\n"
+    assert len(fake.requests_to("GET", CONTENTS)) == 2
