@@ -17,8 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from github import GithubException
 
@@ -31,24 +30,10 @@ log = logging.getLogger(__name__)
 CONFIG_TTL = timedelta(hours=1)
 
 
-def due_at(config: weekly.SummaryConfig, week: str) -> datetime:
-    """When the summary of ``week`` is due: the first chosen weekday and hour, in the
-    account's time zone, at or after the week's end."""
-    end = summary.week_start(*summary.parse_week(week)) + timedelta(days=7)
-    zone = ZoneInfo(config.timezone)
-    local_end = end.astimezone(zone)
-    days_ahead = (weekly.WEEKDAYS.index(config.weekday) - local_end.weekday()) % 7
-    day = local_end.date() + timedelta(days=days_ahead)
-    due = datetime.combine(day, time(config.hour), zone)
-    if due < end:  # the chosen hour of that day was before the week ended
-        due = datetime.combine(day + timedelta(days=7), time(config.hour), zone)
-    return due.astimezone(UTC)
-
-
 def due_week(config: weekly.SummaryConfig, now: datetime) -> str:
     """The newest week whose summary is due at ``now``."""
     week = summary.week_name(*summary.last_complete_week(now))
-    if due_at(config, week) <= now:
+    if weekly.due_at(config, week) <= now:
         return week
     # Not due yet: the week before it was due less than a week ago.
     return summary.week_name(*summary.week_of(now - timedelta(days=14)))
@@ -102,13 +87,15 @@ def _run_one(
     if cached is None or now - cached[0] >= CONFIG_TTL:
         client = deps.installation_client(installation.id)
         try:
-            config, problem = weekly.read_summary_config(deps, client, account), None
+            config = weekly.read_summary_config(deps, client, account)
         except weekly.SummaryConfigError as error:
-            config, problem = None, str(error)
-        cached = cache[key] = (now, config, problem)
+            outcome = weekly.config_problem(deps, account, str(error))
+            cache[key] = (now, None, outcome.problem)
+            return outcome
+        cached = cache[key] = (now, config, None)
     _, config, problem = cached
     if problem is not None:
-        return weekly.config_problem(deps, account, problem)
+        return weekly.record_problem(deps, account, problem)
     if config is None or not config.enabled:
         return None
     week = due_week(config, now)
@@ -117,7 +104,11 @@ def _run_one(
     with deps.session_factory() as session:
         if _posted(session, account, week):
             return None
-    return weekly.post_weekly_summary(deps, installation.id, account, week, config)
+    outcome = weekly.post_weekly_summary(deps, installation.id, account, week, config)
+    if outcome.status == "config-error":
+        # A repository it cannot post in: not asked again until the settings are read again.
+        cache[key] = (now, None, outcome.problem)
+    return outcome
 
 
 def _posted(session, account: str, week: str) -> bool:

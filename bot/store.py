@@ -8,7 +8,7 @@ is what lets the App answer a webhook at once and still lose nothing when the pr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -734,6 +734,9 @@ class SummaryClaim:
     week: str
     repository: str
     resumed: bool
+    # The claim's own time: only the holder knows it, so only the holder can renew, finish or
+    # release the claim once another process might have taken it over.
+    token: datetime
 
 
 def claim_summary(
@@ -751,7 +754,7 @@ def claim_summary(
     session.add(SummaryPost(account=account, week=week, repository=repository, claimed_at=now))
     try:
         session.commit()
-        return SummaryClaim(account, week, repository, resumed=False)
+        return SummaryClaim(account, week, repository, resumed=False, token=now)
     except IntegrityError:
         session.rollback()
     row = session.scalar(
@@ -773,29 +776,42 @@ def claim_summary(
     if taken != 1:
         return None
     # The repository of the first claim: a summary that may be out already is looked for there.
-    return SummaryClaim(account, week, row.repository, resumed=True)
+    return SummaryClaim(account, week, row.repository, resumed=True, token=now)
+
+
+def _held(claim: SummaryClaim):
+    return (
+        (SummaryPost.account == claim.account)
+        & (SummaryPost.week == claim.week)
+        & (SummaryPost.status == "posting")
+        & (SummaryPost.claimed_at == claim.token)
+    )
+
+
+def renew_summary(session: Session, claim: SummaryClaim, now: datetime) -> SummaryClaim | None:
+    """Start the claim's lease again; None when the claim is no longer this holder's."""
+    now = now.astimezone(UTC)
+    taken = session.execute(update(SummaryPost).where(_held(claim)).values(claimed_at=now))
+    session.commit()
+    return replace(claim, token=now) if taken.rowcount == 1 else None
 
 
 def finish_summary(
     session: Session, claim: SummaryClaim, issue_number: int, issue_url: str
-) -> None:
-    session.execute(
+) -> bool:
+    """Record the posted issue; False when the claim had been taken over meanwhile."""
+    done = session.execute(
         update(SummaryPost)
-        .where(SummaryPost.account == claim.account, SummaryPost.week == claim.week)
+        .where(_held(claim))
         .values(status="posted", issue_number=issue_number, issue_url=issue_url, posted_at=utcnow())
     )
     session.commit()
+    return done.rowcount == 1
 
 
 def release_summary(session: Session, claim: SummaryClaim) -> None:
     """Give back a claim whose summary is known not to have been posted."""
-    session.execute(
-        delete(SummaryPost).where(
-            SummaryPost.account == claim.account,
-            SummaryPost.week == claim.week,
-            SummaryPost.status == "posting",
-        )
-    )
+    session.execute(delete(SummaryPost).where(_held(claim)))
     session.commit()
 
 

@@ -26,12 +26,12 @@ import re
 import tomllib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from github import GithubException
+from github import GithubException, RateLimitExceededException
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import github, store, summary
@@ -41,8 +41,9 @@ log = logging.getLogger(__name__)
 CONFIG_REPOSITORY = ".github"
 CONFIG_PATH = "debtbot.toml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-# Longer than posting one issue takes, retries included; a claim older than this was abandoned.
-CLAIM_LEASE = timedelta(minutes=10)
+# Longer than creating one issue can take, rate-limit waits and retries included (bot.github
+# waits up to 15 minutes for a reset, a few times); a claim older than this was abandoned.
+CLAIM_LEASE = timedelta(hours=2)
 _REPOSITORY_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
@@ -103,6 +104,20 @@ def parse_summary_config(text: str) -> SummaryConfig | None:
     if not isinstance(enabled, bool):
         raise SummaryConfigError(f"[summary] enabled must be true or false, not {enabled!r}")
     return SummaryConfig(repository, weekday.lower(), hour, timezone, enabled)
+
+
+def due_at(config: SummaryConfig, week: str) -> datetime:
+    """When the summary of ``week`` is due: the first chosen weekday and hour, in the
+    account's time zone, at or after the week's end (Monday 00:00 UTC)."""
+    end = summary.week_start(*summary.parse_week(week)) + timedelta(days=7)
+    zone = ZoneInfo(config.timezone)
+    local_end = end.astimezone(zone)
+    days_ahead = (WEEKDAYS.index(config.weekday) - local_end.weekday()) % 7
+    day = local_end.date() + timedelta(days=days_ahead)
+    due = datetime.combine(day, time(config.hour), zone)
+    if due < end:  # the chosen hour of that day was before the week ended
+        due = datetime.combine(day + timedelta(days=7), time(config.hour), zone)
+    return due.astimezone(UTC)
 
 
 def _known_timezone(name: str) -> bool:
@@ -167,7 +182,10 @@ def read_summary_config(deps: WeeklyDeps, client: Any, account: str) -> SummaryC
 
 def config_problem(deps: WeeklyDeps, account: str, reason: str) -> Outcome:
     """Record why the account gets no summary; logged once per distinct problem, not per try."""
-    message = f"{account}/{CONFIG_REPOSITORY}/{CONFIG_PATH}: {reason}"
+    return record_problem(deps, account, f"{account}/{CONFIG_REPOSITORY}/{CONFIG_PATH}: {reason}")
+
+
+def record_problem(deps: WeeklyDeps, account: str, message: str) -> Outcome:
     with deps.session_factory() as session:
         news = store.record_summary_problem(session, account, message, deps.now())
     log.log(logging.ERROR if news else logging.DEBUG, "no summary: %s", message)
@@ -184,7 +202,8 @@ def post_weekly_summary(
     """Post the account's summary for ``week`` unless it is posted already.
 
     ``config`` is the account's settings when the caller has just read them; otherwise they
-    are read from GitHub.
+    are read from GitHub. What may wait on GitHub (a rate limit) is done before the claim, or
+    renews it, so that no claim runs out while its holder still means to post.
     """
     summary.parse_week(week)
     client = deps.installation_client(installation_id)
@@ -197,47 +216,73 @@ def post_weekly_summary(
         return Outcome("not-configured")
     if not config.enabled:
         return Outcome("disabled")
-    full_name = f"{account}/{config.repository}"
     with deps.session_factory() as session:
+        post = store.summary_post(session, account, week)
+    if post is not None and post.status == "posted":
+        return Outcome("already-posted", post.issue_url)
+    full_name = f"{account}/{config.repository}"
+    # The store may have missed a repository leaving the installation; GitHub has not.
+    visible = deps.installation_repositories(client)
+    if full_name.lower() not in {name.lower() for name in visible}:
+        return config_problem(deps, account, _cannot_post(full_name, account))
+    with deps.session_factory() as session:
+        body, problem = compose(
+            session, account, week, deps.public_url, deps.github_url, visible, config
+        )
         claim = store.claim_summary(session, account, week, full_name, deps.now(), CLAIM_LEASE)
         if claim is None:
             post = store.summary_post(session, account, week)
             if post is not None and post.status == "posted":
                 return Outcome("already-posted", post.issue_url)
             return Outcome("being-posted")
-    marker = summary.summary_marker(account, week)
-    if claim.resumed:
-        # The claim's first owner may have posted and died before recording it.
-        for issue in deps.list_own_issues(client, claim.repository):
-            if marker in issue.body:
-                with deps.session_factory() as session:
-                    store.finish_summary(session, claim, issue.number, issue.html_url)
-                return Outcome("found", issue.html_url)
-    # The store may have missed a repository leaving the installation; GitHub has not.
-    visible = deps.installation_repositories(client)
-    with deps.session_factory() as session:
-        body, problem = compose(session, account, week, deps.public_url, deps.github_url, visible)
     try:
+        if claim.resumed:
+            found = _posted_before(deps, client, claim)
+            if found is not None:
+                return found
+        with deps.session_factory() as session:
+            renewed = store.renew_summary(session, claim, deps.now())
+        if renewed is None:
+            return Outcome("being-posted")  # taken over while we looked
+        claim = renewed
         issue = deps.create_issue(client, claim.repository, issue_title(week), body)
+    except RateLimitExceededException:
+        raise  # nothing was done; the claim stays, and after its lease a retry looks first
     except GithubException as error:
-        if error.status not in (404, 410):
+        if error.status not in (403, 404, 410):
             raise  # the claim stays; after its lease a retry looks on GitHub first
-        # Nothing was created: no such repository, one the App was not given, or one with
-        # issues turned off. The claim is given back so that a corrected file works.
+        # Nothing was created: no such repository, issues turned off, or no permission to open
+        # issues. The claim is given back so that a corrected setting works.
         with deps.session_factory() as session:
             store.release_summary(session, claim)
-        return config_problem(
-            deps,
-            account,
-            f"cannot open an issue in {claim.repository}: is it a repository of {account}, "
-            "with issues turned on, that debtbot is installed on?",
-        )
+        return config_problem(deps, account, _cannot_post(claim.repository, account))
     with deps.session_factory() as session:
-        store.finish_summary(session, claim, issue.number, issue.html_url)
+        if not store.finish_summary(session, claim, issue.number, issue.html_url):
+            # The claim ran out while GitHub was slow; whoever holds it now looks on GitHub
+            # before posting, and finds this issue.
+            log.warning("%s: summary for %s posted after its claim ran out", account, week)
         if problem is not None:
             store.clear_summary_problem(session, account, problem.last_seen_at)
     log.info("%s: summary for %s posted as %s", account, week, issue.html_url)
     return Outcome("posted", issue.html_url, body=body)
+
+
+def _posted_before(deps: WeeklyDeps, client: Any, claim: store.SummaryClaim) -> Outcome | None:
+    """An unfinished claim's summary, if its first holder posted it before dying."""
+    marker = summary.summary_marker(claim.account, claim.week)
+    for issue in deps.list_own_issues(client, claim.repository):
+        if marker in issue.body:
+            with deps.session_factory() as session:
+                store.finish_summary(session, claim, issue.number, issue.html_url)
+            return Outcome("found", issue.html_url)
+    return None
+
+
+def _cannot_post(full_name: str, account: str) -> str:
+    return (
+        f"cannot open an issue in {full_name}: is it a repository of {account}, with issues "
+        "turned on, that debtbot is installed on and may open issues in?"
+    )
 
 
 def compose(
@@ -247,22 +292,40 @@ def compose(
     public_url: str,
     github_url: str,
     visible: Collection[str] | None = None,
+    config: SummaryConfig | None = None,
 ) -> tuple[str, store.SummaryProblemInfo | None]:
-    """The summary's Markdown, warning of the account's unreported problem, and that problem.
+    """The summary's Markdown, and the account's unreported problem.
 
-    ``visible``: the repositories the installation sees, when GitHub was asked."""
+    ``visible``: the repositories the installation sees, when GitHub was asked. ``config``:
+    the account's settings, which tell whether the problem kept a summary from being posted;
+    only then does the summary open with a warning.
+    """
     figures = summary.weekly_figures(session, account, week, visible)
     problem = store.summary_problem(session, account)
-    warnings = () if problem is None else (_problem_warning(problem),)
+    missed = None if problem is None or config is None else _missed(config, problem)
+    warnings = () if problem is None or missed is None else (_problem_warning(problem, missed),)
     return summary.render_summary(figures, public_url, github_url, warnings), problem
 
 
-def _problem_warning(problem: store.SummaryProblemInfo) -> str:
+def _missed(config: SummaryConfig, problem: store.SummaryProblemInfo) -> datetime | None:
+    """The first moment a summary was due while the problem lasted, if there was one."""
+    moment = problem.first_seen_at - timedelta(days=14)
+    while moment <= problem.last_seen_at:
+        due = due_at(config, summary.week_name(*summary.week_of(moment)))
+        if problem.first_seen_at <= due <= problem.last_seen_at:
+            return due
+        moment += timedelta(days=7)
+    return None
+
+
+def _problem_warning(problem: store.SummaryProblemInfo, missed: datetime) -> str:
     first, last = (
         f"{moment:%-d %B %Y %H:%M} UTC" for moment in (problem.first_seen_at, problem.last_seen_at)
     )
     when = f"On {first}" if first == last else f"From {first} to {last}"
+    # In a code span, so that nothing the file holds (an @team, a link) acts in the issue.
+    reason = problem.message.replace("`", "'")
     return (
-        f"{when}, debtbot could not use this account's summary settings, so a summary due in "
-        f"that time was not posted: {problem.message}"
+        f"{when}, debtbot could not use this account's summary settings, so the summary due "
+        f"{missed:%-d %B %Y %H:%M} UTC was not posted: `{reason}`"
     )

@@ -61,7 +61,7 @@ def _utc(*args: int) -> datetime:
     ],
 )
 def test_a_summary_is_due_at_the_first_chosen_hour_after_its_week(config, week, due):
-    assert schedule.due_at(config, week) == due
+    assert weekly.due_at(config, week) == due
 
 
 def test_the_due_week_is_the_newest_whose_hour_has_come():
@@ -236,13 +236,52 @@ def test_one_account_failing_does_not_stop_the_others(world, caplog):
     assert not world.fake.requests_to("POST", ISSUES)
 
     # GitHub is back and umbrella mended its file: acme posts its week 48, and umbrella its week
-    # 47 (still due until Tuesday), saying what was wrong.
+    # 47 (still due until Tuesday). No summary was due while the file was broken, so none
+    # says so.
     world.fake.add_file("umbrella/.github", "debtbot.toml", UMBRELLA_CONFIG)
     world.clock[0] = _utc(2026, 11, 30, 13, 0)
     assert world.run() == {"acme": "posted", "umbrella": "posted"}
     (notes,) = world.fake.issues("umbrella/notes")
     assert notes["title"] == weekly.issue_title("2026-W47")
-    assert "[!WARNING]" in notes["body"] and "repository must be the name" in notes["body"]
+    assert "[!WARNING]" not in notes["body"]
+
+    # Broken again across Tuesday 07:00 in New York, when week 48 was due: that summary, once
+    # posted, says what kept it back.
+    world.fake.add_file("umbrella/.github", "debtbot.toml", "[summary]\nrepository = 5\n")
+    for hour in (11, 12):
+        world.clock[0] = _utc(2026, 12, 1, hour, 0)
+        assert world.run() == {"umbrella": "config-error"}
+    world.fake.add_file("umbrella/.github", "debtbot.toml", UMBRELLA_CONFIG)
+    world.clock[0] = _utc(2026, 12, 1, 14, 0)  # the hour the broken file was believed is over
+    assert world.run() == {"umbrella": "posted"}
+    latest = world.fake.issues("umbrella/notes")[-1]
+    assert latest["title"] == weekly.issue_title("2026-W48")
+    assert (
+        "> [!WARNING]\n> From 1 December 2026 11:00 UTC to 1 December 2026 12:00 UTC"
+        in (latest["body"])
+    )
+    assert (
+        "so the summary due 1 December 2026 12:00 UTC was not posted: `umbrella/"
+        in (latest["body"])
+    )
+
+
+def test_a_repository_it_cannot_post_in_is_not_tried_again_within_the_hour(world):
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG.replace("analytics-", "data-"))
+    world.clock[0] = _utc(2026, 11, 30, 8, 0)
+    cache: schedule.ConfigCache = {}
+    assert world.run(cache)["acme"] == "config-error"
+    asked = len(world.fake.requests)
+    for minutes in (5, 30, 55):
+        world.clock[0] = _utc(2026, 11, 30, 8, minutes)
+        assert world.run(cache) == {"acme": "config-error"}
+    acme = [
+        r for r in world.fake.requests[asked:] if "/acme/" in r.path or "installation" in r.path
+    ]
+    assert acme == []
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
+    world.clock[0] = _utc(2026, 11, 30, 9, 0)
+    assert world.run(cache) == {"acme": "posted"}
 
 
 def test_replicas_looking_at_once_post_each_summary_once(world):

@@ -222,8 +222,8 @@ def test_a_week_of_reviews_is_summarised_once_per_organisation(
         started = session.scalar(select(func.min(store.Analysis.started_at)))
     if summary.week_name(*summary.week_of(store.as_utc(started))) != week:
         pytest.skip("the reviews began in the week before: run again")
-    acme_due = schedule.due_at(weekly.parse_summary_config(ACME_CONFIG), week)
-    umbrella_due = schedule.due_at(weekly.parse_summary_config(UMBRELLA_CONFIG), week)
+    acme_due = weekly.due_at(weekly.parse_summary_config(ACME_CONFIG), week)
+    umbrella_due = weekly.due_at(weekly.parse_summary_config(UMBRELLA_CONFIG), week)
     assert acme_due < umbrella_due
     title = weekly.issue_title(week)
     clock = [acme_due - timedelta(minutes=1)]

@@ -211,8 +211,9 @@ def test_a_broken_file_is_reported_in_the_next_summary_once_mended(world, caplog
     warning = issue["body"].split("\n\n")[1]
     assert warning == (
         "> [!WARNING]\n> From 30 November 2026 08:00 UTC to 30 November 2026 12:00 UTC, debtbot "
-        "could not use this account's summary settings, so a summary due in that time was not "
-        "posted: acme/.github/debtbot.toml: [summary] enabled must be true or false, not 'yes'"
+        "could not use this account's summary settings, so the summary due 30 November 2026 "
+        "08:00 UTC was not posted: `acme/.github/debtbot.toml: [summary] enabled must be true "
+        "or false, not 'yes'`"
     )
     with world.deps().session_factory() as session:
         assert store.summary_problem(session, "acme") is None
@@ -231,6 +232,27 @@ def test_a_repository_the_app_cannot_post_in_is_a_clear_error_until_it_is_fixed(
     assert world.post() == "posted"
     (issue,) = world.fake.issues("acme/analytics-platform")
     assert "cannot open an issue in acme/data-platform: is it a repository of acme" in issue["body"]
+
+
+def test_no_permission_to_open_issues_is_a_clear_error_and_the_claim_is_given_back(world):
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
+    world.fake.fail("POST", ISSUES, 403, body={"message": "Resource not accessible by integration"})
+
+    outcome = world.outcome()
+
+    assert outcome.status == "config-error" and "may open issues in" in outcome.problem
+    assert world.posts() == []  # given back: the next look, with the permission granted, posts
+    assert world.post() == "posted"
+
+
+def test_a_repository_the_installation_does_not_see_is_refused_before_any_claim(world):
+    world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
+    world.fake.remove_repository_from_installation("acme/analytics-platform")
+
+    assert world.post() == "config-error"
+
+    assert world.posts() == []
+    assert not world.fake.requests_to("POST", ISSUES)
 
 
 def test_a_disabled_summary_is_not_posted(world):
@@ -293,7 +315,7 @@ def test_one_claim_per_account_and_week_and_one_taker_of_an_expired_one(engine):
     lease = timedelta(minutes=10)
     with sessions() as first, sessions() as second:
         claim = store.claim_summary(first, "Acme", WEEK, "acme/a", now, lease)
-        assert claim == store.SummaryClaim("acme", WEEK, "acme/a", resumed=False)
+        assert claim == store.SummaryClaim("acme", WEEK, "acme/a", resumed=False, token=now)
         assert store.claim_summary(second, "acme", WEEK, "acme/b", now, lease) is None
         # Other weeks and other accounts are claimed on their own.
         assert store.claim_summary(second, "acme", "2026-W49", "acme/a", now, lease)
@@ -301,10 +323,18 @@ def test_one_claim_per_account_and_week_and_one_taker_of_an_expired_one(engine):
 
         later = now + lease + timedelta(seconds=1)
         taken = store.claim_summary(second, "acme", WEEK, "acme/b", later, lease)
-        assert taken == store.SummaryClaim("acme", WEEK, "acme/a", resumed=True)
+        assert taken == store.SummaryClaim("acme", WEEK, "acme/a", resumed=True, token=later)
         assert store.claim_summary(first, "acme", WEEK, "acme/b", later, lease) is None
 
-        store.finish_summary(first, taken, 7, "https://github.example/acme/a/issues/7")
+        # The first holder, back from a long wait, can no longer renew, release or finish it.
+        assert store.renew_summary(first, claim, later) is None
+        store.release_summary(first, claim)
+        assert not store.finish_summary(first, claim, 6, "https://github.example/acme/a/issues/6")
+        renewed = store.renew_summary(second, taken, later + timedelta(seconds=5))
+        assert renewed is not None and renewed.token == later + timedelta(seconds=5)
+        assert store.renew_summary(second, taken, later) is None  # the old token is spent
+        taken = renewed
+        assert store.finish_summary(first, taken, 7, "https://github.example/acme/a/issues/7")
         much_later = later + lease * 10
         assert store.claim_summary(second, "acme", WEEK, "acme/a", much_later, lease) is None
         assert [(p.week, p.status, p.issue_number) for p in store.summary_posts(first, "ACME")] == [
