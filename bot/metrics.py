@@ -18,7 +18,7 @@ from prometheus_client import (
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 # status: received, duplicate, ignored, rejected (at the webhook); done, failed, retried,
-# ignored (on the worker).
+# ignored, lost (finished after another worker took it over) (on the worker).
 DELIVERIES = Counter(
     "debtbot_deliveries_total",
     "Webhook deliveries by event and what became of them.",

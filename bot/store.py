@@ -353,14 +353,25 @@ def _try_claim(session: Session, delivery_id: int, now: datetime) -> Delivery | 
     return session.get(Delivery, delivery_id, populate_existing=True)
 
 
+def _running_attempt(delivery_id: int, attempt: int | None):
+    """The delivery, as long as the claim that made ``attempt`` still runs it: a worker whose
+    lease ran out must not touch what another worker now runs."""
+    held = (Delivery.id == delivery_id) & (Delivery.status == "running")
+    return held if attempt is None else held & (Delivery.attempts == attempt)
+
+
 def finish_delivery(
     session: Session,
     delivery_id: int,
     status: str,
     error: str | None = None,
     retry_at: datetime | None = None,
-) -> None:
-    """Close a claimed delivery: done, failed or ignored; or ``pending`` again with ``retry_at``."""
+    attempt: int | None = None,
+) -> bool:
+    """Close a claimed delivery: done, failed or ignored; or ``pending`` again with ``retry_at``.
+
+    ``attempt``: the claim's attempt number; False when that claim no longer holds it.
+    """
     if status not in DELIVERY_STATUSES or status == "running":
         raise ValueError(f"cannot finish a delivery as {status!r}")
     values: dict[str, object] = {"status": status, "last_error": error}
@@ -368,35 +379,50 @@ def finish_delivery(
         values["next_attempt_at"] = retry_at or utcnow()
     else:
         values["finished_at"] = utcnow()
-    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+    changed = session.execute(
+        update(Delivery).where(_running_attempt(delivery_id, attempt)).values(**values)
+    ).rowcount
     session.commit()
+    return changed == 1
 
 
-def heartbeat(session: Session, delivery_id: int, now: datetime | None = None) -> bool:
-    """Show that the worker running a delivery is alive; False when it is not running any more
-    (finished, or taken back after its worker was thought dead)."""
+def heartbeat(
+    session: Session, delivery_id: int, now: datetime | None = None, attempt: int | None = None
+) -> bool:
+    """Show that the worker running a delivery is alive; False when that claim does not run it
+    any more (finished, or taken back after its worker was thought dead)."""
     changed = session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status == "running")
+        .where(_running_attempt(delivery_id, attempt))
         .values(alive_at=now or utcnow())
     ).rowcount
     session.commit()
     return changed == 1
 
 
-def requeue_abandoned(session: Session, alive_before: datetime) -> int:
+def requeue_abandoned(session: Session, alive_before: datetime, max_attempts: int) -> int:
     """Put back in the queue the running deliveries whose worker has not shown itself alive
-    since ``alive_before``: their process died. Safe to call from every worker at any time."""
-    result = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.status == "running",
-            Delivery.alive_at.is_(None) | (Delivery.alive_at < alive_before),
-        )
-        .values(status="pending", next_attempt_at=utcnow())
+    since ``alive_before``: their process died. One that has had ``max_attempts`` tries fails
+    instead, since a job that kills its process would otherwise take down worker after worker.
+    Safe to call from every worker at any time."""
+    abandoned = (Delivery.status == "running") & (
+        Delivery.alive_at.is_(None) | (Delivery.alive_at < alive_before)
     )
+    now = utcnow()
+    failed = session.execute(
+        update(Delivery)
+        .where(abandoned, Delivery.attempts >= max_attempts)
+        .values(
+            status="failed",
+            finished_at=now,
+            last_error="its worker died on every try (killed, out of memory, or crashed)",
+        )
+    ).rowcount
+    requeued = session.execute(
+        update(Delivery).where(abandoned).values(status="pending", next_attempt_at=now)
+    ).rowcount
     session.commit()
-    return result.rowcount
+    return failed + requeued
 
 
 def delivery_counts(session: Session) -> dict[str, int]:

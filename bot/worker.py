@@ -65,7 +65,7 @@ def process_next(
         status = "ignored"  # recorded under an older table that handled it; nothing to do now
     else:
         try:
-            with _beating(session_factory, delivery.id, lease_seconds / 3):
+            with _beating(session_factory, delivery, lease_seconds / 3):
                 route.handler(json.loads(delivery.payload), context)
         except (PayloadError, json.JSONDecodeError) as failure:
             log.exception("delivery %s cannot be handled", delivery.delivery_id)
@@ -85,7 +85,7 @@ def process_next(
 
 @contextmanager
 def _beating(
-    session_factory: sessionmaker[Session], delivery_id: int, interval: float
+    session_factory: sessionmaker[Session], delivery: store.Delivery, interval: float
 ) -> Iterator[None]:
     """Keep the delivery's lease while the body runs."""
     done = threading.Event()
@@ -94,12 +94,17 @@ def _beating(
         while not done.wait(interval):
             try:
                 with session_factory() as session:
-                    store.heartbeat(session, delivery_id)
+                    kept = store.heartbeat(session, delivery.id, attempt=delivery.attempts)
             except Exception:
                 # The database is away; the next beat may reach it, and the job goes on.
-                log.warning("could not renew the lease of delivery %s", delivery_id, exc_info=True)
+                log.warning("could not renew the lease of delivery %s", delivery.id, exc_info=True)
+                continue
+            if not kept:
+                # Thought dead (a long pause) and given to another worker, which runs it too.
+                log.error("delivery %s: lease lost while running", delivery.delivery_id)
+                return
 
-    thread = threading.Thread(target=beat, name=f"debtbot-lease-{delivery_id}", daemon=True)
+    thread = threading.Thread(target=beat, name=f"debtbot-lease-{delivery.id}", daemon=True)
     thread.start()
     try:
         yield
@@ -122,7 +127,14 @@ def _finish(
         else:
             retry_at = store.utcnow() + timedelta(seconds=policy.delay(delivery.attempts))
     with session_factory() as session:
-        store.finish_delivery(session, delivery.id, status, error, retry_at=retry_at)
+        kept = store.finish_delivery(
+            session, delivery.id, status, error, retry_at=retry_at, attempt=delivery.attempts
+        )
+    if not kept:
+        # Another worker took it over after our lease ran out; its outcome is the one that
+        # counts, so ours is not written over it.
+        log.error("delivery %s: finished after its lease was lost", delivery.delivery_id)
+        status = "lost"
     DELIVERIES.labels(delivery.event, "retried" if status == "pending" else status).inc()
 
 
@@ -167,9 +179,9 @@ def start_worker(
     def requeue_abandoned() -> None:
         alive_before = store.utcnow() - timedelta(seconds=lease_seconds)
         with session_factory() as session:
-            requeued = store.requeue_abandoned(session, alive_before)
+            requeued = store.requeue_abandoned(session, alive_before, policy.max_attempts)
         if requeued:
-            log.warning("requeued %d deliveries whose worker died mid-job", requeued)
+            log.warning("took back %d deliveries whose worker died mid-job", requeued)
 
     def loop() -> None:
         swept = float("-inf")

@@ -195,14 +195,34 @@ def test_only_deliveries_whose_worker_stopped_showing_life_are_requeued(sessions
         assert store.heartbeat(session, dead.id, now - timedelta(minutes=5))  # its last sign
         assert store.heartbeat(session, alive.id, now)
 
-        assert store.requeue_abandoned(session, alive_before=now - timedelta(minutes=2)) == 1
+        taken = store.requeue_abandoned(session, now - timedelta(minutes=2), max_attempts=5)
 
+        assert taken == 1
         assert store.delivery_counts(session) == {"pending": 2, "running": 1}
         assert session.get(store.Delivery, dead.id, populate_existing=True).status == "pending"
-        assert store.claim_next_delivery(session).attempts == 2
-        # A finished delivery has no lease to renew.
+        again = store.claim_next_delivery(session)
+        assert (again.id, again.attempts) == (dead.id, 2)
+        # The first claim, back from its pause, holds nothing any more: its beat and its
+        # outcome are refused, and the second claim's run stands.
+        assert not store.heartbeat(session, dead.id, now, attempt=1)
+        assert not store.finish_delivery(session, dead.id, "done", attempt=1)
+        assert store.heartbeat(session, dead.id, now, attempt=2)
+        assert store.finish_delivery(session, dead.id, "done", attempt=2)
         store.finish_delivery(session, alive.id, "done")
         assert not store.heartbeat(session, alive.id, now)
+
+
+def test_a_job_whose_worker_dies_on_every_try_fails_instead_of_looping(sessions):
+    now = store.utcnow()
+    with sessions() as session:
+        store.record_delivery(session, "oom", "e", "a", "{}", "x")
+        for attempt in (1, 2, 3):
+            claimed = store.claim_next_delivery(session)
+            assert claimed.attempts == attempt
+            store.heartbeat(session, claimed.id, now - timedelta(minutes=5))
+            store.requeue_abandoned(session, now - timedelta(minutes=2), max_attempts=3)
+        row = session.get(store.Delivery, claimed.id, populate_existing=True)
+        assert row.status == "failed" and "died on every try" in row.last_error
 
 
 # --- installations ----------------------------------------------------------------------------

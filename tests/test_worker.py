@@ -139,7 +139,8 @@ def test_the_thread_requeues_what_a_dead_process_left_and_runs_it(sessions, cont
     )
     try:
         deadline = time.monotonic() + 10
-        while not done and time.monotonic() < deadline:
+        while the_delivery(sessions, "left-running").status != "done":
+            assert time.monotonic() < deadline, "not taken up"
             time.sleep(0.01)
         assert done == [{"n": 1}]
         # Taken up once its lease ran out, not before.
