@@ -323,9 +323,11 @@ def _report_posting(outcome, account: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)  # exits with 2 on usage errors
-    if args.command != "serve" and hasattr(signal, "SIGPIPE") and argv is None:
+    talks_to_others = args.command == "serve" or getattr(args, "post", False)
+    if not talks_to_others and hasattr(signal, "SIGPIPE") and argv is None:
         # `debtbot explain DEBT301 | head`: stop quietly when the reader goes, as Unix tools do,
-        # instead of a BrokenPipeError traceback.
+        # instead of a BrokenPipeError traceback. Not where sockets are written (the server,
+        # posting to GitHub): there a closed peer must be an error, not a silent exit.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         if args.command == "rules":

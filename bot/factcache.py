@@ -19,9 +19,10 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
-from rules import engine, readers, repository
+from rules import engine, names, positions, readers, repository
 from rules.repository import FileFacts
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,8 @@ FILE_NAME = "facts.sqlite3"
 MAX_ENTRIES = 200_000
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS facts ("
-    " key BLOB PRIMARY KEY, facts TEXT NOT NULL, used_at INTEGER NOT NULL)"
+    " key BLOB PRIMARY KEY, facts TEXT NOT NULL, used_at INTEGER NOT NULL);"
+    " CREATE INDEX IF NOT EXISTS facts_used_at ON facts (used_at)"
 )
 _BATCH = 500  # keys per query: well under SQLite's limit on parameters
 
@@ -46,8 +48,9 @@ def default_file() -> Path:
     return Path(base) / "debtbot" / FILE_NAME
 
 
-def key_of(path: str, data: bytes) -> bytes:
+def key_of(path: str, data: bytes, max_file_size: int = 0) -> bytes:
     digest = hashlib.sha256(_code_version())
+    digest.update(str(max_file_size).encode() + b"\0")  # a larger limit reads more files
     digest.update(path.encode("utf-8", "surrogateescape") + b"\0")
     digest.update(data)
     return digest.digest()
@@ -55,9 +58,10 @@ def key_of(path: str, data: bytes) -> bytes:
 
 @cache
 def _code_version() -> bytes:
-    # The modules whose code decides what the facts say; editing any of them empties the cache.
-    digest = hashlib.sha256()
-    for module in (engine, repository, readers):
+    # What decides what the facts say: the parser, and our modules that parse files and
+    # gather the facts. Changing any of them starts a new cache.
+    digest = hashlib.sha256(version("libcst").encode())
+    for module in (engine, repository, readers, names, positions):
         digest.update(Path(module.__file__).read_bytes())
     return digest.digest()
 
@@ -114,7 +118,7 @@ def _connect(cache_file: Path) -> Iterator[sqlite3.Connection]:
     try:
         with connection:  # one transaction: committed, or rolled back on an error
             connection.execute("PRAGMA journal_mode=WAL")  # a concurrent run reads meanwhile
-            connection.execute(_SCHEMA)
+            connection.executescript(_SCHEMA)
             yield connection
     finally:
         connection.close()
@@ -123,14 +127,16 @@ def _connect(cache_file: Path) -> Iterator[sqlite3.Connection]:
 _warned: set[Path] = set()
 
 
+_DAMAGED = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
 def _warn(cache_file: Path, error: BaseException) -> None:
     # A file that is not a database (truncated, overwritten) would fail every run: start anew.
     # A locked or unwritable one may work next time, so it is left alone.
-    corrupt = isinstance(error, sqlite3.DatabaseError) and not isinstance(
-        error, sqlite3.OperationalError
-    )
+    corrupt = getattr(error, "sqlite_errorcode", None) in _DAMAGED
     if corrupt:
-        cache_file.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{cache_file}{suffix}").unlink(missing_ok=True)
     if cache_file not in _warned:
         _warned.add(cache_file)
         what = "was damaged and is started anew" if corrupt else "is not usable"

@@ -133,7 +133,7 @@ def _facts(
             data = read()
         except OSError:
             continue  # a file that cannot be read tells the rules nothing
-        keyed.append((path, data, factcache.key_of(path, data)))
+        keyed.append((path, data, factcache.key_of(path, data, config.max_file_size)))
     known = {key: _FACTS_CACHE[key] for _, _, key in keyed if key in _FACTS_CACHE}
     missing = [key for _, _, key in keyed if key not in known]
     if facts_cache is not None and missing:

@@ -183,6 +183,24 @@ def plot(history):
 """,
     ),
     invalid=(
+        # Registering something that is not a function of this file exempts nothing.
+        Example(
+            """
+import atexit
+import sqlite3
+
+connection = None
+
+def open_store(path):
+    global connection
+    connection = sqlite3.connect(path)
+    atexit.register(close_store)
+
+def close_store():
+    connection.close()
+""",
+            line=7,
+        ),
         Example(
             """
 from sklearn.preprocessing import StandardScaler
@@ -240,6 +258,7 @@ def _frames(ctx) -> list[dict]:
 
 
 def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+    ctx.state.setdefault("defined", set()).add(node.name.value)
     if ctx.is_test:
         return
     # declared: name -> Global node; assigned/guarded: names rebound without/with a guard;
@@ -432,20 +451,34 @@ _REGISTRATION = frozenset(
 def visit_Call(node: cst.Call, ctx) -> None:
     if not isinstance(node.func, cst.Attribute) or node.func.attr.value not in _REGISTRATION:
         return
-    registered = ctx.state.setdefault("registered", set())
-    registered.update(a.value.value for a in node.args if isinstance(a.value, cst.Name))
-    # The function doing the registering keeps the callbacks' switches: part of the same design.
+    if (ctx.call_name(node) or "").startswith("atexit."):
+        return  # an exit hook, not an event system whose callbacks share state by design
+    handed = {a.value.value for a in node.args if isinstance(a.value, cst.Name)}
     function = ctx.enclosing(cst.FunctionDef)
-    if function is not None:
-        ctx.state.setdefault("registrars", set()).add(function.name.value)
+    registrar = function.name.value if function is not None else None
+    ctx.state.setdefault("registrations", []).append((registrar, handed))
+
+
+def _event_functions(ctx) -> set[str]:
+    """Functions of this file handed to an event system, and the functions handing them over
+    (they keep the callbacks' switches: part of the same design). ``sqlite3.connect(path)`` or
+    ``atexit.register(close)`` hand over no function of the file, and exempt nothing."""
+    defined = ctx.state.get("defined", set())
+    exempt: set[str] = set()
+    for registrar, handed in ctx.state.get("registrations", []):
+        callbacks = handed & defined
+        if callbacks:
+            exempt |= callbacks
+            if registrar is not None:
+                exempt.add(registrar)
+    return exempt
 
 
 def leave_Module(node: cst.Module, ctx) -> None:
     exempt = (
         ctx.state.get("initializers", set())
         | (ctx.state.get("main_functions", set()) & ctx.state.get("passed", set()))
-        | ctx.state.get("registered", set())
-        | ctx.state.get("registrars", set())
+        | _event_functions(ctx)
     )
     for statement, names, function in ctx.state.get("candidates", []):
         if function not in exempt:

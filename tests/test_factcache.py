@@ -95,6 +95,7 @@ def test_no_cache_writes_nothing(project, capsys):
 def test_a_broken_cache_file_is_said_once_and_the_run_goes_on(project, capsys, caplog):
     (project / "cache").mkdir()
     (project / "cache" / factcache.FILE_NAME).write_bytes(b"not a database at all" * 100)
+    (project / "cache" / f"{factcache.FILE_NAME}-wal").write_bytes(b"left over")
 
     with caplog.at_level(logging.WARNING, logger="bot.factcache"):
         first = check(capsys)
@@ -103,6 +104,8 @@ def test_a_broken_cache_file_is_said_once_and_the_run_goes_on(project, capsys, c
     assert ("DEBT204", "churn/scoring.py", 4) in first and second == first
     warnings = [r.getMessage() for r in caplog.records]
     assert len(warnings) == 1 and "was damaged and is started anew" in warnings[0]
+    wal = project / "cache" / f"{factcache.FILE_NAME}-wal"
+    assert not wal.exists() or wal.read_bytes() != b"left over"  # its stale journal went too
     # The first run replaced it; the second found its facts there.
     assert len(rows(project / "cache" / factcache.FILE_NAME)) == 7
 
@@ -112,6 +115,8 @@ def test_the_key_follows_the_path_and_the_bytes():
     assert key == factcache.key_of("a.py", b"x = 1\n")
     assert key != factcache.key_of("b.py", b"x = 1\n")
     assert key != factcache.key_of("a.py", b"x = 2\n")
+    # A file too large to read under one limit may be read under another.
+    assert key != factcache.key_of("a.py", b"x = 1\n", max_file_size=10)
 
 
 def test_the_cache_lives_where_the_environment_says(monkeypatch, tmp_path):
