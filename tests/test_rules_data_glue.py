@@ -298,3 +298,16 @@ def test_803_module_level_code_and_tests_are_ignored() -> None:
     module_level = "\n".join(line[4:] for line in body.splitlines())
     assert findings("DEBT803", module_level) == []
     assert findings("DEBT803", NESTED, path="tests/test_run.py") == []
+
+
+def test_a_module_named_in_part_by_a_value_is_shown_with_the_value_in_braces() -> None:
+    source = """
+    import subprocess
+
+    def go(job_name, seeds):
+        for seed in seeds:
+            cmd = f"python -m run.{job_name} --seed={seed}"
+            subprocess.run(cmd, shell=True)
+    """
+    (finding,) = rule_findings("DEBT801", source, path="schedule.py")
+    assert "`run.{job_name}`" in finding.message
