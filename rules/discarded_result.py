@@ -61,6 +61,8 @@ RULE = Rule(
         # Near misses: methods of the class itself, and a model's own set_index(data).
         "class Frame:\n    def tidy(self):\n        self.dropna()",
         "model.set_index(ratings)",
+        # Near miss: a temporary looked at in a console, which nobody expects to change.
+        "train_df.groupby(['day']).size().reset_index(name='n')",
     ),
     invalid=(
         Example("frame.dropna(subset=['age'])\nmodel.fit(frame, y)", line=1),
@@ -101,6 +103,8 @@ def visit_Expr(node: cst.Expr, ctx) -> None:
         return  # "text".replace(...) alone is odd, but not about data frames
     if method == "set_index" and not _names_columns(call):
         return  # a model's own set_index(data), as recommender libraries define
+    if isinstance(receiver, cst.Call):
+        return  # `df.groupby(...).size().reset_index()`: a temporary nobody expects to change
     root = receiver
     while isinstance(root, cst.Attribute | cst.Subscript | cst.Call):
         root = root.value if not isinstance(root, cst.Call) else root.func

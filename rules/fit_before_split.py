@@ -19,7 +19,7 @@ data (``X``), the transformed output (``X_scaled = scaler.fit_transform(X)``) an
 from either count; rebinding a name to unrelated data clears it. Stateless transformers
 (``Normalizer``, ``PolynomialFeatures``) and category encoders that only learn the list of
 categories (``OneHotEncoder``, ``LabelEncoder``) are not reported: what they learn from the test
-rows does not move the evaluation.
+rows does not move the evaluation. Nor is a fit switched off with ``if False:``.
 
 Why is this bad?
 ----------------
@@ -119,6 +119,15 @@ from sklearn.model_selection import train_test_split
 
 tokenizer.fit(texts)
 train_texts, test_texts = train_test_split(texts, random_state=0)
+""",
+        # Near miss: an experiment kept but switched off.
+        """
+from sklearn.decomposition import PCA
+from sklearn.model_selection import train_test_split
+
+if False:
+    X = PCA(n_components=20).fit_transform(X)
+X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 """,
     ),
     invalid=(
@@ -324,6 +333,18 @@ def _is_combined(expr: cst.BaseExpression, ctx) -> bool:
     return bool(held_out) and len(held_out) < len(roots)
 
 
+def _switched_off(ctx) -> bool:
+    """Inside ``if False:`` or ``if 0:``: code kept but never run."""
+    return any(
+        isinstance(a, cst.If)
+        and (
+            (isinstance(a.test, cst.Name) and a.test.value == "False")
+            or (isinstance(a.test, cst.Integer) and a.test.value == "0")
+        )
+        for a in ctx.ancestors
+    )
+
+
 def _report(fit: cst.Call, transformer: str, why: str, ctx) -> None:
     reported = ctx.state.setdefault("reported", set())
     if id(fit) in reported:
@@ -417,7 +438,7 @@ def _fit(node: cst.Call, method: str, ctx) -> None:
     cls = _transformer(receiver, ctx)
     if cls is None and isinstance(receiver, cst.Name):
         cls = scope["transformers"].get(receiver.value)
-    if cls is None or ctx.is_test:
+    if cls is None or ctx.is_test or _switched_off(ctx):
         return
     data = keyword(node, "X") or keyword(node, "raw_documents")
     if data is None:

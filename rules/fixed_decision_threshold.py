@@ -19,7 +19,9 @@ differences (``abs(pred - target) < 0.1`` is a tolerance, not a decision).
 decide nothing: files and functions named ``plot``, ``draw``, ``visualize``, ``show``...,
 functions named ``log_*`` (``log_training_progress``, but not ``log_prob`` or ``log_odds``),
 and comparisons passed to a logging call (``wandb.log``, ``writer.add_scalar``,
-``logger.info``, ``mlflow.log_metric``, ``print``). Thresholds given as named parameters (``def detect(conf_thres=0.25)``, ``nms(..., score_thresh=0.05)``) are the fix, not
+``logger.info``, ``mlflow.log_metric``, ``print``); nor cut-offs inside an f-string or a function
+named as a metric (``def precision_metric(y_true, y_pred)``), which measure or describe rather
+than decide. Thresholds given as named parameters (``def detect(conf_thres=0.25)``, ``nms(..., score_thresh=0.05)``) are the fix, not
 the problem, and are not flagged either. Test files are skipped.
 
 Why is this bad?
@@ -136,6 +138,20 @@ def report(writer, probs, step):
             "def test_model():\n    assert model.predict_proba(X)[:, 1].mean() > 0.7\n",
             path="tests/test_model.py",
         ),
+        # Near misses: a metric's definition, and text for people.
+        """
+import keras.backend as K
+
+def precision_metric(y_true, y_pred):
+    predicted = K.cast(y_pred > 0.75, "float32")
+    return K.sum(predicted * y_true) / (K.sum(predicted) + K.epsilon())
+""",
+        """
+import torch
+
+def summary(probs):
+    return f"{(probs > 0.8).float().mean():.1%} confident"
+""",
     ),
     invalid=(
         Example(
@@ -150,6 +166,7 @@ flagged = transactions[proba > 0.73]
             line=1,
         ),
         """
+detections = detector(images)[0]
 keep = detections["scores"] >= 0.9
 boxes = detections["boxes"][keep]
 """,
@@ -161,6 +178,10 @@ def route(ticket):
     return "auto"
 """,
         """
+import numpy as np
+import xgboost
+
+fraud_proba = booster.inplace_predict(features)
 is_fraud = np.where(fraud_proba > 0.6, 1, 0)
 """,
     ),
@@ -341,10 +362,23 @@ def _threshold_and_score(
     return None
 
 
+def _in_metric_or_text(ctx) -> bool:
+    """Inside a metric's definition (a Keras ``def precision_metric(y_true, y_pred)``) or an
+    f-string: the cut-off measures or describes, it decides nothing."""
+    for ancestor in ctx.ancestors:
+        if isinstance(ancestor, cst.FormattedStringExpression):
+            return True
+        if isinstance(ancestor, cst.FunctionDef) and "metric" in ancestor.name.value.lower():
+            return True
+    return False
+
+
 def _report_once(
     node: cst.Comparison, literal: cst.BaseExpression, other: cst.BaseExpression, ctx
 ) -> None:
     if _skipped_file(ctx) or _in_display_code(ctx) or _passed_to_logging(ctx):
+        return
+    if _in_metric_or_text(ctx):
         return
     # One finding per statement: `"high" if p > 0.7 else "mid" if p > 0.3` is one
     # hard-coded policy.

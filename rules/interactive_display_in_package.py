@@ -22,7 +22,8 @@ innermost ``if`` tests a parameter of the function as a flag (``if show: plt.sho
 ``if outpath is None``), or that sits under
 any ``if`` testing a flag or a check named for showing (``if self.cfg.visualize``,
 ``if is_notebook()``, ``if sys.stdin.isatty()``); a call inside a function whose name says that
-showing is its job (``show``, ``display``, ``view``, ``preview``, ``prompt``, ``confirm``,
+showing is its job (``show``, ``display``, ``view``, ``visualize``, ``preview``, ``prompt``,
+``confirm``,
 ``_repr_html_``...); and ``input()`` in a command-line module (one importing ``argparse``,
 ``click``, ``typer``, ``fire`` or ``docopt``). Bare ``display(...)`` that is never imported is
 rule DEBT101's business, and leftover ``breakpoint()`` / ``pdb.set_trace()`` calls are a
@@ -319,8 +320,8 @@ _IMAGE_MAKERS = frozenset({"PIL.Image.open", "PIL.Image.fromarray", "PIL.Image.n
 _FIGURE_PREFIXES = ("plotly.express.", "plotly.figure_factory.create_")
 # Names of functions whose job is to show something to a person.
 _SHOWING_FUNCTION = re.compile(
-    r"(^|_)(show\w*|display\w*|view\w*|preview|imshow|interactive\w*|notebook|jupyter|"
-    r"ipython|colab|prompt|ask|confirm\w*|gui|repl)($|_)",
+    r"(^|_)(show\w*|display\w*|view\w*|visuali[sz]e\w*|preview|imshow|interactive\w*|"
+    r"notebook|jupyter|ipython|colab|prompt|ask|confirm\w*|gui|repl)($|_)",
     re.IGNORECASE,
 )
 # Names of flags and checks in an ``if`` that make showing something a choice.

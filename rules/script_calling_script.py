@@ -221,7 +221,6 @@ _PYTHON = "\x00python"
 _VALUE = "\x00value:"
 # A computed script path worth naming: a variable, attribute or str()/os.path.join() of one,
 # but not the running program itself (a process re-launching itself).
-_PLACEHOLDER = re.compile("\x00value:([\\w.()\\[\\]'\"]+)")
 _SCRIPT_VALUE = re.compile(r"^(?!.*(__file__|sys\.argv))(str\(|os\.path\.join\()?[A-Za-z_][\w.]*")
 
 
@@ -340,8 +339,9 @@ def _script(words: list[str]) -> str | None:
                 return None
             if module.split(".", 1)[0] in _TOOLS:
                 return None
-            # A module named in part by a value, ``-m run.{job_name}``, is shown that way.
-            return _PLACEHOLDER.sub(lambda m: "{" + m[1] + "}", module)
+            if _VALUE in module:
+                return None  # ``-m run.{job_name}``: a launcher of jobs chosen at run time
+            return module
         if word.startswith("-c") or word == "-":
             return None
         if word in ("-W", "-X") or (index > 0 and rest[index - 1] in ("-W", "-X")):

@@ -300,7 +300,7 @@ def test_803_module_level_code_and_tests_are_ignored() -> None:
     assert findings("DEBT803", NESTED, path="tests/test_run.py") == []
 
 
-def test_a_module_named_in_part_by_a_value_is_shown_with_the_value_in_braces() -> None:
+def test_a_launcher_of_modules_chosen_at_run_time_is_left_alone() -> None:
     source = """
     import subprocess
 
@@ -309,5 +309,5 @@ def test_a_module_named_in_part_by_a_value_is_shown_with_the_value_in_braces() -
             cmd = f"python -m run.{job_name} --seed={seed}"
             subprocess.run(cmd, shell=True)
     """
-    (finding,) = rule_findings("DEBT801", source, path="schedule.py")
-    assert "`run.{job_name}`" in finding.message
+    # One job per config, fold and seed, each a process of its own on purpose (a sweep).
+    assert rule_findings("DEBT801", source, path="schedule.py") == []
