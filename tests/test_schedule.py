@@ -5,14 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import partial
 
 import pytest
 
-from bot import github, schedule, store, weekly
+from bot import schedule, store, weekly
 from tests.fakegithub import FakeGitHub
 from tests.test_store import engine, postgres_engine, sqlite_engine  # noqa: F401  (fixtures)
-from tests.test_summary import PUBLIC_URL, _fill
+from tests.test_summary import _fill
+from tests.test_weekly import World as WeeklyWorld
 
 AMSTERDAM = weekly.SummaryConfig("analytics-platform", "monday", 9, "Europe/Amsterdam")
 CONFIG = """
@@ -74,26 +74,8 @@ def test_the_due_week_is_the_newest_whose_hour_has_come():
     assert schedule.due_week(early, _utc(2026, 11, 30, 0)) == "2026-W48"
 
 
-class World:
-    """The simulated GitHub, a store of two accounts' reviews, and a clock."""
-
-    def __init__(self, fake: FakeGitHub, url: str) -> None:
-        self.fake = fake
-        self.url = url
-        self.clock = [_utc(2026, 11, 30, 7, 30)]
-        self.app = fake.github_app()
-        self.engines: list = []
-
-    def deps(self) -> weekly.WeeklyDeps:
-        """Fresh deps on a fresh engine: what a restarted (or another) process has."""
-        database = store.make_engine(self.url)
-        self.engines.append(database)
-        return weekly.WeeklyDeps(
-            session_factory=store.make_session_factory(database),
-            installation_client=partial(github.installation_client, app=self.app),
-            public_url=PUBLIC_URL,
-            now=lambda: self.clock[0],
-        )
+class World(WeeklyWorld):
+    """The weekly tests' world (simulated GitHub, a store, a clock), run by the scheduler."""
 
     def run(self, cache: schedule.ConfigCache | None = None) -> dict[str, str]:
         outcomes = schedule.run_due_summaries(self.deps(), cache)
@@ -130,6 +112,7 @@ def world(engine, fake_github: FakeGitHub) -> Iterator[World]:  # noqa: F811
     fake_github.add_file("acme/.github", "debtbot.toml", CONFIG)
     fake_github.add_file("umbrella/.github", "debtbot.toml", UMBRELLA_CONFIG)
     world = World(fake_github, url)
+    world.clock[0] = _utc(2026, 11, 30, 7, 30)
     yield world
     for opened in world.engines:
         opened.dispose()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,7 @@ from fastapi.testclient import TestClient
 
 from bot import events, main, report, review, store
 from bot.events import PayloadError
-from bot.webhooks import signature
-from tests.test_server import SECRET, make_settings
+from tests.test_server import make_settings, post
 
 EXAMPLES = (
     Path(__file__).parent
@@ -46,20 +44,6 @@ ALL = _examples()
 IDS = [f"{event}-{payload.get('action')}-{n}" for n, (event, payload) in enumerate(ALL)]
 
 
-def deliver(client: TestClient, event: str, payload: dict[str, Any]):
-    body = json.dumps(payload).encode()
-    return client.post(
-        "/webhook",
-        content=body,
-        headers={
-            "X-GitHub-Event": event,
-            "X-GitHub-Delivery": str(uuid.uuid4()),
-            "X-Hub-Signature-256": signature(SECRET, body),
-            "Content-Type": "application/json",
-        },
-    )
-
-
 @pytest.fixture
 def recorder(tmp_path):
     """The App recording deliveries without running them."""
@@ -76,7 +60,7 @@ def test_the_catalogue_has_every_event_and_action_the_app_handles():
 def test_each_documented_payload_is_queued_ignored_or_refused_for_a_reason(
     recorder, event, payload
 ):
-    answer = deliver(recorder, event, payload)
+    answer = post(recorder, event, payload)
     route = events.ROUTES.get((event, payload.get("action") or ""))
     if route is None:
         assert (answer.status_code, answer.json()["status"]) == (202, "ignored")
@@ -141,7 +125,7 @@ def test_installation_examples_change_the_store_as_they_say(tmp_path, event, pay
     installation = payload["installation"]
     account = installation["account"]["login"]
     with TestClient(main.create_app(make_settings(tmp_path))) as client:
-        assert deliver(client, event, payload).status_code == 202
+        assert post(client, event, payload).status_code == 202
         counts = _settle(client)
         assert counts.get("failed", 0) == 0, counts
         with client.app.state.session_factory() as session:
