@@ -12,16 +12,10 @@ from bot import schedule, store, weekly
 from tests.fakegithub import FakeGitHub
 from tests.test_store import engine, postgres_engine, sqlite_engine  # noqa: F401  (fixtures)
 from tests.test_summary import _fill
+from tests.test_weekly import CONFIG, two_accounts_on_github
 from tests.test_weekly import World as WeeklyWorld
 
 AMSTERDAM = weekly.SummaryConfig("analytics-platform", "monday", 9, "Europe/Amsterdam")
-CONFIG = """
-[summary]
-repository = "analytics-platform"
-weekday = "monday"
-hour = 9
-timezone = "Europe/Amsterdam"
-"""
 UMBRELLA_CONFIG = """
 [summary]
 repository = "notes"
@@ -96,19 +90,9 @@ def world(engine, fake_github: FakeGitHub) -> Iterator[World]:  # noqa: F811
             store.upsert_installation(session, installation_id, account, "Organization")
             session.get(store.Installation, installation_id).created_at = installed
         session.commit()
-    for installation_id, account in [(1, "acme"), (2, "umbrella"), (3, "initech")]:
-        fake_github.add_installation(installation_id, account)
-    for full_name, installation_id in [
-        ("acme/.github", 1),
-        ("acme/analytics-platform", 1),
-        ("acme/models", 1),
-        ("acme/pipelines", 1),
-        ("umbrella/.github", 2),
-        ("umbrella/models", 2),
-        ("umbrella/notes", 2),
-        ("initech/.github", 3),
-    ]:
-        fake_github.add_repository(full_name, installation_id=installation_id)
+    two_accounts_on_github(fake_github)
+    fake_github.add_installation(3, "initech")
+    fake_github.add_repository("initech/.github", installation_id=3)
     fake_github.add_file("acme/.github", "debtbot.toml", CONFIG)
     fake_github.add_file("umbrella/.github", "debtbot.toml", UMBRELLA_CONFIG)
     world = World(fake_github, url)

@@ -39,6 +39,7 @@ from tests.test_app_end_to_end import (  # noqa: F401  (git_server is a fixture)
     settled,
     wait_for,
 )
+from tests.test_weekly import two_accounts_on_github
 
 ACME_CONFIG = """\
 [summary]
@@ -90,18 +91,7 @@ def app_settings(tmp_path: Path, fake: FakeGitHub, git_url: str, **overrides: An
 
 def two_organisations(fake: FakeGitHub) -> None:
     """Acme (installation 1) and umbrella (2), each asking for a summary at its own time."""
-    fake.add_installation(1, account="acme")
-    fake.add_installation(2, account="umbrella")
-    for full_name, installation_id in [
-        ("acme/.github", 1),
-        ("acme/analytics-platform", 1),
-        ("acme/models", 1),
-        ("acme/pipelines", 1),
-        ("umbrella/.github", 2),
-        ("umbrella/models", 2),
-        ("umbrella/notes", 2),
-    ]:
-        fake.add_repository(full_name, installation_id=installation_id)
+    two_accounts_on_github(fake)
     fake.add_file("acme/.github", "debtbot.toml", ACME_CONFIG)
     fake.add_file("umbrella/.github", "debtbot.toml", UMBRELLA_CONFIG)
 

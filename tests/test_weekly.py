@@ -65,16 +65,11 @@ class World:
             ]
 
 
-@pytest.fixture
-def world(tmp_path, fake_github: FakeGitHub) -> Iterator[World]:
-    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    database = store.make_engine(url)
-    store.create_schema(database)
-    with store.make_session_factory(database)() as session:
-        _fill(session)
-    database.dispose()
-    fake_github.add_installation(1, "acme")
-    fake_github.add_installation(2, "umbrella")
+def two_accounts_on_github(fake: FakeGitHub) -> None:
+    """acme (installation 1) and umbrella (2): a .github repository each, code repositories
+    and one to post the summary in."""
+    fake.add_installation(1, "acme")
+    fake.add_installation(2, "umbrella")
     for full_name, installation_id in [
         ("acme/.github", 1),
         ("acme/analytics-platform", 1),
@@ -84,7 +79,18 @@ def world(tmp_path, fake_github: FakeGitHub) -> Iterator[World]:
         ("umbrella/models", 2),
         ("umbrella/notes", 2),
     ]:
-        fake_github.add_repository(full_name, installation_id=installation_id)
+        fake.add_repository(full_name, installation_id=installation_id)
+
+
+@pytest.fixture
+def world(tmp_path, fake_github: FakeGitHub) -> Iterator[World]:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    database = store.make_engine(url)
+    store.create_schema(database)
+    with store.make_session_factory(database)() as session:
+        _fill(session)
+    database.dispose()
+    two_accounts_on_github(fake_github)
     world = World(fake_github, url)
     yield world
     for opened in world.engines:
