@@ -186,6 +186,7 @@ def _list_rules(fmt: str) -> str:
                     "principle": r.principle,
                     "severity": r.severity,
                     "autofix": r.offers_fix,
+                    "default": r.default_enabled,
                     "options": dict(r.options),
                 }
                 for r in catalogue
@@ -193,9 +194,13 @@ def _list_rules(fmt: str) -> str:
             indent=2,
         )
     if fmt == "markdown":
-        head = ["| code | name | principle | severity | autofix |", "|---|---|---|---|---|"]
+        head = [
+            "| code | name | principle | severity | autofix | runs |",
+            "|---|---|---|---|---|---|",
+        ]
         rows = [
-            f"| {r.code} | {r.name} | {r.principle} | {r.severity} | {'yes' * r.offers_fix} |"
+            f"| {r.code} | {r.name} | {r.principle} | {r.severity} | {'yes' * r.offers_fix} "
+            f"| {_runs(r)} |"
             for r in catalogue
         ]
         intro = [
@@ -207,7 +212,15 @@ def _list_rules(fmt: str) -> str:
         docs = (rule_markdown(r, level=2) for r in catalogue)
         return "\n".join([*intro, *head, *rows, "", *docs]).rstrip() + "\n"
     width = max(len(r.name) for r in catalogue)
-    return "\n".join(f"{r.code:<8} {r.name:<{width}}  {r.principle}" for r in catalogue)
+    principle_width = max(len(r.principle) for r in catalogue)
+    return "\n".join(
+        f"{r.code:<8} {r.name:<{width}}  {r.principle:<{principle_width}}  {_runs(r)}".rstrip()
+        for r in catalogue
+    )
+
+
+def _runs(rule) -> str:
+    return "" if rule.default_enabled else "off by default"
 
 
 def _explain(code: str) -> str:

@@ -121,13 +121,14 @@ def _not_found(what: str) -> HTMLResponse:
 def rules_page() -> HTMLResponse:
     rows = "".join(
         f"<tr><td>{_rule_link(rule)}</td><td>{_principle_link(rule.principle)}</td>"
-        f"<td>{escape(rule.severity)}</td></tr>"
+        f"<td>{escape(rule.severity)}</td>"
+        f"<td>{'' if rule.default_enabled else 'off by default'}</td></tr>"
         for rule in all_rules()
     )
     body = (
-        "<h1>Rules</h1><p>Every rule debtbot applies, the principle it comes from and its "
-        "default severity.</p><table><tr><th>Rule</th><th>Principle</th><th>Severity</th></tr>"
-        f"{rows}</table>"
+        "<h1>Rules</h1><p>Every rule debtbot knows, the principle it comes from, its default "
+        "severity, and whether it runs unless selected by its code.</p><table><tr><th>Rule</th>"
+        f"<th>Principle</th><th>Severity</th><th>Runs</th></tr>{rows}</table>"
     )
     return _page("Rules", body)
 
@@ -145,7 +146,9 @@ def rule_page(code: str) -> HTMLResponse:
     body = (
         f"<h1>{escape(rule.code)} {escape(rule.name)}</h1>"
         f"<p>Principle: {_principle_link(rule.principle)} · default severity: "
-        f"{escape(rule.severity)}</p>{sections}"
+        f"{escape(rule.severity)}"
+        f"{'' if rule.default_enabled else ' · off by default: runs when selected by its code'}"
+        f"</p>{sections}"
         f"<h2>Silencing it</h2><p>Add <code># debt: ignore[{escape(rule.code)}]</code> to the "
         f"line, or turn the rule off for a repository in <code>[tool.debtbot]</code> of its "
         f"<code>pyproject.toml</code>: <code>ignore = [&quot;{escape(rule.code)}&quot;]</code>."

@@ -27,6 +27,11 @@ def test_the_rules_page_lists_every_rule_with_its_principle(client):
     for rule in all_rules():
         assert f'href="/rules/{rule.code}"' in response.text
         assert f'href="/principles/{rule.principle}"' in response.text
+    rows = response.text.split("<tr>")
+    (sprawling,) = [row for row in rows if "/rules/DEBT903" in row]
+    (lookup,) = [row for row in rows if "/rules/DEBT902" in row]
+    assert "off by default" in sprawling and "off by default" not in lookup
+    assert "off by default: runs when selected by its code" in client.get("/rules/DEBT903").text
 
 
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda rule: rule.code)
