@@ -14,8 +14,9 @@ A marked name alone is not enough: the same scope (the module, or one class) mus
 the unmarked name, or, when there is none, the same stem with another marker, of the same kind
 (function, class or constant). Pairs kept on purpose are left alone: one calls or subclasses the
 other (a legacy wrapper), both are decorated (registered models, API endpoints), a docstring says
-the old one is deprecated or kept for compatibility, or, for ``_v<N>`` versions, the file uses
-both (blocks chosen by configuration). Versioned architecture names (``mobilenet_v2``,
+the old one is deprecated or kept for compatibility, or the file uses both and they are
+``_v<N>`` versions (blocks chosen by configuration), values (an old and a new result set side by
+side) or functions taking different parameters (different jobs despite the name). Versioned architecture names (``mobilenet_v2``,
 ``ResNetV2``) are not markers. Module-level variables are only considered with ``_v<N>``,
 ``_old``, ``_backup`` and ``_bak``, and not when computed from the unmarked name
 (``df_old = df.copy()``). Test files are skipped.
@@ -127,6 +128,21 @@ RULE = Rule(
         def new_config():
             return Config()
         """,
+        # Near misses: both in use, as results compared, and as functions of different jobs.
+        """
+promo_mean_old = old_pipeline(frame).promo.mean()
+promo_mean = new_pipeline(frame).promo.mean()
+print(f"promo mean: {promo_mean_old:.3f} -> {promo_mean:.3f}")
+""",
+        """
+def handle_block_names(blocks, prefix):
+    return [prefix + b.name for b in blocks]
+
+def handle_block_names_old(block):
+    return block.name.lower()
+
+names = handle_block_names(blocks, "layer.") + [handle_block_names_old(b) for b in extra]
+""",
     ),
     invalid=(
         Example(
@@ -319,8 +335,20 @@ def _deliberate(first: _Definition, second: _Definition, versioned: bool, ctx) -
         return True  # both registered: models of a zoo, API endpoints, CLI commands
     if _COMPAT.search(_docstring(first)) or _COMPAT.search(_docstring(second)):
         return True  # kept for compatibility, and says so
-    # Versions that the file uses side by side are alternatives chosen by configuration.
-    return versioned and _used_elsewhere(first.name, ctx) and _used_elsewhere(second.name, ctx)
+    if not (_used_elsewhere(first.name, ctx) and _used_elsewhere(second.name, ctx)):
+        return False
+    # Both in use: versions are alternatives chosen by configuration; values are results set
+    # side by side (an old and a new benchmark); functions taking different parameters do
+    # different jobs despite the name.
+    return versioned or first.kind == "variable" or _parameters(first) != _parameters(second)
+
+
+def _parameters(definition: _Definition) -> tuple[str, ...] | None:
+    if not isinstance(definition.node, cst.FunctionDef):
+        return None
+    params = definition.node.params
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    return tuple(p.name.value for p in every)
 
 
 def _candidates(
