@@ -29,15 +29,19 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
     return _write
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> git.Repo:
+def new_repo(path: Path) -> git.Repo:
     """An empty git repository on branch main, with an identity for commits."""
-    repository = git.Repo.init(tmp_path, initial_branch="main")
+    repository = git.Repo.init(path, initial_branch="main")
     with repository.config_writer() as config:
         config.set_value("user", "name", "Test")
         config.set_value("user", "email", "test@example.com")
         config.set_value("commit", "gpgsign", "false")
     return repository
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> git.Repo:
+    return new_repo(tmp_path)
 
 
 def commit_all(repository: git.Repo, message: str) -> str:

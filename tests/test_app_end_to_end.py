@@ -21,11 +21,11 @@ import git
 import pytest
 from fastapi.testclient import TestClient
 
-from bot import factcache, store
+from bot import factcache, scan, store
 from bot.main import create_app
 from bot.settings import Settings
 from bot.webhooks import signature
-from tests.conftest import commit_all
+from tests.conftest import commit_all, new_repo
 from tests.fakegithub import FakeGitHub
 
 SECRET = "webhook-secret"
@@ -83,11 +83,7 @@ class Remote:
 
     def __init__(self, tmp_path: Path, full_name: str = REPO) -> None:
         self.bare = git.Repo.init(tmp_path / "remotes" / f"{full_name}.git", bare=True)
-        self.work = git.Repo.init(tmp_path / "work" / full_name, initial_branch="main")
-        with self.work.config_writer() as config:
-            config.set_value("user", "name", "Test")
-            config.set_value("user", "email", "test@example.com")
-            config.set_value("commit", "gpgsign", "false")
+        self.work = new_repo(tmp_path / "work" / full_name)
         self.work.create_remote("origin", self.bare.git_dir)
 
     def commit(self, files: dict[str, str], branch: str) -> str:
@@ -133,6 +129,8 @@ def world(tmp_path: Path, fake_github: FakeGitHub, git_server: str):
     )
     fake_github.add_installation(1, account="acme")
     fake_github.add_repository(REPO, installation_id=1)
+    # A new process: nothing learnt by earlier tests in memory, so the cache on disk is used.
+    scan._FACTS_CACHE.clear()
     app = create_app(settings)
     with TestClient(app) as client:
         yield remote, base, client, settings

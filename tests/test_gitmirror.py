@@ -11,7 +11,7 @@ import pytest
 
 from bot import gitmirror
 from bot.gitmirror import MirrorError
-from tests.conftest import commit_all
+from tests.conftest import commit_all, new_repo
 
 
 def _write(root: Path, relative: str, text: str) -> None:
@@ -21,11 +21,7 @@ def _write(root: Path, relative: str, text: str) -> None:
 
 
 def make_repo(root: Path) -> git.Repo:
-    repo = git.Repo.init(root, initial_branch="main")
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "Test")
-        config.set_value("user", "email", "test@example.com")
-        config.set_value("commit", "gpgsign", "false")
+    repo = new_repo(root)
     return repo
 
 

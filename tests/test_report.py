@@ -19,7 +19,7 @@ import git
 import pytest
 
 from bot import commands, events, github, report, review, store
-from tests.conftest import commit_all
+from tests.conftest import commit_all, new_repo
 from tests.fakegithub import BOT_LOGIN, FakeGitHub
 from tests.test_review import MODEL, diff_lines
 
@@ -93,11 +93,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path, fake_github: FakeGitHub) -> World:
-    remote = git.Repo.init(tmp_path / "remote", initial_branch="main")
-    with remote.config_writer() as config:
-        config.set_value("user", "name", "Test")
-        config.set_value("user", "email", "test@example.com")
-        config.set_value("commit", "gpgsign", "false")
+    remote = new_repo(tmp_path / "remote")
     root = tmp_path / "remote"
     (root / "pkg").mkdir()
     (root / "pkg" / "__init__.py").write_text("")

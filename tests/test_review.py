@@ -26,7 +26,7 @@ from github import GithubException
 
 from bot import comments, github, review, store
 from bot.events import PayloadError
-from tests.conftest import commit_all
+from tests.conftest import commit_all, new_repo
 from tests.fakegithub import BOT_LOGIN, FakeGitHub, RecordedRequest
 
 PUBLIC_URL = "https://debtbot.example.com"
@@ -151,11 +151,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path, fake_github: FakeGitHub) -> World:
-    remote = git.Repo.init(tmp_path / "remote", initial_branch="main")
-    with remote.config_writer() as config:
-        config.set_value("user", "name", "Test")
-        config.set_value("user", "email", "test@example.com")
-        config.set_value("commit", "gpgsign", "false")
+    remote = new_repo(tmp_path / "remote")
     root = tmp_path / "remote"
     (root / "pkg").mkdir()
     (root / "pkg" / "__init__.py").write_text("")
