@@ -94,7 +94,7 @@ from rules.gradients_not_cleared import (
     optimizer_stepped,
     report_from,
 )
-from rules.names import dotted, method_name
+from rules.names import bound_names, dotted, method_name
 from rules.rule import Example, Rule
 
 RULE = Rule(
@@ -366,16 +366,8 @@ def visit_AnnAssign(node: cst.AnnAssign, ctx) -> None:
 
 
 def visit_For(node: cst.For, ctx) -> None:
-    for name in _names(node.target):
+    for name in bound_names(node.target):
         ctx.state.setdefault("bound", {}).setdefault(_scope_key(ctx), set()).add(name)
-
-
-def _names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, cst.Tuple | cst.List):
-        return [n for element in target.elements for n in _names(element.value)]
-    return []
 
 
 def _record_mode(name: str, mode: str, order: int, ctx) -> None:

@@ -70,7 +70,7 @@ import re
 
 import libcst as cst
 
-from rules.names import string_value
+from rules.names import bound_names, string_value
 from rules.rule import Example, Rule
 
 RULE = Rule(
@@ -341,16 +341,6 @@ def _frame(ctx) -> dict | None:
     return frames[-1] if frames and frames[-1]["declared"] else None
 
 
-def _bound_names(target: cst.CSTNode) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, cst.Tuple | cst.List):
-        return [n for e in target.elements for n in _bound_names(e.value)]
-    if isinstance(target, cst.StarredElement):
-        return _bound_names(target.value)
-    return []
-
-
 def _mentions(node: cst.CSTNode, name: str) -> bool:
     pending = [node]
     while pending:
@@ -376,7 +366,7 @@ def _bind(targets: list[cst.CSTNode], ctx) -> None:
     if frame is None:
         return
     for target in targets:
-        for name in _bound_names(target):
+        for name in bound_names(target):
             if name in frame["declared"]:
                 kind = "guarded" if _guarded(name, frame, ctx) else "assigned"
                 frame[kind].add(name)

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.names import method_name
+from rules.names import bound_names, method_name
 from rules.rule import Rule
 
 RULE = Rule(
@@ -127,20 +127,6 @@ def _iterrows_call(node: cst.BaseExpression, ctx) -> cst.Call | None:
     return None
 
 
-def _names(target: cst.BaseExpression) -> set[str]:
-    found: set[str] = set()
-    pending: list[cst.CSTNode] = [target]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, cst.Name):
-            found.add(node.value)
-        elif isinstance(node, cst.Tuple | cst.List):
-            pending.extend(e.value for e in node.elements)
-        elif isinstance(node, cst.StarredElement):
-            pending.append(node.value)
-    return found
-
-
 def _root_name(node: cst.BaseExpression) -> str | None:
     while isinstance(node, cst.Attribute | cst.Subscript):
         node = node.value
@@ -184,7 +170,7 @@ def _check(iterated: cst.BaseExpression, ctx) -> cst.Call | None:
 
 def visit_For(node: cst.For, ctx) -> None:
     call = _check(node.iter, ctx)
-    if call is not None and _computes_per_row(node.body, _names(node.target)):
+    if call is not None and _computes_per_row(node.body, set(bound_names(node.target))):
         ctx.report(call, code=ctx.code(call).strip())
 
 

@@ -106,3 +106,14 @@ def number_value(node: cst.CSTNode) -> float | None:
     ):
         return -float(node.expression.evaluated_value)
     return None
+
+
+def bound_names(target: cst.CSTNode) -> list[str]:
+    """The plain names an assignment target binds: ``a``, ``a, (b, *c)`` -> a, b, c."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, cst.Tuple | cst.List):
+        return [name for element in target.elements for name in bound_names(element.value)]
+    if isinstance(target, cst.StarredElement):
+        return bound_names(target.value)
+    return []

@@ -63,7 +63,7 @@ import re
 
 import libcst as cst
 
-from rules.names import dotted, keyword, method_name, string_value
+from rules.names import bound_names, dotted, keyword, method_name, string_value
 from rules.rule import Example, Rule
 
 RULE = Rule(
@@ -335,19 +335,9 @@ def _assigned_names(node: cst.CSTNode) -> set[str]:
         elif isinstance(current, cst.WithItem) and current.asname is not None:
             targets = [current.asname.name]
         for target in targets:
-            names.update(_target_names(target))
+            names.update(bound_names(target))
         pending.extend(current.children)
     return names
-
-
-def _target_names(target: cst.CSTNode) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, cst.Tuple | cst.List):
-        return [n for e in target.elements for n in _target_names(e.value)]
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    return []
 
 
 def _run_scope(function: cst.FunctionDef | None, body, analysis: dict, ctx) -> None:
