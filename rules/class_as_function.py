@@ -60,6 +60,7 @@ from itertools import pairwise
 
 import libcst as cst
 
+from rules.names import is_reference
 from rules.rule import Example, Rule
 
 RULE = Rule(
@@ -337,12 +338,7 @@ def visit_ClassDef(node: cst.ClassDef, ctx) -> None:
 
 
 def visit_Name(node: cst.Name, ctx) -> None:
-    parent = ctx.parent()
-    if isinstance(parent, cst.Attribute) and parent.attr is node:
-        return
-    if isinstance(parent, cst.ClassDef | cst.FunctionDef) and parent.name is node:
-        return
-    if isinstance(parent, cst.Arg) and parent.keyword is node:
+    if not is_reference(node, ctx.parent()):
         return
     uses = ctx.state["uses"]
     uses[node.value] = uses.get(node.value, 0) + 1

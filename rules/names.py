@@ -117,3 +117,13 @@ def bound_names(target: cst.CSTNode) -> list[str]:
     if isinstance(target, cst.StarredElement):
         return bound_names(target.value)
     return []
+
+
+def is_reference(node: cst.Name, parent: cst.CSTNode | None) -> bool:
+    """Whether a name in the code refers to something: not the ``x`` of ``obj.x``, the name a
+    ``def`` or ``class`` defines, or a keyword of a call."""
+    if isinstance(parent, cst.Attribute) and parent.attr is node:
+        return False
+    if isinstance(parent, cst.ClassDef | cst.FunctionDef) and parent.name is node:
+        return False
+    return not (isinstance(parent, cst.Arg) and parent.keyword is node)

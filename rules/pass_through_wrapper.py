@@ -63,6 +63,7 @@ import re
 
 import libcst as cst
 
+from rules.names import is_reference
 from rules.rule import Example, Rule
 
 RULE = Rule(
@@ -324,10 +325,7 @@ def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
 def visit_Name(node: cst.Name, ctx) -> None:
     if node.value not in ctx.state["function_names"]:
         return
-    parent = ctx.parent()
-    if isinstance(parent, cst.FunctionDef | cst.ClassDef) and parent.name is node:
-        return
-    if isinstance(parent, cst.Attribute) and parent.attr is node:
+    if not is_reference(node, ctx.parent()):
         return
     uses = ctx.state["uses"]
     uses[node.value] = uses.get(node.value, 0) + 1

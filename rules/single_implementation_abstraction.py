@@ -68,7 +68,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.names import string_value
+from rules.names import is_reference, string_value
 from rules.rule import Example, Rule
 
 RULE = Rule(
@@ -421,12 +421,7 @@ def visit_Name(node: cst.Name, ctx) -> None:
     first = node.value[0]
     if not (first.isupper() or first == "_") or ctx.state["skip"]:
         return  # only class-like names matter here
-    parent = ctx.parent()
-    if isinstance(parent, cst.Attribute) and parent.attr is node:
-        return
-    if isinstance(parent, cst.ClassDef | cst.FunctionDef) and parent.name is node:
-        return
-    if isinstance(parent, cst.Arg) and parent.keyword is node:
+    if not is_reference(node, ctx.parent()):
         return
     table = ctx.state["annotation_uses"] if ctx.state["annotation_depth"] else ctx.state["uses"]
     table[node.value] = table.get(node.value, 0) + 1
