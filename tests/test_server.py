@@ -9,8 +9,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 
@@ -18,6 +16,7 @@ from bot import events, main, store
 from bot.events import Route
 from bot.settings import Settings, SettingsError, load_settings
 from bot.webhooks import MAX_BODY_BYTES, signature
+from tests.fakegithub import app_private_key
 
 SECRET = "It's a Secret to Everybody"
 SETTING_VARIABLES = (
@@ -34,16 +33,7 @@ SETTING_VARIABLES = (
 )
 
 
-def private_key_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-PEM = private_key_pem()
+PEM = app_private_key()
 
 
 @pytest.fixture
