@@ -278,11 +278,15 @@ def _summary(account: str, week: str | None, url: str | None, post: bool) -> int
             if not summary.account_repositories(session, account):
                 raise UsageError(f"the store has no repositories of {account!r}")
             installation = store.installation_of(session, account)
-            if installation is not None:
-                account = installation.account  # as GitHub spells it, whatever case was typed
-            body, _ = weekly.compose(session, account, week, public_url, github_url)
+        if installation is not None:
+            account = installation.account  # as GitHub spells it, whatever case was typed
+
+        def composed() -> str:
+            with sessions() as session:
+                return weekly.compose(session, account, week, public_url, github_url)[0]
+
         if settings is None:
-            print(body, end="")
+            print(composed(), end="")
             return EXIT_CLEAN
         if installation is None:
             raise UsageError(
@@ -293,13 +297,13 @@ def _summary(account: str, week: str | None, url: str | None, post: bool) -> int
         try:
             outcome = weekly.post_weekly_summary(deps, installation.id, account, week)
         except GithubException as exc:
-            print(body, end="")
+            print(composed(), end="")
             raise UsageError(
                 f"GitHub answered {exc.status}, so the summary may not be posted; try again in "
                 f"{weekly.CLAIM_LEASE.seconds // 60} minutes (debtbot looks for it before posting)"
             ) from None
-        # What was posted leaves out repositories the installation no longer sees.
-        print(outcome.body or body, end="")
+        # What was posted, which leaves out repositories the installation no longer sees.
+        print(outcome.body or composed(), end="")
         return _report_posting(outcome, account)
     except SQLAlchemyError as exc:
         raise UsageError(f"cannot read the store at {parsed!r}: {exc.__class__.__name__}") from None
