@@ -29,8 +29,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rules.config import default_config
-from rules.engine import analyse_source
+from rules.engine.analyse import analyse_source
+from rules.engine.config import default_config
 from rules.rule import rules_by_code
 
 # dslinter checker class -> (debtbot rule codes covering the same smell, note).

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import libcst as cst
 
-from bot.scan import scan
-from rules.config import default_config
+from rules.engine.config import default_config
+from rules.engine.scan import scan
 
 
 def main() -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 
 def run(repo: str, base: str, head: str, cache_dir: str, cached: bool) -> tuple[float, list]:
-    command = [sys.executable, "-m", "bot.cli", "diff", "--repo", repo, "--base", base]
+    command = [sys.executable, "-m", "bot.cli.main", "diff", "--repo", repo, "--base", base]
     command += ["--head", head, "--format", "json", "--no-progress"]
     if not cached:
         command.append("--no-cache")
@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     root = str(Path(__file__).resolve().parent.parent)
-    os.chdir(root)  # so that -m bot.cli runs this checkout
+    os.chdir(root)  # so that -m bot.cli.main runs this checkout
     with tempfile.TemporaryDirectory() as cache_dir:
         _, expected = run(args.repo, args.base, args.head, cache_dir, cached=True)  # fills it
         cold, warm = [], []

@@ -226,33 +226,17 @@ def metadata_problems(rule: Rule) -> list[str]:
 
 @cache
 def all_rules() -> tuple[Rule, ...]:
-    """Every rule of the catalogue, ordered by code."""
-    import rules as package
-
+    """Every rule of the catalogue, ordered by code: the modules of the principle folders."""
     found = []
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("_") or info.name in _ENGINE_MODULES:
-            continue
-        module = importlib.import_module(f"rules.{info.name}")
-        if isinstance(getattr(module, "RULE", None), Rule):
-            found.append(_from_module(module))
+    for slug in PRINCIPLES:
+        folder = slug.replace("-", "_")
+        package = importlib.import_module(f"rules.{folder}")
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"rules.{folder}.{info.name}")
+            if isinstance(getattr(module, "RULE", None), Rule):
+                found.append(_from_module(module))
     return tuple(sorted(found, key=lambda r: (len(r.code), r.code)))
 
 
 def rules_by_code() -> dict[str, Rule]:
     return {rule.code: rule for rule in all_rules()}
-
-
-_ENGINE_MODULES = frozenset(
-    {
-        "config",
-        "engine",
-        "finding",
-        "principles",
-        "rule",
-        "positions",
-        "names",
-        "readers",
-        "repository",
-    }
-)

@@ -7,7 +7,7 @@ from pathlib import Path
 import git
 import pytest
 
-from tests.fakegithub import fake_github  # noqa: F401  (a fixture for every test module)
+from tests.fakes.github import fake_github  # noqa: F401  (a fixture for every test module)
 
 
 @pytest.fixture(autouse=True)
@@ -52,8 +52,8 @@ def commit_all(repository: git.Repo, message: str) -> str:
 
 def rule_findings(code: str, source: str, path: str = "pipeline.py", config=None, files=()):
     """One rule's findings on a dedented snippet, asserting the file was read whole."""
-    from rules.config import default_config
-    from rules.engine import analyse_source
+    from rules.engine.analyse import analyse_source
+    from rules.engine.config import default_config
     from rules.rule import rules_by_code
 
     text = textwrap.dedent(source).lstrip("\n")

@@ -1,0 +1,1 @@
+"""The web App: server, webhooks, the events table, the worker, pages."""

@@ -1,0 +1,124 @@
+"""The App's web server: ``create_app()`` wires routers, the store and the worker; ``serve()``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from bot.app import events, pages, webhooks
+from bot.app.worker import RetryPolicy, start_worker
+from bot.metrics import QUEUE, exposition
+from bot.settings import Settings, SettingsError, get_settings, load_settings
+from bot.store import queries as store
+from bot.summaries import post as weekly
+from bot.summaries import schedule
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    routes: Mapping[tuple[str, str], events.Route] | None = None,
+    run_worker: bool = True,
+) -> FastAPI:
+    """The FastAPI app. ``routes`` replaces the event table (tests); ``run_worker=False`` records
+    deliveries without running them, and posts no weekly summaries."""
+    settings = settings or get_settings()
+    engine = store.make_engine(settings.database_url)
+    session_factory = store.make_session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store.create_schema(engine)
+        if run_worker:
+            app.state.worker = start_worker(
+                session_factory,
+                app.state.routes,
+                events.JobContext(settings, session_factory),
+                RetryPolicy.from_settings(settings),
+                settings.worker_poll_seconds,
+                settings.worker_lease_seconds,
+            )
+        if run_worker and settings.summaries:
+            app.state.scheduler = schedule.start_scheduler(
+                weekly.default_deps(settings, session_factory), settings.summary_check_seconds
+            )
+        try:
+            yield
+        finally:
+            if app.state.scheduler is not None:
+                app.state.scheduler.stop()
+            if app.state.worker is not None:
+                app.state.worker.stop()
+            engine.dispose()
+
+    app = FastAPI(title="debtbot", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.session_factory = session_factory
+    app.state.routes = events.ROUTES if routes is None else routes
+    app.state.worker = None
+    app.state.scheduler = None
+    app.include_router(webhooks.router)
+    app.include_router(pages.router)
+    app.add_api_route("/healthz", healthz, methods=["GET"])
+    app.add_api_route("/metrics", metrics, methods=["GET"])
+    return app
+
+
+def _database_answers(session_factory) -> bool:
+    with session_factory() as session:
+        return store.database_answers(session)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    state = request.app.state
+    try:
+        await run_in_threadpool(_database_answers, state.session_factory)
+    except SQLAlchemyError as error:
+        return JSONResponse(
+            {"status": "unhealthy", "database": type(error).__name__}, status_code=503
+        )
+    worker, scheduler = state.worker, state.scheduler
+    if worker is not None and not worker.thread.is_alive():
+        return JSONResponse({"status": "unhealthy", "worker": "stopped"}, status_code=503)
+    if scheduler is not None and not scheduler.thread.is_alive():
+        return JSONResponse({"status": "unhealthy", "summaries": "stopped"}, status_code=503)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "database": "ok",
+            "worker": worker is not None,
+            "summaries": scheduler is not None,
+        }
+    )
+
+
+def _queue_counts(session_factory) -> dict[str, int]:
+    with session_factory() as session:
+        return store.delivery_counts(session)
+
+
+async def metrics(request: Request) -> Response:
+    counts = await run_in_threadpool(_queue_counts, request.app.state.session_factory)
+    for status in store.DELIVERY_STATUSES:
+        QUEUE.labels(status).set(counts.get(status, 0))
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)
+
+
+def serve(host: str, port: int) -> int:
+    """Run the App until interrupted; 2 when the settings are missing or invalid."""
+    import uvicorn
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+    return 0

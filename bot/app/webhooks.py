@@ -1,0 +1,118 @@
+"""``POST /webhook``: verify, record, acknowledge. The work itself runs on the worker.
+
+Order matters: the body is read (bounded) and its signature checked before anything is parsed,
+so an unsigned request costs nothing and stores nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from bot.app.events import missing_fields
+from bot.metrics import DELIVERIES
+from bot.store import queries as store
+
+MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+
+router = APIRouter()
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The X-Hub-Signature-256 header GitHub sends for this body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_matches(secret: str, body: bytes, header: str | None) -> bool:
+    if not header:
+        return False
+    return hmac.compare_digest(signature(secret, body).encode(), header.strip().encode())
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    # The declared length can lie (or be absent with chunked encoding): count what arrives.
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _answer(status_code: int, outcome: str, detail: str = "", **extra: Any) -> JSONResponse:
+    content: dict[str, Any] = {"status": outcome, **extra}
+    if detail:
+        content["detail"] = detail
+    return JSONResponse(content, status_code=status_code)
+
+
+@router.post("/webhook")
+async def receive_webhook(request: Request) -> JSONResponse:
+    state = request.app.state
+    try:
+        body = await _read_body(request)
+    except BodyTooLarge:
+        DELIVERIES.labels("", "rejected").inc()
+        return _answer(413, "rejected", f"body over {MAX_BODY_BYTES} bytes")
+    if not signature_matches(
+        state.settings.github_webhook_secret, body, request.headers.get("x-hub-signature-256")
+    ):
+        DELIVERIES.labels("", "rejected").inc()
+        return _answer(401, "rejected", "missing or wrong X-Hub-Signature-256")
+
+    event = request.headers.get("x-github-event", "")
+    delivery_id = request.headers.get("x-github-delivery", "")
+    if not event or not delivery_id:
+        return _answer(400, "rejected", "X-GitHub-Event and X-GitHub-Delivery are required")
+    try:
+        text = body.decode("utf-8")
+        payload = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _answer(400, "rejected", "the body is not UTF-8 JSON")
+    if not isinstance(payload, dict):
+        return _answer(400, "rejected", "the body is not a JSON object")
+
+    if event == "ping":
+        DELIVERIES.labels(event, "received").inc()
+        return _answer(200, "pong")
+    action = payload.get("action") or ""
+    route = state.routes.get((event, action))
+    if route is None:
+        # Not recorded: the App has nothing to do with it, and storing every payload GitHub
+        # sends would only grow the database.
+        DELIVERIES.labels(event, "ignored").inc()
+        return _answer(202, "ignored")
+    missing = missing_fields(payload, route.required)
+    if missing:
+        DELIVERIES.labels(event, "rejected").inc()
+        return _answer(400, "rejected", "the payload lacks " + ", ".join(missing))
+
+    recorded = await run_in_threadpool(
+        _record, state.session_factory, delivery_id, event, action, text, route.subject(payload)
+    )
+    if not recorded:
+        DELIVERIES.labels(event, "duplicate").inc()
+        return _answer(200, "duplicate", delivery=delivery_id)
+    DELIVERIES.labels(event, "received").inc()
+    if state.worker is not None:
+        state.worker.wake()
+    return _answer(202, "queued", delivery=delivery_id)
+
+
+def _record(session_factory, delivery_id, event, action, text: str, subject: str) -> bool:
+    with session_factory() as session:
+        return store.record_delivery(session, delivery_id, event, action, text, subject)

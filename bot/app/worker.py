@@ -1,0 +1,206 @@
+"""The in-process worker: one thread that runs recorded deliveries, oldest first.
+
+The deliveries table is the queue. A delivery is claimed (running), handled, then finished (done,
+ignored, failed, or pending again after a backoff). Nothing lives only in memory: a process killed
+mid-job leaves the delivery running. While a job runs its worker refreshes the delivery's
+``alive_at`` every third of the lease; every worker puts back in the queue the running
+deliveries nobody refreshed for a whole lease. So a dead process's jobs are taken up again
+within a lease, and the jobs of replicas that are alive are never taken from them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app.events import JobContext, PayloadError, Route
+from bot.metrics import DELIVERIES, JOB_SECONDS
+from bot.settings import Settings
+from bot.store import queries as store
+
+log = logging.getLogger(__name__)
+
+MAX_ERROR_CHARS = 4000
+DEFAULT_LEASE_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_seconds: float = 10.0  # before the second try; doubled for each further one
+    max_backoff_seconds: float = 900.0
+
+    def delay(self, attempts: int) -> float:
+        return min(self.backoff_seconds * 2 ** max(attempts - 1, 0), self.max_backoff_seconds)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(settings.worker_max_attempts, settings.worker_backoff_seconds)
+
+
+def process_next(
+    session_factory: sessionmaker[Session],
+    routes: Mapping[tuple[str, str], Route],
+    context: JobContext,
+    policy: RetryPolicy,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+) -> bool:
+    """Run one due delivery; False when there was none."""
+    with session_factory() as session:
+        delivery = store.claim_next_delivery(session)
+    if delivery is None:
+        return False
+    route = routes.get((delivery.event, delivery.action))
+    status, error = "done", None
+    started = time.monotonic()
+    if route is None:
+        status = "ignored"  # recorded under an older table that handled it; nothing to do now
+    else:
+        try:
+            with _beating(session_factory, delivery, lease_seconds / 3):
+                route.handler(json.loads(delivery.payload), context)
+        except (PayloadError, json.JSONDecodeError) as failure:
+            log.exception("delivery %s cannot be handled", delivery.delivery_id)
+            status, error = "failed", _describe(failure)
+        except Exception as failure:
+            log.exception(
+                "delivery %s failed (attempt %d of %d)",
+                delivery.delivery_id,
+                delivery.attempts,
+                policy.max_attempts,
+            )
+            status, error = "pending", _describe(failure)
+    JOB_SECONDS.labels(delivery.event).observe(time.monotonic() - started)
+    _finish(session_factory, delivery, status, error, policy)
+    return True
+
+
+@contextmanager
+def _beating(
+    session_factory: sessionmaker[Session], delivery: store.Delivery, interval: float
+) -> Iterator[None]:
+    """Keep the delivery's lease while the body runs."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(interval):
+            try:
+                with session_factory() as session:
+                    kept = store.heartbeat(session, delivery.id, attempt=delivery.attempts)
+            except Exception:
+                # The database is away; the next beat may reach it, and the job goes on.
+                log.warning("could not renew the lease of delivery %s", delivery.id, exc_info=True)
+                continue
+            if not kept:
+                # Thought dead (a long pause) and given to another worker, which runs it too.
+                log.error("delivery %s: lease lost while running", delivery.delivery_id)
+                return
+
+    thread = threading.Thread(target=beat, name=f"debtbot-lease-{delivery.id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def _finish(
+    session_factory: sessionmaker[Session],
+    delivery: store.Delivery,
+    status: str,
+    error: str | None,
+    policy: RetryPolicy,
+) -> None:
+    retry_at = None
+    if status == "pending":
+        if delivery.attempts >= policy.max_attempts:
+            status = "failed"
+        else:
+            retry_at = store.utcnow() + timedelta(seconds=policy.delay(delivery.attempts))
+    with session_factory() as session:
+        kept = store.finish_delivery(
+            session, delivery.id, status, error, retry_at=retry_at, attempt=delivery.attempts
+        )
+    if not kept:
+        # Another worker took it over after our lease ran out; its outcome is the one that
+        # counts, so ours is not written over it.
+        log.error("delivery %s: finished after its lease was lost", delivery.delivery_id)
+        status = "lost"
+    DELIVERIES.labels(delivery.event, "retried" if status == "pending" else status).inc()
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A running worker thread; ``wake()`` it when new work is recorded, ``stop()`` it at exit."""
+
+    thread: threading.Thread
+    stopping: threading.Event = field(repr=False)
+    work_arrived: threading.Event = field(repr=False)
+
+    def wake(self) -> None:
+        self.work_arrived.set()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Ask the thread to stop after its current job; True when it stopped within timeout.
+
+        A job still running after the timeout stays ``running`` in the store; its lease runs
+        out with the process, and a worker then takes it up again.
+        """
+        self.stopping.set()
+        self.work_arrived.set()
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+
+def start_worker(
+    session_factory: sessionmaker[Session],
+    routes: Mapping[tuple[str, str], Route],
+    context: JobContext,
+    policy: RetryPolicy,
+    poll_seconds: float = 1.0,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+) -> Worker:
+    """Start the worker thread; it also takes up what dead processes left running."""
+    stopping, work_arrived = threading.Event(), threading.Event()
+
+    def requeue_abandoned() -> None:
+        alive_before = store.utcnow() - timedelta(seconds=lease_seconds)
+        with session_factory() as session:
+            requeued = store.requeue_abandoned(session, alive_before, policy.max_attempts)
+        if requeued:
+            log.warning("took back %d deliveries whose worker died mid-job", requeued)
+
+    def loop() -> None:
+        swept = float("-inf")
+        while not stopping.is_set():
+            # Cleared before looking, so a wake-up that comes while a job runs is not lost.
+            work_arrived.clear()
+            try:
+                if time.monotonic() - swept >= lease_seconds / 3:
+                    requeue_abandoned()
+                    swept = time.monotonic()
+                worked = process_next(session_factory, routes, context, policy, lease_seconds)
+            except Exception:
+                # The store itself failed (database down): wait, then try again.
+                log.exception("worker could not reach the store")
+                worked = False
+            if not worked:
+                work_arrived.wait(min(poll_seconds, lease_seconds / 3))
+
+    # A daemon thread: a job stuck past the stop timeout must not keep the process alive.
+    thread = threading.Thread(target=loop, name="debtbot-worker", daemon=True)
+    thread.start()
+    return Worker(thread, stopping, work_arrived)

@@ -1,0 +1,1 @@
+"""Commands people give in pull request comments, and the answers."""

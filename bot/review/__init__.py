@@ -1,0 +1,1 @@
+"""Reviewing a pull request: the pipeline and what it says."""

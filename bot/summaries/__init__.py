@@ -1,0 +1,1 @@
+"""Weekly summaries: the figures, posting them, and when."""

@@ -1,0 +1,1 @@
+"""Rules of the principle 'The best practices trap' (best-practices-trap)."""

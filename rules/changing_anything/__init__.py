@@ -1,0 +1,1 @@
+"""Rules of the principle 'Changing anything changes everything' (changing-anything)."""

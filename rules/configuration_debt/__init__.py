@@ -1,0 +1,1 @@
+"""Rules of the principle 'Configuration debt' (configuration-debt)."""

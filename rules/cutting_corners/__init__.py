@@ -1,0 +1,1 @@
+"""Rules of the principle 'Cutting corners' (cutting-corners)."""

@@ -1,0 +1,1 @@
+"""Rules of the principle 'The cost of data dependencies' (data-dependencies)."""

@@ -1,0 +1,1 @@
+"""The engine: parse once, walk once, place and suppress, repository facts, scans."""

@@ -1,0 +1,168 @@
+"""Run the engine over files on disk or at a git commit, and total the results."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rules.engine import factcache
+from rules.engine.analyse import analyse_source
+from rules.engine.config import Config
+from rules.engine.repository import FileFacts, Repository, run_repository_rules
+from rules.finding import Finding, Skipped
+
+# What the repository rules may read beyond the files under review: Python files (summarised)
+# and the YAML configuration they load.
+CONTEXT_FILES = (".py", ".yaml", ".yml")
+
+# (repository-relative POSIX path, a way to read its bytes)
+Source = tuple[str, Callable[[], bytes]]
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    files: int = 0
+    lines: int = 0
+    seconds: float = 0.0
+
+    def stats(self) -> dict[str, object]:
+        return {
+            "files": self.files,
+            "lines": self.lines,
+            "findings": len(self.findings),
+            "skipped": len(self.skipped),
+            "seconds": round(self.seconds, 3),
+            "by_principle": dict(sorted(Counter(f.principle for f in self.findings).items())),
+            "by_severity": dict(sorted(Counter(f.severity for f in self.findings).items())),
+            "by_code": dict(sorted(Counter(f.code for f in self.findings).items())),
+        }
+
+
+def walk_files(root: Path, config: Config) -> list[str]:
+    """Every file below ``root`` that the config does not exclude, as relative POSIX paths."""
+    found = []
+    for folder, dirs, names in os.walk(root):
+        relative = Path(folder).relative_to(root).as_posix()
+        prefix = "" if relative == "." else relative + "/"
+        dirs[:] = sorted(d for d in dirs if not config.is_excluded(prefix + d))
+        found.extend(
+            prefix + name
+            for name in sorted(names)
+            if not config.is_excluded(prefix + name)
+            and not os.path.islink(os.path.join(folder, name))
+        )
+    return found
+
+
+def select(paths: Iterable[str], config: Config) -> list[str]:
+    """The paths that at least one enabled rule reads."""
+    rules = config.rules()
+    return [p for p in paths if not config.is_excluded(p) and any(r.applies_to(p) for r in rules)]
+
+
+def scan(
+    sources: Iterable[Source],
+    config: Config,
+    files: frozenset[str],
+    progress: Callable[[Iterable[Source]], Iterator[Source]] | None = None,
+    context: Iterable[Source] = (),
+    added: Mapping[str, frozenset[int]] | None = None,
+    facts_cache: Path | None = None,
+) -> ScanResult:
+    """Findings for ``sources``. ``context`` holds the repository's other Python files: read
+    only to summarise them for the repository rules (who tests what, who subclasses what),
+    through ``facts_cache`` (a file, see rules.engine.factcache) when given. ``added`` is the change
+    under review, for the rules that judge a change as a whole."""
+    result = ScanResult()
+    started = time.perf_counter()
+    rules = config.rules()
+    repository_rules = [
+        r
+        for r in rules
+        if r.check_repository is not None or (r.check_change is not None and added is not None)
+    ]
+    facts: dict[str, FileFacts] = {}
+    readers: dict[str, Callable[[], bytes]] = {}
+    for path, read in progress(sources) if progress else sources:
+        readers[path] = read
+        try:
+            data = read()
+        except OSError as exc:
+            result.skipped.append(Skipped(path, f"could not be read: {exc.strerror or exc}"))
+            continue
+        file_result = analyse_source(path, data, config, rules, files, bool(repository_rules))
+        result.files += 1
+        result.lines += file_result.lines
+        result.findings.extend(file_result.findings)
+        result.skipped.extend(file_result.skipped)
+        if file_result.facts is not None:
+            facts[path] = file_result.facts
+    if repository_rules:
+        every_reader = dict(readers)
+        for path, read in context:
+            every_reader.setdefault(path, read)
+        others = [(p, r) for p, r in context if p not in readers and p.endswith(".py")]
+        facts.update(_facts(others, config, facts_cache))
+        found, problems = run_repository_rules(
+            Repository(facts, files),
+            repository_rules,
+            config,
+            lambda p: _text(every_reader[p]),
+            added,
+        )
+        result.findings.extend(f for f in found if f.path in readers)
+        result.skipped.extend(problems)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _facts(
+    sources: Iterable[Source], config: Config, facts_cache: Path | None
+) -> dict[str, FileFacts]:
+    """The facts of files only read for context: from memory, else the cache file, else
+    summarised now (and then remembered in both)."""
+    keyed: list[tuple[str, bytes, bytes]] = []
+    for path, read in sources:
+        try:
+            data = read()
+        except OSError:
+            continue  # a file that cannot be read tells the rules nothing
+        keyed.append((path, data, factcache.key_of(path, data, config.max_file_size)))
+    known = {key: _FACTS_CACHE[key] for _, _, key in keyed if key in _FACTS_CACHE}
+    missing = [key for _, _, key in keyed if key not in known]
+    if facts_cache is not None and missing:
+        known.update(factcache.load(facts_cache, missing))
+    summarised: dict[bytes, FileFacts] = {}
+    for path, data, key in keyed:
+        if key not in known:
+            facts = analyse_source(path, data, config, (), (), collect_facts=True).facts
+            known[key] = facts
+            if facts is not None:
+                summarised[key] = facts
+    if facts_cache is not None:
+        factcache.save(facts_cache, summarised)
+    _remember(known)
+    return {path: facts for path, _, key in keyed if (facts := known[key]) is not None}
+
+
+def _remember(entries: Mapping[bytes, FileFacts | None]) -> None:
+    for key, facts in entries.items():
+        if len(_FACTS_CACHE) >= _FACTS_CACHE_SIZE:
+            _FACTS_CACHE.pop(next(iter(_FACTS_CACHE)))  # the oldest entry
+        _FACTS_CACHE[key] = facts
+
+
+# A file's facts depend on its path and bytes only, so a long-running App reviewing push after
+# push re-reads only what changed. (The engine's rules do not feed the facts.)
+_FACTS_CACHE: dict[bytes, FileFacts | None] = {}
+_FACTS_CACHE_SIZE = 50_000
+
+
+def _text(read: Callable[[], bytes]) -> str:
+    return read().decode("utf-8-sig", errors="replace")

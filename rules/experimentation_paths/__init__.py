@@ -1,0 +1,1 @@
+"""Rules of the principle 'Experimentation paths' (experimentation-paths)."""

@@ -1,0 +1,1 @@
+"""Rules of the principle 'Changes in the external world' (external-world)."""

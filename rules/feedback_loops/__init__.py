@@ -1,0 +1,1 @@
+"""Rules of the principle 'Hidden feedback loops' (feedback-loops)."""

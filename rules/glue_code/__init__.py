@@ -1,0 +1,1 @@
+"""Rules of the principle 'Glue code and pipeline jungles' (glue-code)."""

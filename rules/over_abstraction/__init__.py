@@ -1,0 +1,1 @@
+"""Rules of the principle 'Over-abstraction' (over-abstraction)."""

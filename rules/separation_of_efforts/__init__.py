@@ -1,0 +1,1 @@
+"""Rules of the principle 'Separation of usefulness and usability efforts' (separation-of-efforts)."""

@@ -1,0 +1,341 @@
+"""The worker: outcomes, retries, start/stop, and a real process killed mid-job."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import select, update
+
+from bot.app.events import JobContext, PayloadError, Route
+from bot.app.webhooks import signature
+from bot.app.worker import RetryPolicy, process_next, start_worker
+from bot.store import queries as store
+from tests import ROOT
+from tests.bot.app.test_server import PEM, SECRET, make_settings, pull_request_payload
+
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def sessions(tmp_path):
+    engine = store.make_engine(f"sqlite:///{tmp_path}/worker.sqlite3")
+    store.create_schema(engine)
+    yield store.make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def context(tmp_path, sessions):
+    return JobContext(make_settings(tmp_path), sessions)
+
+
+def record(sessions, delivery_id: str, payload: dict, event="pull_request", action="opened"):
+    with sessions() as session:
+        store.record_delivery(session, delivery_id, event, action, json.dumps(payload), "s")
+
+
+def the_delivery(sessions, delivery_id: str) -> store.Delivery:
+    with sessions() as session:
+        return session.scalars(
+            select(store.Delivery).where(store.Delivery.delivery_id == delivery_id)
+        ).one()
+
+
+def routes_to(handler) -> dict:
+    return {("pull_request", "opened"): Route(handler, (), lambda payload: "s")}
+
+
+def test_a_handled_delivery_is_done_and_its_payload_reaches_the_handler(sessions, context):
+    seen = []
+    record(sessions, "d-1", {"n": 1})
+    assert process_next(
+        sessions, routes_to(lambda p, c: seen.append((p, c))), context, RetryPolicy()
+    )
+    assert seen == [({"n": 1}, context)]
+    assert the_delivery(sessions, "d-1").status == "done"
+    assert not process_next(sessions, routes_to(seen.append), context, RetryPolicy())
+
+
+def test_a_failing_handler_is_retried_with_backoff_then_failed(sessions, context):
+    calls = []
+
+    def flaky(payload, context):
+        calls.append(payload)
+        raise RuntimeError(f"GitHub said 502 (call {len(calls)})")
+
+    policy = RetryPolicy(max_attempts=3, backoff_seconds=60)
+    record(sessions, "d-1", {"n": 1})
+    before = store.utcnow()
+    assert process_next(sessions, routes_to(flaky), context, policy)
+    delivery = the_delivery(sessions, "d-1")
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.last_error == "RuntimeError: GitHub said 502 (call 1)"
+    waited = delivery.next_attempt_at.replace(tzinfo=None) - before.replace(tzinfo=None)
+    assert timedelta(seconds=59) < waited < timedelta(seconds=70)
+    # Not due yet: nothing to do.
+    assert not process_next(sessions, routes_to(flaky), context, policy)
+
+    for attempt in (2, 3):
+        with sessions() as session:
+            session.execute(update(store.Delivery).values(next_attempt_at=store.utcnow()))
+            session.commit()
+        assert process_next(sessions, routes_to(flaky), context, policy)
+        assert the_delivery(sessions, "d-1").attempts == attempt
+    delivery = the_delivery(sessions, "d-1")
+    assert (delivery.status, delivery.last_error) == (
+        "failed",
+        "RuntimeError: GitHub said 502 (call 3)",
+    )
+    assert len(calls) == 3
+
+
+def test_backoff_doubles_up_to_a_ceiling():
+    policy = RetryPolicy(max_attempts=9, backoff_seconds=10, max_backoff_seconds=100)
+    assert [policy.delay(n) for n in (1, 2, 3, 4, 5)] == [10, 20, 40, 80, 100]
+
+
+def test_a_payload_the_handler_cannot_use_fails_at_once(sessions, context):
+    def picky(payload, context):
+        raise PayloadError("a repository entry lacks id")
+
+    record(sessions, "d-1", {"n": 1})
+    process_next(sessions, routes_to(picky), context, RetryPolicy(max_attempts=5))
+    delivery = the_delivery(sessions, "d-1")
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert "lacks id" in delivery.last_error
+
+
+def test_a_delivery_no_route_handles_any_more_is_ignored(sessions, context):
+    record(sessions, "d-1", {"n": 1}, event="pull_request", action="closed")
+    assert process_next(sessions, routes_to(print), context, RetryPolicy())
+    assert the_delivery(sessions, "d-1").status == "ignored"
+
+
+def test_the_thread_requeues_what_a_dead_process_left_and_runs_it(sessions, context):
+    record(sessions, "left-running", {"n": 1})
+    with sessions() as session:
+        started = store.claim_next_delivery(session).alive_at  # the previous process died here
+    done = []
+    worker = start_worker(
+        sessions,
+        routes_to(lambda p, c: done.append(p)),
+        context,
+        RetryPolicy(),
+        30.0,
+        lease_seconds=1.0,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while the_delivery(sessions, "left-running").status != "done":
+            assert time.monotonic() < deadline, "not taken up"
+            time.sleep(0.01)
+        assert done == [{"n": 1}]
+        # Taken up once its lease ran out, not before.
+        assert the_delivery(sessions, "left-running").finished_at - started >= timedelta(seconds=1)
+        # A long poll interval: only wake() makes the next one run promptly.
+        record(sessions, "new", {"n": 2})
+        worker.wake()
+        deadline = time.monotonic() + 5
+        while len(done) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert done == [{"n": 1}, {"n": 2}]
+    finally:
+        assert worker.stop(timeout=5)
+    assert the_delivery(sessions, "left-running").attempts == 2
+
+
+def test_a_long_job_keeps_its_lease_and_no_other_worker_takes_it(sessions, context):
+    record(sessions, "long", {"n": 1})
+    runs = []
+
+    def slow(payload, context):
+        runs.append(payload)
+        time.sleep(2.5)  # two and a half leases long
+
+    routes = routes_to(slow)
+    workers = [
+        start_worker(sessions, routes, context, RetryPolicy(), 0.05, lease_seconds=1.0)
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 10
+        while the_delivery(sessions, "long").status != "done" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        assert all(worker.stop(timeout=5) for worker in workers)
+    assert runs == [{"n": 1}]
+    assert the_delivery(sessions, "long").attempts == 1
+
+
+# --- a real process, killed mid-job --------------------------------------------------------------
+
+RUNNER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+
+    import uvicorn
+
+    from bot.app import server as main
+    from bot.app.events import Route
+    from bot.settings import load_settings
+
+    marks = Path(sys.argv[2])
+
+    def review(payload, context):
+        with marks.open("a") as out:
+            out.write(f"start {payload['number']}\\n")
+        if (marks.parent / "block").exists():
+            time.sleep(3600)  # the test kills the process here
+        with marks.open("a") as out:
+            out.write(f"finish {payload['number']}\\n")
+
+    routes = {("pull_request", "opened"): Route(review, (), lambda payload: "pr")}
+    app = main.create_app(load_settings(), routes=routes)
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+    """
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(
+    tmp_path: Path, database_url: str, port: int, command: list[str] | None = None
+) -> subprocess.Popen:
+    environment = {
+        **os.environ,
+        "GITHUB_APP_ID": "1234",
+        "GITHUB_PRIVATE_KEY": PEM,
+        "GITHUB_WEBHOOK_SECRET": SECRET,
+        "PUBLIC_URL": "https://debtbot.example.com",
+        "DATABASE_URL": database_url,
+        "WORKER_POLL_SECONDS": "0.05",
+        "WORKER_LEASE_SECONDS": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    runner = tmp_path / "runner.py"
+    runner.write_text(RUNNER)
+    command = command or [sys.executable, str(runner), str(port), str(tmp_path / "marks")]
+    log = (tmp_path / "server.log").open("ab")
+    process = subprocess.Popen(command, cwd=tmp_path, env=environment, stderr=log, stdout=log)
+    log.close()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, "the server exited during startup"
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError("the server did not start")
+
+
+def wait_for(condition, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/debtbot.sqlite3"
+        return
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        pytest.skip(f"PostgreSQL at {POSTGRES_URL} does not answer: {error}")
+    schema = f"debtbot_kill_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_a_job_cut_short_by_kill_9_finishes_exactly_once_after_restart(tmp_path, database_url):
+    marks = tmp_path / "marks"
+    (tmp_path / "block").touch()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/webhook"
+    body = json.dumps(pull_request_payload("opened", number=5)).encode()
+    headers = {
+        "X-GitHub-Event": "pull_request",
+        "X-GitHub-Delivery": "kill-1",
+        "X-Hub-Signature-256": signature(SECRET, body),
+        "Content-Type": "application/json",
+    }
+    engine = store.make_engine(database_url)
+    sessions = store.make_session_factory(engine)
+
+    first = start_server(tmp_path, database_url, port)
+    try:
+        assert httpx.post(url, content=body, headers=headers).status_code == 202
+        wait_for(lambda: marks.exists() and "start 5" in marks.read_text())
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(10)
+    assert the_delivery(sessions, "kill-1").status == "running"
+
+    (tmp_path / "block").unlink()
+    second = start_server(tmp_path, database_url, port)
+    try:
+        wait_for(lambda: the_delivery(sessions, "kill-1").status == "done")
+        # GitHub redelivering it now changes nothing.
+        again = httpx.post(url, content=body, headers=headers)
+        assert (again.status_code, again.json()["status"]) == (200, "duplicate")
+        time.sleep(0.3)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(10)
+    assert marks.read_text().splitlines() == ["start 5", "start 5", "finish 5"]
+    delivery = the_delivery(sessions, "kill-1")
+    assert (delivery.status, delivery.attempts) == ("done", 2)
+    engine.dispose()
+
+
+def test_serve_runs_the_app_until_stopped(tmp_path):
+    port = free_port()
+    code = f"import sys; from bot.app.server import serve; sys.exit(serve('127.0.0.1', {port}))"
+    database = f"sqlite:///{tmp_path}/served.sqlite3"
+    process = start_server(tmp_path, database, port, [sys.executable, "-c", code])
+    try:
+        assert httpx.get(f"http://127.0.0.1:{port}/rules/DEBT301").status_code == 200
+        ping = json.dumps({"zen": "Design for failure.", "hook_id": 1}).encode()
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/webhook",
+            content=ping,
+            headers={
+                "X-GitHub-Event": "ping",
+                "X-GitHub-Delivery": "p-1",
+                "X-Hub-Signature-256": signature(SECRET, ping),
+            },
+        )
+        assert answer.status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells of it.
+    assert process.wait(10) in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in (tmp_path / "server.log").read_text()
+    assert (tmp_path / "served.sqlite3").exists()
