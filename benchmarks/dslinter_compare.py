@@ -29,9 +29,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rules.catalogue import rules_by_code
 from rules.engine.analyse import analyse_source
 from rules.engine.config import default_config
-from rules.rule import rules_by_code
 
 # dslinter checker class -> (debtbot rule codes covering the same smell, note).
 # An empty tuple marks a smell we do not cover.

@@ -19,7 +19,7 @@ from pathlib import Path
 import libcst as cst
 
 from rules.engine.config import default_config
-from rules.engine.scan import scan
+from rules.engine.scanner import scan
 
 
 def main() -> int:

@@ -109,3 +109,7 @@ class IssueInfo:
     title: str
     body: str
     html_url: str = ""
+
+
+class PayloadError(ValueError):
+    """A webhook payload lacks something its handler needs; retrying will not help."""

@@ -52,9 +52,9 @@ def commit_all(repository: git.Repo, message: str) -> str:
 
 def rule_findings(code: str, source: str, path: str = "pipeline.py", config=None, files=()):
     """One rule's findings on a dedented snippet, asserting the file was read whole."""
+    from rules.catalogue import rules_by_code
     from rules.engine.analyse import analyse_source
     from rules.engine.config import default_config
-    from rules.rule import rules_by_code
 
     text = textwrap.dedent(source).lstrip("\n")
     result = analyse_source(

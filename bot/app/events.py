@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.domain import PayloadError
 from bot.settings import Settings
 from bot.store import queries as store
 
@@ -36,10 +37,6 @@ class Route:
     required: tuple[str, ...]
     # Jobs with the same subject never run at the same time (see store.Delivery).
     subject: Callable[[dict[str, Any]], str]
-
-
-class PayloadError(ValueError):
-    """The payload lacks something the handler needs; retrying will not help."""
 
 
 def review_pull_request(payload: dict[str, Any], context: JobContext) -> None:

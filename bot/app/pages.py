@@ -12,8 +12,9 @@ from html import escape
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from rules.catalogue import DOC_HEADINGS, all_rules, doc_section
 from rules.principles import ARTICLE_URL, PAPER_URL, PRINCIPLES, Principle
-from rules.rule import DOC_HEADINGS, Rule, all_rules, doc_section
+from rules.rule import Rule
 
 router = APIRouter()
 

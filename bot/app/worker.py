@@ -21,7 +21,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app.events import JobContext, PayloadError, Route
+from bot.app.events import JobContext, Route
+from bot.domain import PayloadError
 from bot.metrics import DELIVERIES, JOB_SECONDS
 from bot.settings import Settings
 from bot.store import queries as store

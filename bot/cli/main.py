@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.cli import output
 from bot.github import localgit as gitdiff
+from rules.catalogue import all_rules, rule_markdown, rules_by_code
 from rules.engine import factcache
 from rules.engine.config import (
     Config,
@@ -23,9 +24,16 @@ from rules.engine.config import (
     default_config,
     load_config,
 )
-from rules.engine.scan import CONTEXT_FILES, ScanResult, Source, scan, select, walk_files
+from rules.engine.scanner import (
+    CONTEXT_FILES,
+    ScanResult,
+    Source,
+    only_added,
+    scan,
+    select,
+    walk_files,
+)
 from rules.principles import PRINCIPLES
-from rules.rule import all_rules, rule_markdown, rules_by_code
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 DEFAULT_DATABASE_URL = "sqlite:///./debtbot.sqlite3"  # as bot.settings
@@ -158,7 +166,7 @@ def run_diff(
     ]
     progress = _progress(show_progress, len(sources))
     result = scan(sources, config, files, progress, context, change.added, facts_cache)
-    result.findings = gitdiff.only_added(result.findings, change.added)
+    result.findings = only_added(result.findings, change.added)
     return result, root
 
 

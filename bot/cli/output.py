@@ -7,10 +7,11 @@ import os
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from rules.engine.scan import ScanResult
+from rules.catalogue import all_rules, doc_section, rule_markdown
+from rules.engine.scanner import ScanResult
 from rules.finding import Finding
 from rules.principles import PRINCIPLES
-from rules.rule import Rule, all_rules, doc_section, rule_markdown
+from rules.rule import Rule
 
 FORMATS = ("text", "json", "sarif", "github")
 _COLOURS = {"error": "31", "warning": "33", "info": "36", "path": "1", "dim": "2"}

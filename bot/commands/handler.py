@@ -21,16 +21,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot.app.events import PayloadError
 from bot.commands import render as commands
 from bot.commands.render import FULL, HELP, Command, ReportInput
-from bot.domain import IssueCommentInfo
+from bot.domain import IssueCommentInfo, PayloadError
 from bot.github import mirror as gitmirror
 from bot.metrics import COMMANDS
 from bot.review.pipeline import analyse_head, config_at
 from rules.engine import factcache
 from rules.engine.config import ConfigError
-from rules.engine.scan import select
+from rules.engine.scanner import select
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.review.comments import _code_span, _count, _principle_order
+from rules.catalogue import rules_by_code, title_of
 from rules.finding import SEVERITIES, Finding, Skipped
 from rules.principles import PRINCIPLES
-from rules.rule import rules_by_code, title_of
 
 # Hidden in the report comment, so that running the command again finds it and edits it.
 REPORT_MARKER = "<!-- debtbot:report -->"

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
-
-from rules.finding import Finding
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 
@@ -115,12 +112,3 @@ def read_at(repo: git.Repo, head: str | None, path: str) -> bytes:
     except KeyError:
         raise OSError(f"{path} not at {head[:12]}") from None
     return blob.data_stream.read()
-
-
-def touches(finding: Finding, added: dict[str, frozenset[int]]) -> bool:
-    lines = added.get(finding.path)
-    return bool(lines) and any(n in lines for n in range(finding.line, finding.end_line + 1))
-
-
-def only_added(findings: Iterable[Finding], added: dict[str, frozenset[int]]) -> list[Finding]:
-    return [f for f in findings if touches(f, added)]

@@ -13,9 +13,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain import Annotation, CheckRunOutput, InlineComment
+from rules.catalogue import doc_section, rules_by_code, title_of
 from rules.finding import SEVERITIES, Finding, Skipped
 from rules.principles import PRINCIPLES
-from rules.rule import Rule, doc_section, rules_by_code, title_of
+from rules.rule import Rule
 
 _FINGERPRINT = re.compile(r"<!-- debtbot:fingerprint=([0-9A-Za-z]+) -->")
 _RESOLVED = re.compile(r"<!-- debtbot:resolved=([0-9A-Za-z]+) -->")

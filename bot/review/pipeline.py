@@ -21,14 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from bot import metrics
-from bot.app.events import PayloadError
-from bot.domain import InlineComment, PostedComment, PullInfo, PullRequestRef
+from bot.domain import InlineComment, PayloadError, PostedComment, PullInfo, PullRequestRef
 from bot.github import mirror as gitmirror
-from bot.github.localgit import only_added
 from bot.review import comments
 from rules.engine import factcache
 from rules.engine.config import Config, ConfigError, config_from_pyproject_text, default_config
-from rules.engine.scan import CONTEXT_FILES, ScanResult, scan, select
+from rules.engine.scanner import CONTEXT_FILES, ScanResult, only_added, scan, select
 from rules.finding import Finding
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.store.queries import Analysis, FindingRecord, PullRequest, Repository, as_utc
+from rules.catalogue import rules_by_code
 from rules.principles import PRINCIPLES
-from rules.rule import rules_by_code
 
 TREND_WEEKS = 8
 TOP_RULES = 5

@@ -64,7 +64,7 @@ import re
 
 import yaml
 
-from rules.rule import Example, Rule
+from rules import Context, Example, Rule
 
 RULE = Rule(
     code="DEBT403",
@@ -249,7 +249,7 @@ def _framework_tree(path: str, files) -> bool:
     return False
 
 
-def check(ctx) -> None:
+def check(ctx: Context) -> None:
     if ctx.is_test or _tool_file(ctx.path, ctx.files):
         return
     documents = ctx.yaml_documents()

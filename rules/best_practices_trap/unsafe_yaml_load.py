@@ -50,8 +50,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import keyword
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT401",
@@ -180,7 +180,7 @@ def _loader(call: cst.Call) -> cst.Arg | None:
     return positional[1] if len(positional) > 1 else None
 
 
-def _replacement(call: cst.Call, fix: str, ctx) -> str | None:
+def _replacement(call: cst.Call, fix: str, ctx: Context) -> str | None:
     """The statement's line with the safe call, when the statement is one plain line."""
     statement = ctx.enclosing(cst.SimpleStatementLine, cst.BaseCompoundStatement)
     if not isinstance(statement, cst.SimpleStatementLine):
@@ -215,7 +215,7 @@ def _root(node: cst.BaseExpression) -> str | None:
     return node.value if isinstance(node, cst.Name) else None
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     # `yaml = YAML(typ="safe")` (ruamel.yaml) rebinds the name: its `.load` is not PyYAML's.
     for target in node.targets:
         name = target.target
@@ -223,7 +223,7 @@ def visit_Assign(node: cst.Assign, ctx) -> None:
             ctx.state.setdefault("rebound", set()).add(name.value)
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     name = ctx.call_name(node)
     if name not in _LOADS:
         return

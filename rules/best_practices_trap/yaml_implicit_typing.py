@@ -61,7 +61,7 @@ import re
 
 import yaml
 
-from rules.rule import Example, Rule
+from rules import Context, Example, Rule
 
 RULE = Rule(
     code="DEBT402",
@@ -258,7 +258,7 @@ def _values(document: yaml.Node):
             yield node, key, siblings
 
 
-def check(ctx) -> None:
+def check(ctx: Context) -> None:
     found: dict[int, list[tuple[yaml.ScalarNode, str, str, bool]]] = {}
     for document in ctx.yaml_documents():
         for node, key, siblings in _values(document):

@@ -70,8 +70,8 @@ import re
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import bound_names, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT503",
@@ -253,11 +253,11 @@ def train_batch(model, batch):
 )
 
 
-def _frames(ctx) -> list[dict]:
+def _frames(ctx: Context) -> list[dict]:
     return ctx.state.setdefault("frames", [])
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     ctx.state.setdefault("defined", set()).add(node.name.value)
     if ctx.is_test:
         return
@@ -292,21 +292,21 @@ def _startup_hook(node: cst.FunctionDef) -> bool:
     return False
 
 
-def _in_main_block(ctx) -> bool:
+def _in_main_block(ctx: Context) -> bool:
     for ancestor in ctx.ancestors:
         if isinstance(ancestor, cst.If) and _MAIN.match(" ".join(ctx.code(ancestor.test).split())):
             return True
     return False
 
 
-def _disabled(node: cst.FunctionDef, ctx) -> bool:
+def _disabled(node: cst.FunctionDef, ctx: Context) -> bool:
     """``# pylint: disable=global-statement`` in the function, or alone at module level."""
     if _DISABLED.search(ctx.code(node)):
         return True
     return any(line.startswith("#") and _DISABLED.search(line) for line in ctx.lines)
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     frames = _frames(ctx)
     if not frames or frames[-1]["node"] is not node:
         return
@@ -329,14 +329,14 @@ def leave_FunctionDef(node: cst.FunctionDef, ctx) -> None:
             ctx.state.setdefault("candidates", []).append(candidate)
 
 
-def visit_Global(node: cst.Global, ctx) -> None:
+def visit_Global(node: cst.Global, ctx: Context) -> None:
     frames = _frames(ctx)
     if frames:
         for item in node.names:
             frames[-1]["declared"][item.name.value] = node
 
 
-def _frame(ctx) -> dict | None:
+def _frame(ctx: Context) -> dict | None:
     frames = _frames(ctx)
     return frames[-1] if frames and frames[-1]["declared"] else None
 
@@ -351,7 +351,7 @@ def _mentions(node: cst.CSTNode, name: str) -> bool:
     return False
 
 
-def _guarded(name: str, frame: dict, ctx) -> bool:
+def _guarded(name: str, frame: dict, ctx: Context) -> bool:
     """Inside an `if` (or a conditional expression) that tests the name itself."""
     for ancestor in reversed(ctx.ancestors):
         if ancestor is frame["node"]:
@@ -361,7 +361,7 @@ def _guarded(name: str, frame: dict, ctx) -> bool:
     return False
 
 
-def _bind(targets: list[cst.CSTNode], ctx) -> None:
+def _bind(targets: list[cst.CSTNode], ctx: Context) -> None:
     frame = _frame(ctx)
     if frame is None:
         return
@@ -372,33 +372,33 @@ def _bind(targets: list[cst.CSTNode], ctx) -> None:
                 frame[kind].add(name)
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     _bind([t.target for t in node.targets], ctx)
 
 
-def visit_AugAssign(node: cst.AugAssign, ctx) -> None:
+def visit_AugAssign(node: cst.AugAssign, ctx: Context) -> None:
     _bind([node.target], ctx)
 
 
-def visit_AnnAssign(node: cst.AnnAssign, ctx) -> None:
+def visit_AnnAssign(node: cst.AnnAssign, ctx: Context) -> None:
     if node.value is not None:
         _bind([node.target], ctx)
 
 
-def visit_For(node: cst.For, ctx) -> None:
+def visit_For(node: cst.For, ctx: Context) -> None:
     _bind([node.target], ctx)
 
 
-def visit_WithItem(node: cst.WithItem, ctx) -> None:
+def visit_WithItem(node: cst.WithItem, ctx: Context) -> None:
     if node.asname is not None:
         _bind([node.asname.name], ctx)
 
 
-def visit_NamedExpr(node: cst.NamedExpr, ctx) -> None:
+def visit_NamedExpr(node: cst.NamedExpr, ctx: Context) -> None:
     _bind([node.target], ctx)
 
 
-def visit_If(node: cst.If, ctx) -> None:
+def visit_If(node: cst.If, ctx: Context) -> None:
     frame = _frame(ctx)
     if frame is None:
         return
@@ -413,7 +413,7 @@ def visit_If(node: cst.If, ctx) -> None:
                 frame["early"].add(name)
 
 
-def visit_Arg(node: cst.Arg, ctx) -> None:
+def visit_Arg(node: cst.Arg, ctx: Context) -> None:
     if not isinstance(node.value, cst.Name):
         return
     if node.keyword is not None and node.keyword.value == "initializer":
@@ -438,7 +438,7 @@ _REGISTRATION = frozenset(
 )
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     if not isinstance(node.func, cst.Attribute) or node.func.attr.value not in _REGISTRATION:
         return
     if (ctx.call_name(node) or "").startswith("atexit."):
@@ -449,7 +449,7 @@ def visit_Call(node: cst.Call, ctx) -> None:
     ctx.state.setdefault("registrations", []).append((registrar, handed))
 
 
-def _event_functions(ctx) -> set[str]:
+def _event_functions(ctx: Context) -> set[str]:
     """Functions of this file handed to an event system, and the functions handing them over
     (they keep the callbacks' switches: part of the same design). ``sqlite3.connect(path)`` or
     ``atexit.register(close)`` hand over no function of the file, and exempt nothing."""
@@ -464,7 +464,7 @@ def _event_functions(ctx) -> set[str]:
     return exempt
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     exempt = (
         ctx.state.get("initializers", set())
         | (ctx.state.get("main_functions", set()) & ctx.state.get("passed", set()))

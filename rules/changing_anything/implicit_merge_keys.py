@@ -51,8 +51,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import dotted, keyword, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT504",
@@ -124,14 +124,14 @@ _PANDAS_MERGES = frozenset(
 _PANDAS_LIKE = frozenset({"pandas", "modin", "dask", "geopandas"})
 
 
-def _uses_pandas(ctx) -> bool:
+def _uses_pandas(ctx: Context) -> bool:
     if "pandas" not in ctx.state:
         roots = {t.lstrip(".").split(".", 1)[0] for t in ctx.aliases.values()}
         ctx.state["pandas"] = bool(roots & _PANDAS_LIKE)
     return ctx.state["pandas"]
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     func = node.func
     if isinstance(func, cst.Attribute):
         if func.attr.value != "merge":

@@ -56,8 +56,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import keyword, method_name, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT502",
@@ -208,7 +208,7 @@ def _strong_name(name: str) -> bool:
     )
 
 
-def _is_frame_type(annotation: cst.BaseExpression, ctx) -> bool:
+def _is_frame_type(annotation: cst.BaseExpression, ctx: Context) -> bool:
     text = string_value(annotation)
     if text is not None:
         return text.strip() in _TYPES
@@ -236,7 +236,7 @@ def _skipped(node: cst.FunctionDef) -> bool:
     return doc is not None and any(m in doc.lower() for m in _MARKERS)
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     stack = ctx.state.setdefault("stack", [])
     tracked: dict[str, bool] = {}
     if not ctx.is_test and not _skipped(node):
@@ -252,11 +252,11 @@ def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
     stack.append(tracked)
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     ctx.state["stack"].pop()
 
 
-def _tracked(ctx) -> dict[str, bool] | None:
+def _tracked(ctx: Context) -> dict[str, bool] | None:
     stack = ctx.state.get("stack")
     return stack[-1] if stack and stack[-1] else None
 
@@ -288,12 +288,12 @@ def _rebind(target: cst.CSTNode, tracked: dict[str, bool]) -> None:
         _rebind(target.value, tracked)
 
 
-def _report(node: cst.CSTNode, name: str, tracked: dict[str, bool], ctx) -> None:
+def _report(node: cst.CSTNode, name: str, tracked: dict[str, bool], ctx: Context) -> None:
     del tracked[name]
     ctx.report(node, name=name)
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     tracked = _tracked(ctx)
     if tracked is None:
         return
@@ -305,13 +305,13 @@ def visit_Assign(node: cst.Assign, ctx) -> None:
             _rebind(target.target, tracked)
 
 
-def visit_AnnAssign(node: cst.AnnAssign, ctx) -> None:
+def visit_AnnAssign(node: cst.AnnAssign, ctx: Context) -> None:
     tracked = _tracked(ctx)
     if tracked is not None and node.value is not None:
         _rebind(node.target, tracked)
 
 
-def visit_AugAssign(node: cst.AugAssign, ctx) -> None:
+def visit_AugAssign(node: cst.AugAssign, ctx: Context) -> None:
     tracked = _tracked(ctx)
     if tracked is None:
         return
@@ -325,7 +325,7 @@ def visit_AugAssign(node: cst.AugAssign, ctx) -> None:
         _rebind(target, tracked)
 
 
-def visit_Del(node: cst.Del, ctx) -> None:
+def visit_Del(node: cst.Del, ctx: Context) -> None:
     tracked = _tracked(ctx)
     if tracked is None:
         return
@@ -338,25 +338,25 @@ def visit_Del(node: cst.Del, ctx) -> None:
             return
 
 
-def visit_For(node: cst.For, ctx) -> None:
+def visit_For(node: cst.For, ctx: Context) -> None:
     tracked = _tracked(ctx)
     if tracked is not None:
         _rebind(node.target, tracked)
 
 
-def visit_AsName(node: cst.AsName, ctx) -> None:
+def visit_AsName(node: cst.AsName, ctx: Context) -> None:
     tracked = _tracked(ctx)
     if tracked is not None:
         _rebind(node.name, tracked)
 
 
-def visit_NamedExpr(node: cst.NamedExpr, ctx) -> None:
+def visit_NamedExpr(node: cst.NamedExpr, ctx: Context) -> None:
     tracked = _tracked(ctx)
     if tracked is not None:
         _rebind(node.target, tracked)
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     method = method_name(node)
     if method is None:
         return

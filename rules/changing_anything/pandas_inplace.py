@@ -54,8 +54,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import dotted, keyword, method_name
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT501",
@@ -152,7 +152,7 @@ def _is_true(arg: cst.Arg | None) -> bool:
     return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "True"
 
 
-def _root_module(expr: cst.BaseExpression, ctx) -> str | None:
+def _root_module(expr: cst.BaseExpression, ctx: Context) -> str | None:
     """The top-level package an expression's leftmost name was imported from, if imported."""
     while isinstance(expr, cst.Attribute | cst.Subscript | cst.Call):
         expr = expr.value if not isinstance(expr, cst.Call) else expr.func
@@ -162,7 +162,7 @@ def _root_module(expr: cst.BaseExpression, ctx) -> str | None:
     return target.lstrip(".").split(".", 1)[0] if target else None
 
 
-def _file_imports_only_other_libraries(ctx) -> bool:
+def _file_imports_only_other_libraries(ctx: Context) -> bool:
     if "other_only" not in ctx.state:
         roots = {t.lstrip(".").split(".", 1)[0] for t in ctx.aliases.values()}
         ctx.state["other_only"] = bool(roots & {"pyvista", "vtk", "open3d", "trimesh"}) and not (
@@ -171,7 +171,7 @@ def _file_imports_only_other_libraries(ctx) -> bool:
     return ctx.state["other_only"]
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     method = method_name(node)
     if method not in _PANDAS_INPLACE:
         return
@@ -188,7 +188,7 @@ def visit_Call(node: cst.Call, ctx) -> None:
     ctx.report(statement, method=f".{method}", replacement=_replacement(statement, node, ctx))
 
 
-def _whole_statement(call: cst.Call, ctx) -> cst.SimpleStatementLine | None:
+def _whole_statement(call: cst.Call, ctx: Context) -> cst.SimpleStatementLine | None:
     """The statement line when the call is its only content (`df.dropna(inplace=True)`)."""
     expr, line = ctx.parent(), ctx.parent(2)
     if (
@@ -201,7 +201,7 @@ def _whole_statement(call: cst.Call, ctx) -> cst.SimpleStatementLine | None:
     return None
 
 
-def _replacement(line: cst.SimpleStatementLine, call: cst.Call, ctx) -> str | None:
+def _replacement(line: cst.SimpleStatementLine, call: cst.Call, ctx: Context) -> str | None:
     receiver = call.func.value
     target = dotted(receiver)
     if target is None or target.split(".", 1)[0] in ctx.aliases:
@@ -219,7 +219,7 @@ def _replacement(line: cst.SimpleStatementLine, call: cst.Call, ctx) -> str | No
     return f"{ctx.indentation()}{target} = {new_call}{tail}"
 
 
-def _bound_in_function(name: str, ctx) -> bool:
+def _bound_in_function(name: str, ctx: Context) -> bool:
     function = ctx.enclosing(cst.FunctionDef)
     if function is None:
         return ctx.enclosing(cst.ClassDef) is None

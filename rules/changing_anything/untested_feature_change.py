@@ -52,8 +52,7 @@ from __future__ import annotations
 
 import re
 
-from rules.engine.repository import Change, RepositoryContext
-from rules.rule import Example, Rule
+from rules import Change, Example, RepositoryContext, Rule
 
 _FEATURE_CODE = """\
 def add_tenure(frame):

@@ -63,8 +63,8 @@ import re
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT901",
@@ -199,7 +199,7 @@ def _inner(node: cst.CSTNode) -> cst.BaseExpression | None:
     return None
 
 
-def _is_outermost(node: cst.CSTNode, ctx) -> bool:
+def _is_outermost(node: cst.CSTNode, ctx: Context) -> bool:
     parent = ctx.parent()
     if isinstance(node, cst.Attribute) and isinstance(parent, cst.Call) and parent.func is node:
         return False  # a method name, not a key; the chain ends at node.value
@@ -246,7 +246,7 @@ def _handles_config(name: str) -> bool:
     return _CONFIG_WORD.search(name.lower()) is not None
 
 
-def _skipped_file(ctx) -> bool:
+def _skipped_file(ctx: Context) -> bool:
     if "skip_file" not in ctx.state:
         folders, _, filename = ctx.path.rpartition("/")
         ctx.state["skip_file"] = ctx.is_test or any(
@@ -255,7 +255,7 @@ def _skipped_file(ctx) -> bool:
     return ctx.state["skip_file"]
 
 
-def _check(node: cst.BaseExpression, ctx) -> None:
+def _check(node: cst.BaseExpression, ctx: Context) -> None:
     if _inner(node) is None or not _is_outermost(node, ctx) or _skipped_file(ctx):
         return
     found = _chain(node)
@@ -279,14 +279,14 @@ def _check(node: cst.BaseExpression, ctx) -> None:
     ctx.report(node, section=_render(root, keys[:-1]), depth=len(keys), root=root)
 
 
-def visit_Attribute(node: cst.Attribute, ctx) -> None:
+def visit_Attribute(node: cst.Attribute, ctx: Context) -> None:
     _check(node, ctx)
 
 
-def visit_Subscript(node: cst.Subscript, ctx) -> None:
+def visit_Subscript(node: cst.Subscript, ctx: Context) -> None:
     _check(node, ctx)
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     if isinstance(node.func, cst.Attribute) and node.func.attr.value == "get":
         _check(node, ctx)

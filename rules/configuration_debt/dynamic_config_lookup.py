@@ -61,9 +61,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.configuration_debt.deep_config_access import config_root
 from rules.names import string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT902",
@@ -151,7 +151,7 @@ class Trainer:
 )
 
 
-def _what(node: cst.Call, ctx) -> str | None:
+def _what(node: cst.Call, ctx: Context) -> str | None:
     """A short description of the dynamic access ``node`` performs, or None."""
     func = node.func
     if isinstance(func, cst.Name):
@@ -173,7 +173,7 @@ def _what(node: cst.Call, ctx) -> str | None:
     return None
 
 
-def _looks_like_settings(node: cst.BaseExpression, ctx) -> bool:
+def _looks_like_settings(node: cst.BaseExpression, ctx: Context) -> bool:
     """``globals().update(cfg)``, ``(vars(args))``, ``(yaml.safe_load(f))``; not a registry."""
     if config_root(_base(node)) is not None:
         return True
@@ -181,7 +181,7 @@ def _looks_like_settings(node: cst.BaseExpression, ctx) -> bool:
     return any(marker in code for marker in ("vars(", "load(", "loads(", "parse_args(", "environ"))
 
 
-def _attr_access(node: cst.Call, name: str, ctx) -> str | None:
+def _attr_access(node: cst.Call, name: str, ctx: Context) -> str | None:
     target, attr = node.args[0].value, node.args[1].value
     if string_value(attr) is not None or node.args[0].keyword is not None:
         return None
@@ -204,7 +204,7 @@ def _base(node: cst.BaseExpression) -> cst.BaseExpression:
     return node
 
 
-def _names_known(attr: cst.BaseExpression, target: cst.BaseExpression, ctx) -> bool:
+def _names_known(attr: cst.BaseExpression, target: cst.BaseExpression, ctx: Context) -> bool:
     """The name runs over a literal list of strings (``for a in ("n_layer", "num_layers")``),
     over the object's own fields (``getattr(args, k) for k in vars(args)``), or was assigned a
     string literal earlier in the function."""
@@ -229,7 +229,7 @@ def _is_literal_choice(node: cst.BaseExpression) -> bool:
     return string_value(node) is not None
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     """Remember names bound to a literal attribute name, such as ``member = "a" if x else "b"``."""
     if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
         return
@@ -248,12 +248,12 @@ def _binds(target: cst.BaseExpression, name: str) -> bool:
     return False
 
 
-def _lists_fields(node: cst.BaseExpression, ctx) -> bool:
+def _lists_fields(node: cst.BaseExpression, ctx: Context) -> bool:
     code = ctx.code(node)
     return any(marker in code for marker in ("vars(", "dir(", "__dict__", "fields(", "_fields"))
 
 
-def _reads_file(node: cst.BaseExpression, ctx) -> bool:
+def _reads_file(node: cst.BaseExpression, ctx: Context) -> bool:
     """``open(p).read()``, ``Path(p).read_text()``, possibly inside ``compile(...)``."""
     if isinstance(node, cst.Call) and ctx.call_name(node) == "compile" and node.args:
         node = node.args[0].value
@@ -274,7 +274,9 @@ def _reads_file(node: cst.BaseExpression, ctx) -> bool:
     return True
 
 
-def _checks_name(test: cst.BaseExpression, key: str, container: cst.BaseExpression | None, ctx):
+def _checks_name(
+    test: cst.BaseExpression, key: str, container: cst.BaseExpression | None, ctx: Context
+):
     """``key in globals()`` (container None) or ``hasattr(container, key)``, alone or in an ``and``."""
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         return _checks_name(test.left, key, container, ctx) or _checks_name(
@@ -300,7 +302,7 @@ def _checks_name(test: cst.BaseExpression, key: str, container: cst.BaseExpressi
     )
 
 
-def _guarded(key: cst.BaseExpression, container: cst.BaseExpression | None, ctx) -> bool:
+def _guarded(key: cst.BaseExpression, container: cst.BaseExpression | None, ctx: Context) -> bool:
     """The write sits in the body of an ``if`` that checks the name already exists."""
     if not isinstance(key, cst.Name):
         return False
@@ -327,13 +329,13 @@ def _is_globals(node: cst.BaseExpression) -> bool:
     )
 
 
-def _skipped_file(ctx) -> bool:
+def _skipped_file(ctx: Context) -> bool:
     if "skip_file" not in ctx.state:
         ctx.state["skip_file"] = ctx.is_test or ctx.path.rsplit("/", 1)[-1] == "setup.py"
     return ctx.state["skip_file"]
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     func = node.func
     if isinstance(func, cst.Name):
         if func.value not in ("getattr", "setattr", "exec"):
@@ -347,7 +349,7 @@ def visit_Call(node: cst.Call, ctx) -> None:
         ctx.report(node, what=what)
 
 
-def visit_AssignTarget(node: cst.AssignTarget, ctx) -> None:
+def visit_AssignTarget(node: cst.AssignTarget, ctx: Context) -> None:
     target = node.target
     if not (isinstance(target, cst.Subscript) and _is_globals(target.value)):
         return

@@ -56,8 +56,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import string_value
-from rules.rule import Example, Rule
 
 
 def _script(count: int) -> str:
@@ -117,7 +117,7 @@ _LAST_PARTS = frozenset({"option", "argument", "Option", "Argument"})
 _FLAG_MODULES = ("absl.flags.", "tensorflow.flags.", "tensorflow.compat.v1.flags.")
 
 
-def _api(node: cst.Call, ctx) -> str | None:
+def _api(node: cst.Call, ctx: Context) -> str | None:
     """The API a call registers an option with, or None."""
     func = node.func
     if isinstance(func, cst.Attribute) and func.attr.value == "add_argument":
@@ -150,7 +150,7 @@ def _names_config_file(node: cst.Call) -> bool:
     return False
 
 
-def _count(node: cst.Call, api: str, ctx) -> None:
+def _count(node: cst.Call, api: str, ctx: Context) -> None:
     state = ctx.state
     if _names_config_file(node):
         state["config_file"] = True
@@ -158,7 +158,7 @@ def _count(node: cst.Call, api: str, ctx) -> None:
     state.setdefault("first", (node, api))
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     """Count decorators here: the walk reaches them after the parameters, but they come first."""
     for decorator in node.decorators:
         call = decorator.decorator
@@ -168,14 +168,14 @@ def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
                 _count(call, api, ctx)
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     api = _api(node, ctx)
     if api is None or ctx.is_test or id(node) in ctx.state.get("counted", ()):
         return
     _count(node, api, ctx)
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     count = ctx.state.get("count", 0)
     tuned = any(target.split(".", 1)[0] in _TUNING_SERVICES for target in ctx.aliases.values())
     if ctx.state.get("config_file") or tuned:

@@ -41,8 +41,7 @@ from __future__ import annotations
 
 import re
 
-from rules.engine.repository import Repository, RepositoryContext
-from rules.rule import Example, Rule
+from rules import Example, Repository, RepositoryContext, Rule
 
 _CONFIG = """\
 from dataclasses import dataclass

@@ -41,9 +41,8 @@ import re
 
 import yaml
 
-from rules.engine.repository import Repository, RepositoryContext
+from rules import Example, Repository, RepositoryContext, Rule
 from rules.readers import UnreadableFile, compose_yaml
-from rules.rule import Example, Rule
 
 _TRAIN = """\
 import yaml

@@ -61,8 +61,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import dotted, method_name, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT305",
@@ -176,7 +176,7 @@ _FRAME_METHODS = frozenset(
 _PANDAS_TYPES = frozenset({"pandas.DataFrame", "pandas.Series"})
 
 
-def _uses_pandas(ctx) -> bool:
+def _uses_pandas(ctx: Context) -> bool:
     if "pandas" not in ctx.state:
         ctx.state["pandas"] = any(t.split(".", 1)[0] == "pandas" for t in ctx.aliases.values()) or (
             "import pandas" in ctx.text or "from pandas" in ctx.text
@@ -209,15 +209,15 @@ def _single_index(subscript: cst.Subscript) -> cst.BaseExpression | None:
 # Which names hold pandas objects: a stack of scopes, plus one table for attributes (self.df).
 
 
-def _scopes(ctx) -> list[dict[str, bool]]:
+def _scopes(ctx: Context) -> list[dict[str, bool]]:
     return ctx.state.setdefault("scopes", [{}])
 
 
-def _attributes(ctx) -> dict[str, bool]:
+def _attributes(ctx: Context) -> dict[str, bool]:
     return ctx.state.setdefault("attributes", {})
 
 
-def _is_frame_name(key: str, ctx) -> bool:
+def _is_frame_name(key: str, ctx: Context) -> bool:
     if "." in key:
         return _attributes(ctx).get(key, False)
     for scope in reversed(_scopes(ctx)):
@@ -226,14 +226,14 @@ def _is_frame_name(key: str, ctx) -> bool:
     return False
 
 
-def _bind(key: str, is_frame: bool, ctx) -> None:
+def _bind(key: str, is_frame: bool, ctx: Context) -> None:
     if "." in key:
         _attributes(ctx)[key] = is_frame
     else:
         _scopes(ctx)[-1][key] = is_frame
 
 
-def _frame_value(value: cst.BaseExpression, ctx) -> bool:
+def _frame_value(value: cst.BaseExpression, ctx: Context) -> bool:
     """Whether an assigned value is evidently a pandas DataFrame or Series."""
     if isinstance(value, cst.Call):
         name = ctx.call_name(value) or ""
@@ -259,7 +259,7 @@ def _masked(subscript: cst.Subscript) -> bool:
     return index is not None and _is_mask(index)
 
 
-def _frame_expr(expr: cst.BaseExpression, ctx) -> bool:
+def _frame_expr(expr: cst.BaseExpression, ctx: Context) -> bool:
     """A known frame name, or a subscript / .loc of one."""
     while True:
         if isinstance(expr, cst.Subscript):
@@ -274,7 +274,7 @@ def _frame_expr(expr: cst.BaseExpression, ctx) -> bool:
     return key is not None and _is_frame_name(key, ctx)
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     scope: dict[str, bool] = {}
     params = node.params
     for param in (*params.posonly_params, *params.params, *params.kwonly_params):
@@ -285,11 +285,11 @@ def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
     _scopes(ctx).append(scope)
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     _scopes(ctx).pop()
 
 
-def _annotated_frame(annotation: cst.BaseExpression, ctx) -> bool:
+def _annotated_frame(annotation: cst.BaseExpression, ctx: Context) -> bool:
     if isinstance(annotation, cst.BinaryOperation):  # pd.DataFrame | None
         return _annotated_frame(annotation.left, ctx) or _annotated_frame(annotation.right, ctx)
     if isinstance(annotation, cst.Subscript):  # Optional[pd.DataFrame]
@@ -303,7 +303,7 @@ def _annotated_frame(annotation: cst.BaseExpression, ctx) -> bool:
     return ctx.qualified_name(annotation) in _PANDAS_TYPES
 
 
-def _chain(target: cst.BaseExpression, ctx) -> tuple[cst.BaseExpression, bool] | None:
+def _chain(target: cst.BaseExpression, ctx: Context) -> tuple[cst.BaseExpression, bool] | None:
     """``(root, evidence)`` when the target is a chained indexing, else None."""
     if not isinstance(target, cst.Subscript):
         return None
@@ -327,7 +327,7 @@ def _chain(target: cst.BaseExpression, ctx) -> tuple[cst.BaseExpression, bool] |
     return None
 
 
-def _check_target(target: cst.BaseExpression, statement: cst.CSTNode, ctx) -> bool:
+def _check_target(target: cst.BaseExpression, statement: cst.CSTNode, ctx: Context) -> bool:
     found = _chain(target, ctx)
     if found is None:
         return False
@@ -346,7 +346,9 @@ def _check_target(target: cst.BaseExpression, statement: cst.CSTNode, ctx) -> bo
     return True
 
 
-def _fix(target: cst.Subscript, root: str, statement: cst.CSTNode, ctx) -> tuple[str, str | None]:
+def _fix(
+    target: cst.Subscript, root: str, statement: cst.CSTNode, ctx: Context
+) -> tuple[str, str | None]:
     """The single-indexer spelling, and the replacement line when it is exact."""
     generic = f"{root}.loc[rows, columns]"
     inner = target.value
@@ -371,7 +373,7 @@ def _column_like(node: cst.BaseExpression) -> bool:
     return string_value(node) is not None or isinstance(node, cst.Name)
 
 
-def _replacement(fix: str, statement: cst.CSTNode, ctx) -> str | None:
+def _replacement(fix: str, statement: cst.CSTNode, ctx: Context) -> str | None:
     line = ctx.parent(1)
     assign = statement
     if (
@@ -389,7 +391,7 @@ def _replacement(fix: str, statement: cst.CSTNode, ctx) -> str | None:
     return f"{ctx.indentation()}{fix} = {value}{tail}"
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     for item in node.targets:
         target = item.target
         if isinstance(target, cst.Subscript) and _check_target(target, node, ctx):
@@ -401,12 +403,12 @@ def visit_Assign(node: cst.Assign, ctx) -> None:
             _bind(key, is_frame, ctx)
 
 
-def visit_AugAssign(node: cst.AugAssign, ctx) -> None:
+def visit_AugAssign(node: cst.AugAssign, ctx: Context) -> None:
     if isinstance(node.target, cst.Subscript):
         _check_target(node.target, node, ctx)
 
 
-def visit_AnnAssign(node: cst.AnnAssign, ctx) -> None:
+def visit_AnnAssign(node: cst.AnnAssign, ctx: Context) -> None:
     key = dotted(node.target)
     if key is None:
         return

@@ -54,8 +54,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import dotted, number_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT303",
@@ -228,7 +228,7 @@ def _first_argument(call: cst.Call) -> cst.BaseExpression | None:
     return None
 
 
-def _grown(call: cst.Call, target: str, ctx) -> str | None:
+def _grown(call: cst.Call, target: str, ctx: Context) -> str | None:
     """What to call once instead, when ``call`` concatenates ``target`` with something."""
     name = ctx.call_name(call)
     if name not in _GROWERS:
@@ -251,7 +251,7 @@ def _grown(call: cst.Call, target: str, ctx) -> str | None:
     return None
 
 
-def _text(node: cst.CSTNode, ctx) -> str | None:
+def _text(node: cst.CSTNode, ctx: Context) -> str | None:
     """The name, attribute chain or subscript an expression is, as comparable text."""
     if isinstance(node, cst.Name):
         return node.value
@@ -262,7 +262,7 @@ def _text(node: cst.CSTNode, ctx) -> str | None:
     return None
 
 
-def _innermost_loop(ctx) -> tuple[cst.For | cst.While, cst.CSTNode] | None:
+def _innermost_loop(ctx: Context) -> tuple[cst.For | cst.While, cst.CSTNode] | None:
     """The loop whose body holds the current node, and the top statement of that body."""
     ancestors = ctx.ancestors
     for index in range(len(ancestors) - 1, -1, -1):
@@ -285,14 +285,14 @@ def _short_literal(node: cst.BaseExpression | None) -> bool:
     )
 
 
-def _remember(name: str, value: cst.BaseExpression | None, ctx) -> None:
+def _remember(name: str, value: cst.BaseExpression | None, ctx: Context) -> None:
     """Record a binding of ``name`` in the current scope (value None: not a literal list)."""
     scope = ctx.enclosing(cst.FunctionDef)
     bindings = ctx.state.setdefault("bindings", {}).setdefault(id(scope), {})
     bindings.setdefault(name, []).append(value)
 
 
-def _literal_name(name: str, ctx, small=_short_literal) -> bool:
+def _literal_name(name: str, ctx: Context, small=_short_literal) -> bool:
     """``name`` was bound exactly once so far, to a small literal (a short list by default), in
     the loop's function (or at module level when the function neither binds it nor takes it as
     a parameter)."""
@@ -314,7 +314,7 @@ def _small_number(node: cst.BaseExpression | None) -> bool:
     return value is not None and value <= _SMALL_RANGE
 
 
-def _bounded(loop: cst.For | cst.While, ctx) -> bool:
+def _bounded(loop: cst.For | cst.While, ctx: Context) -> bool:
     """A loop with a handful of iterations known from the code: no quadratic blow-up."""
     if not isinstance(loop, cst.For):
         return False
@@ -336,7 +336,7 @@ def _bounded(loop: cst.For | cst.While, ctx) -> bool:
     return False
 
 
-def _bound_names(node: cst.CSTNode, ctx) -> set[str]:
+def _bound_names(node: cst.CSTNode, ctx: Context) -> set[str]:
     names: set[str] = set()
     pending = [node]
     while pending:
@@ -352,7 +352,7 @@ def _bound_names(node: cst.CSTNode, ctx) -> set[str]:
     return names
 
 
-def _rebound_before(loop: cst.For | cst.While, top: cst.CSTNode, target: str, ctx) -> bool:
+def _rebound_before(loop: cst.For | cst.While, top: cst.CSTNode, target: str, ctx: Context) -> bool:
     """Whether the loop target, or a plain statement of the loop body before ``top``, binds it."""
     if isinstance(loop, cst.For) and target in _bound_names(loop.target, ctx):
         return True
@@ -375,7 +375,7 @@ def _rebound_before(loop: cst.For | cst.While, top: cst.CSTNode, target: str, ct
     return False
 
 
-def _is_none_check(node: cst.Comparison, target: str, ctx) -> bool:
+def _is_none_check(node: cst.Comparison, target: str, ctx: Context) -> bool:
     """``X is None`` / ``X is not None``: how a loop finds out it holds the first piece."""
     return (
         len(node.comparisons) == 1
@@ -386,7 +386,7 @@ def _is_none_check(node: cst.Comparison, target: str, ctx) -> bool:
     )
 
 
-def _new_pieces(call: cst.Call, target: str, ctx) -> list[cst.CSTNode]:
+def _new_pieces(call: cst.Call, target: str, ctx: Context) -> list[cst.CSTNode]:
     """What a growth call adds, without the grown value itself (which it only copies)."""
     pieces: list[cst.CSTNode] = []
     skipped = False
@@ -409,7 +409,7 @@ def _new_pieces(call: cst.Call, target: str, ctx) -> list[cst.CSTNode]:
     return pieces
 
 
-def _read_in_loop(loop: cst.For | cst.While, target: str, ctx) -> bool:
+def _read_in_loop(loop: cst.For | cst.While, target: str, ctx: Context) -> bool:
     """Whether the loop body uses the growing value for anything but growing it.
 
     Then the loop needs the accumulated result as it goes (to compare new items against those
@@ -443,7 +443,7 @@ def _read_in_loop(loop: cst.For | cst.While, target: str, ctx) -> bool:
     return False
 
 
-def _remember_targets(target: cst.BaseExpression, value, ctx) -> None:
+def _remember_targets(target: cst.BaseExpression, value, ctx: Context) -> None:
     if isinstance(target, cst.Name):
         _remember(target.value, value, ctx)
     elif isinstance(target, cst.Tuple | cst.List):
@@ -453,20 +453,20 @@ def _remember_targets(target: cst.BaseExpression, value, ctx) -> None:
         _remember_targets(target.value, None, ctx)
 
 
-def visit_AugAssign(node: cst.AugAssign, ctx) -> None:
+def visit_AugAssign(node: cst.AugAssign, ctx: Context) -> None:
     _remember_targets(node.target, None, ctx)
 
 
-def visit_AnnAssign(node: cst.AnnAssign, ctx) -> None:
+def visit_AnnAssign(node: cst.AnnAssign, ctx: Context) -> None:
     if node.value is not None:
         _remember_targets(node.target, node.value, ctx)
 
 
-def visit_For(node: cst.For, ctx) -> None:
+def visit_For(node: cst.For, ctx: Context) -> None:
     _remember_targets(node.target, None, ctx)
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     for assign_target in node.targets:
         _remember_targets(assign_target.target, node.value, ctx)
     call = node.value

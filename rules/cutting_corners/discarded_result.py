@@ -41,8 +41,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import keyword
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT311",
@@ -87,7 +87,7 @@ def _names_columns(call: cst.Call) -> bool:
     return isinstance(first, cst.SimpleString | cst.List) or keyword(call, "keys") is not None
 
 
-def visit_Expr(node: cst.Expr, ctx) -> None:
+def visit_Expr(node: cst.Expr, ctx: Context) -> None:
     call = node.value
     if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
         return

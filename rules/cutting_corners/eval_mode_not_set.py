@@ -88,6 +88,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.cutting_corners.gradients_not_cleared import (
     enclosing_loops,
     is_backward,
@@ -95,7 +96,6 @@ from rules.cutting_corners.gradients_not_cleared import (
     report_from,
 )
 from rules.names import bound_names, dotted, method_name
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT307",
@@ -250,25 +250,25 @@ _LIGHTNING_HOOKS = ("validation_step", "test_step", "predict_step", "on_validati
 # --- what the walk records -------------------------------------------------------------------
 
 
-def _counter(ctx) -> int:
+def _counter(ctx: Context) -> int:
     ctx.state["order"] = ctx.state.get("order", 0) + 1
     return ctx.state["order"]
 
 
-def _function(ctx) -> cst.FunctionDef | None:
+def _function(ctx: Context) -> cst.FunctionDef | None:
     return ctx.enclosing(cst.FunctionDef)
 
 
-def _scope_key(ctx) -> int:
+def _scope_key(ctx: Context) -> int:
     function = _function(ctx)
     return 0 if function is None else id(function)
 
 
-def _class_of(ctx) -> cst.ClassDef | None:
+def _class_of(ctx: Context) -> cst.ClassDef | None:
     return ctx.enclosing(cst.ClassDef)
 
 
-def _is_no_grad(expr: cst.BaseExpression, ctx) -> bool:
+def _is_no_grad(expr: cst.BaseExpression, ctx: Context) -> bool:
     if isinstance(expr, cst.Call):
         name = ctx.call_name(expr)
         if name == "torch.set_grad_enabled":
@@ -281,18 +281,18 @@ def _is_false(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "False"
 
 
-def visit_With(node: cst.With, ctx) -> None:
+def visit_With(node: cst.With, ctx: Context) -> None:
     if any(_is_no_grad(item.item, ctx) for item in node.items):
         ctx.state["no_grad"] = ctx.state.get("no_grad", 0) + 1
         ctx.state.setdefault("no_grad_nodes", set()).add(id(node))
 
 
-def leave_With(node: cst.With, ctx) -> None:
+def leave_With(node: cst.With, ctx: Context) -> None:
     if id(node) in ctx.state.get("no_grad_nodes", ()):
         ctx.state["no_grad"] -= 1
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     params = node.params
     names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
     names |= {
@@ -304,12 +304,12 @@ def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
         ctx.state.setdefault("no_grad_nodes", set()).add(id(node))
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     if id(node) in ctx.state.get("no_grad_nodes", ()):
         ctx.state["no_grad"] -= 1
 
 
-def visit_ClassDef(node: cst.ClassDef, ctx) -> None:
+def visit_ClassDef(node: cst.ClassDef, ctx: Context) -> None:
     bases = [dotted(b.value) or "" for b in node.bases]
     ctx.state.setdefault("classes", {})[node.name.value] = [b.rsplit(".", 1)[-1] for b in bases]
 
@@ -327,7 +327,9 @@ def _chain(value: cst.BaseExpression) -> tuple[cst.Call | None, list[str]]:
     return None, methods
 
 
-def _record_binding(target: cst.BaseExpression, value: cst.BaseExpression | None, ctx) -> None:
+def _record_binding(
+    target: cst.BaseExpression, value: cst.BaseExpression | None, ctx: Context
+) -> None:
     name = dotted(target)
     if name is None:
         return
@@ -349,28 +351,28 @@ def _record_binding(target: cst.BaseExpression, value: cst.BaseExpression | None
     state.setdefault("built", {}).setdefault(key, []).append((name, callee))
 
 
-def _evidence_key(name: str, ctx) -> tuple[str, int]:
+def _evidence_key(name: str, ctx: Context) -> tuple[str, int]:
     if name.startswith("self."):
         owner = _class_of(ctx)
         return ("class", 0 if owner is None else id(owner))
     return ("scope", _scope_key(ctx))
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     for target in node.targets:
         _record_binding(target.target, node.value, ctx)
 
 
-def visit_AnnAssign(node: cst.AnnAssign, ctx) -> None:
+def visit_AnnAssign(node: cst.AnnAssign, ctx: Context) -> None:
     _record_binding(node.target, node.value, ctx)
 
 
-def visit_For(node: cst.For, ctx) -> None:
+def visit_For(node: cst.For, ctx: Context) -> None:
     for name in bound_names(node.target):
         ctx.state.setdefault("bound", {}).setdefault(_scope_key(ctx), set()).add(name)
 
 
-def _record_mode(name: str, mode: str, order: int, ctx) -> None:
+def _record_mode(name: str, mode: str, order: int, ctx: Context) -> None:
     owner = _class_of(ctx)
     ctx.state.setdefault("modes", []).append(
         (name, mode, order, _scope_key(ctx), 0 if owner is None else id(owner))
@@ -389,7 +391,7 @@ def _mode_of(call: cst.Call, method: str) -> str | None:
     return None
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     method = method_name(node)
     state = ctx.state
     if method is not None:
@@ -441,7 +443,7 @@ def _base_receiver(expr: cst.BaseExpression) -> cst.BaseExpression:
     return expr
 
 
-def _calls(ctx):
+def _calls(ctx: Context):
     for node in reversed(ctx.ancestors):
         if isinstance(node, cst.Call):
             yield node
@@ -452,7 +454,7 @@ def _calls(ctx):
 # --- the train/eval toggling inside training loops --------------------------------------------
 
 
-def _loop(loop: cst.CSTNode, ctx) -> dict:
+def _loop(loop: cst.CSTNode, ctx: Context) -> dict:
     loops = ctx.state.setdefault("loops", {})
     info = loops.get(id(loop))
     if info is None:
@@ -464,7 +466,7 @@ def _same(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
-def _leave_loop(node: cst.For | cst.While, ctx) -> None:
+def _leave_loop(node: cst.For | cst.While, ctx: Context) -> None:
     info = ctx.state.get("loops", {}).pop(id(node), None)
     if info is None or not info["training"] or not info["eval"]:
         return
@@ -483,18 +485,18 @@ def _leave_loop(node: cst.For | cst.While, ctx) -> None:
             return
 
 
-def leave_For(node: cst.For, ctx) -> None:
+def leave_For(node: cst.For, ctx: Context) -> None:
     _leave_loop(node, ctx)
 
 
-def leave_While(node: cst.While, ctx) -> None:
+def leave_While(node: cst.While, ctx: Context) -> None:
     _leave_loop(node, ctx)
 
 
 # --- decisions at the end of the file ----------------------------------------------------------
 
 
-def _module_classes(ctx) -> set[str]:
+def _module_classes(ctx: Context) -> set[str]:
     classes: dict[str, list[str]] = ctx.state.get("classes", {})
     found = {name for name, bases in classes.items() if any(b.endswith("Module") for b in bases)}
     changed = True
@@ -518,7 +520,9 @@ def _is_model_source(callee: str, modules: set[str]) -> bool:
     return callee.startswith("torchvision.models.")
 
 
-def _plain_class(name: str, ctx, modules: set[str], seen: frozenset[str] = frozenset()) -> bool:
+def _plain_class(
+    name: str, ctx: Context, modules: set[str], seen: frozenset[str] = frozenset()
+) -> bool:
     """A class of this file whose bases are all plain (``object``, ``ABC``, other plain classes)."""
     classes = ctx.state.get("classes", {})
     if name in modules or name in seen or name not in classes:
@@ -529,7 +533,7 @@ def _plain_class(name: str, ctx, modules: set[str], seen: frozenset[str] = froze
     )
 
 
-def _built(name: str, key: tuple[str, int], ctx, modules: set[str]) -> bool:
+def _built(name: str, key: tuple[str, int], ctx: Context, modules: set[str]) -> bool:
     return any(
         name == bound and _is_model_source(callee, modules)
         for bound, callee in ctx.state.get("built", {}).get(key, ())
@@ -544,7 +548,7 @@ def _in_module_class(ancestors: list[cst.CSTNode], modules: set[str]) -> bool:
     return any(isinstance(n, cst.ClassDef) and n.name.value in modules for n in ancestors)
 
 
-def _unevaluated_use(use, ctx, modules: set[str]) -> bool:
+def _unevaluated_use(use, ctx: Context, modules: set[str]) -> bool:
     _, name, order, ancestors, loops = use
     if loops and ctx.state.get("training_loops", set()) & set(loops):
         return False
@@ -578,7 +582,7 @@ def _unevaluated_use(use, ctx, modules: set[str]) -> bool:
     return not any(m[2] < order or m[3] != 0 for m in modes)
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     state = ctx.state
     if ctx.is_test or not (state.get("uses") or state.get("toggles")):
         return

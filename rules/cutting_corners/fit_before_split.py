@@ -65,8 +65,8 @@ import re
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import dotted, keyword, method_name, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT309",
@@ -223,7 +223,7 @@ _CONCATS = frozenset(
 _HELD_OUT = re.compile(r"test|(^|_)(val|valid|validation|holdout|dev)(_|$)", re.IGNORECASE)
 
 
-def _transformer(call: cst.BaseExpression, ctx) -> str | None:
+def _transformer(call: cst.BaseExpression, ctx: Context) -> str | None:
     """The class name when ``call`` constructs a transformer this rule knows."""
     if not isinstance(call, cst.Call):
         return None
@@ -236,7 +236,7 @@ def _transformer(call: cst.BaseExpression, ctx) -> str | None:
     return None
 
 
-def _scope(ctx) -> dict:
+def _scope(ctx: Context) -> dict:
     scopes = ctx.state.setdefault("scopes", [_new_scope()])
     return scopes[-1]
 
@@ -247,11 +247,11 @@ def _new_scope() -> dict:
     return {"transformers": {}, "tainted": {}, "splitters": set(), "combined": set()}
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     ctx.state.setdefault("scopes", [_new_scope()]).append(_new_scope())
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     ctx.state["scopes"].pop()
 
 
@@ -311,7 +311,7 @@ def _mentions(expr: cst.CSTNode, names: dict | set) -> str | None:
     return None
 
 
-def _is_combined(expr: cst.BaseExpression, ctx) -> bool:
+def _is_combined(expr: cst.BaseExpression, ctx: Context) -> bool:
     """``pd.concat([train, test])``, ``np.vstack((X_tr, X_te))``, ``train.append(test)``."""
     if isinstance(expr, cst.Name):
         return expr.value in _scope(ctx)["combined"]
@@ -333,7 +333,7 @@ def _is_combined(expr: cst.BaseExpression, ctx) -> bool:
     return bool(held_out) and len(held_out) < len(roots)
 
 
-def _switched_off(ctx) -> bool:
+def _switched_off(ctx: Context) -> bool:
     """Inside ``if False:`` or ``if 0:``: code kept but never run."""
     return any(
         isinstance(a, cst.If)
@@ -345,7 +345,7 @@ def _switched_off(ctx) -> bool:
     )
 
 
-def _report(fit: cst.Call, transformer: str, why: str, ctx) -> None:
+def _report(fit: cst.Call, transformer: str, why: str, ctx: Context) -> None:
     reported = ctx.state.setdefault("reported", set())
     if id(fit) in reported:
         return
@@ -353,7 +353,7 @@ def _report(fit: cst.Call, transformer: str, why: str, ctx) -> None:
     ctx.report(fit, transformer=transformer, why=why)
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     if ctx.is_test:
         return
     scope = _scope(ctx)
@@ -394,7 +394,7 @@ def visit_Assign(node: cst.Assign, ctx) -> None:
                 _report(fit, cls, f"`{target.value}` is then cut from `{root}`", ctx)
 
 
-def leave_Assign(node: cst.Assign, ctx) -> None:
+def leave_Assign(node: cst.Assign, ctx: Context) -> None:
     if ctx.is_test:
         return
     info = ctx.state["assigns"].pop()
@@ -417,14 +417,14 @@ def leave_Assign(node: cst.Assign, ctx) -> None:
                 scope["tainted"][name] = origin
 
 
-def _is_splitter(value: cst.BaseExpression, ctx) -> bool:
+def _is_splitter(value: cst.BaseExpression, ctx: Context) -> bool:
     if not isinstance(value, cst.Call):
         return False
     name = ctx.call_name(value) or ""
     return name.startswith("sklearn.model_selection.") and name.rsplit(".", 1)[-1] in _SPLITTERS
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     method = method_name(node)
     if method in {"fit", "fit_transform"}:
         _fit(node, method, ctx)
@@ -432,7 +432,7 @@ def visit_Call(node: cst.Call, ctx) -> None:
         _split(node, method, ctx)
 
 
-def _fit(node: cst.Call, method: str, ctx) -> None:
+def _fit(node: cst.Call, method: str, ctx: Context) -> None:
     receiver = node.func.value
     scope = _scope(ctx)
     cls = _transformer(receiver, ctx)
@@ -462,7 +462,7 @@ def _fit(node: cst.Call, method: str, ctx) -> None:
         assigns[-1]["fitted"] = (node, cls)
 
 
-def _split(node: cst.Call, method: str | None, ctx) -> None:
+def _split(node: cst.Call, method: str | None, ctx: Context) -> None:
     if ctx.is_test:
         return
     scope = _scope(ctx)

@@ -48,8 +48,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import dotted, method_name
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT308",
@@ -164,7 +164,7 @@ RULE = Rule(
 _TORCH_ROOTS = frozenset({"torch", "pytorch_lightning", "lightning", "torchvision", "timm"})
 
 
-def _imports_torch(ctx) -> bool:
+def _imports_torch(ctx: Context) -> bool:
     if "torch" not in ctx.state:
         ctx.state["torch"] = any(
             target.split(".", 1)[0] in _TORCH_ROOTS for target in ctx.aliases.values()
@@ -180,7 +180,7 @@ _REMOTE_MODULE = frozenset(
 )
 
 
-def _uses_remote_modules(ctx) -> bool:
+def _uses_remote_modules(ctx: Context) -> bool:
     """A file working with ``RemoteModule``s, whose documented call is ``.forward(...)``."""
     if "remote" not in ctx.state:
         ctx.state["remote"] = any(target in _REMOTE_MODULE for target in ctx.aliases.values())
@@ -193,7 +193,7 @@ def _is_class_reference(node: cst.BaseExpression) -> bool:
     return text is not None and text.rsplit(".", 1)[-1][:1].isupper()
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     """Remember names bound to objects of other libraries (``net = cv2.dnn.readNet(...)``)."""
     if not isinstance(node.value, cst.Call):
         return
@@ -205,7 +205,7 @@ def visit_Assign(node: cst.Assign, ctx) -> None:
                 ctx.state.setdefault("foreign", set()).add(text)
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     if method_name(node) != "forward" or ctx.is_test or not _imports_torch(ctx):
         return
     if not node.args:
@@ -225,7 +225,7 @@ def visit_Call(node: cst.Call, ctx) -> None:
     ctx.report(node, module=module, replacement=_replacement(node, ctx))
 
 
-def _label(receiver: cst.BaseExpression, ctx) -> str:
+def _label(receiver: cst.BaseExpression, ctx: Context) -> str:
     """``model``, ``self.encoder``, or ``ROIAlign(...)`` for a module built in place."""
     text = dotted(receiver)
     if text is not None:
@@ -236,7 +236,7 @@ def _label(receiver: cst.BaseExpression, ctx) -> str:
     return code if len(code) <= 40 else "module"
 
 
-def _replacement(call: cst.Call, ctx) -> str | None:
+def _replacement(call: cst.Call, ctx: Context) -> str | None:
     """The statement's single line with ``x.forward(...)`` turned into ``x(...)``."""
     line = next(
         (n for n in reversed(ctx.ancestors) if isinstance(n, cst.SimpleStatementLine)), None

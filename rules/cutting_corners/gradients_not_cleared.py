@@ -63,8 +63,8 @@ import re
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import dotted, method_name
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT306",
@@ -202,7 +202,7 @@ _INTERESTING = frozenset({"backward", "manual_backward", "step", "zero_grad", "z
 _BOUNDARY = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
 
-def enclosing_loops(ctx) -> list[cst.CSTNode]:
+def enclosing_loops(ctx: Context) -> list[cst.CSTNode]:
     """The loops around the node being visited, innermost first, within its own function."""
     loops = []
     for node in reversed(ctx.ancestors):
@@ -220,7 +220,7 @@ def _last_name(node: cst.BaseExpression) -> str | None:
     return None if text is None else text.rsplit(".", 1)[-1]
 
 
-def looks_like_optimizer(node: cst.BaseExpression, ctx) -> bool:
+def looks_like_optimizer(node: cst.BaseExpression, ctx: Context) -> bool:
     """Whether an expression is an optimizer, by its construction in the file or its name."""
     text = dotted(node)
     if text is not None and text in ctx.state.get("optimizers", ()):
@@ -231,7 +231,7 @@ def looks_like_optimizer(node: cst.BaseExpression, ctx) -> bool:
     return bool(_OPTIMIZER_NAME.search(name) or _OPTIMIZER_NAME_CASED.search(name))
 
 
-def optimizer_stepped(call: cst.Call, ctx) -> cst.BaseExpression | None:
+def optimizer_stepped(call: cst.Call, ctx: Context) -> cst.BaseExpression | None:
     """The optimizer a ``.step(...)`` call steps, or None when it is not an optimizer step."""
     if not isinstance(call.func, cst.Attribute):
         return None
@@ -248,7 +248,7 @@ def is_backward(call: cst.Call) -> bool:
     return method_name(call) in _BACKWARD
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     value = node.value
     if not isinstance(value, cst.Call):
         return
@@ -260,7 +260,7 @@ def visit_Assign(node: cst.Assign, ctx) -> None:
                 ctx.state.setdefault("optimizers", set()).add(text)
 
 
-def _info(loop: cst.CSTNode, ctx) -> dict:
+def _info(loop: cst.CSTNode, ctx: Context) -> dict:
     loops = ctx.state.setdefault("loops", {})
     info = loops.get(id(loop))
     if info is None:
@@ -274,7 +274,7 @@ def _info(loop: cst.CSTNode, ctx) -> dict:
     return info
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     method = method_name(node)
     if method not in _INTERESTING:
         if ctx.state.get("depth") and _helper_name(node) is not None:
@@ -311,7 +311,7 @@ def _helper_name(call: cst.Call) -> str | None:
     return None
 
 
-def _cleared(ctx) -> None:
+def _cleared(ctx: Context) -> None:
     """Gradients are reset here: mark the loops around, and the function as a clearing helper."""
     for loop in enclosing_loops(ctx):
         _info(loop, ctx)["clear"] = True
@@ -326,21 +326,21 @@ def _is_grad(node: cst.BaseExpression) -> bool:
     return text.endswith(".grad") or text.endswith(".grad.data")
 
 
-def visit_AssignTarget(node: cst.AssignTarget, ctx) -> None:
+def visit_AssignTarget(node: cst.AssignTarget, ctx: Context) -> None:
     target = node.target
     if isinstance(target, cst.Attribute) and target.attr.value == "grad":
         _cleared(ctx)
 
 
-def visit_For(node: cst.For, ctx) -> None:
+def visit_For(node: cst.For, ctx: Context) -> None:
     ctx.state["depth"] = ctx.state.get("depth", 0) + 1
 
 
-def visit_While(node: cst.While, ctx) -> None:
+def visit_While(node: cst.While, ctx: Context) -> None:
     ctx.state["depth"] = ctx.state.get("depth", 0) + 1
 
 
-def _leave_loop(node: cst.For | cst.While, ctx) -> None:
+def _leave_loop(node: cst.For | cst.While, ctx: Context) -> None:
     ctx.state["depth"] -= 1
     info = ctx.state.get("loops", {}).pop(id(node), None)
     if info is None or info["backward"] is None or info["step"] is None:
@@ -354,15 +354,15 @@ def _leave_loop(node: cst.For | cst.While, ctx) -> None:
     ctx.state.setdefault("suspects", []).append(info)
 
 
-def leave_For(node: cst.For, ctx) -> None:
+def leave_For(node: cst.For, ctx: Context) -> None:
     _leave_loop(node, ctx)
 
 
-def leave_While(node: cst.While, ctx) -> None:
+def leave_While(node: cst.While, ctx: Context) -> None:
     _leave_loop(node, ctx)
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     """Judge the loops once every helper of the file is known (``reset_grad()`` defined later)."""
     clearing = ctx.state.get("clearing", set())
     for info in ctx.state.get("suspects", ()):
@@ -373,7 +373,7 @@ def leave_Module(node: cst.Module, ctx) -> None:
         )
 
 
-def report_from(node: cst.CSTNode, ancestors: list[cst.CSTNode], ctx, **values) -> None:
+def report_from(node: cst.CSTNode, ancestors: list[cst.CSTNode], ctx: Context, **values) -> None:
     """Report a node after the walk has moved on, as if from where it was seen.
 
     The engine names a finding's scope from ``ctx.ancestors`` at the time of the report; a

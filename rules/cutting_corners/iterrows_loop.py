@@ -46,8 +46,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Rule
 from rules.names import bound_names, method_name
-from rules.rule import Rule
 
 RULE = Rule(
     code="DEBT304",
@@ -114,7 +114,7 @@ _SKIPPED = (cst.BaseParenthesizableWhitespace, cst.Comment, cst.Newline, cst.Emp
 _WRAPPERS = frozenset({"enumerate", "tqdm", "tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm"})
 
 
-def _iterrows_call(node: cst.BaseExpression, ctx) -> cst.Call | None:
+def _iterrows_call(node: cst.BaseExpression, ctx: Context) -> cst.Call | None:
     """The ``x.iterrows()`` call that ``node`` iterates, looking through enumerate/tqdm."""
     for _ in range(3):
         if not isinstance(node, cst.Call):
@@ -162,19 +162,19 @@ def _computes_per_row(body: cst.BaseSuite, rows: set[str]) -> bool:
     return computes
 
 
-def _check(iterated: cst.BaseExpression, ctx) -> cst.Call | None:
+def _check(iterated: cst.BaseExpression, ctx: Context) -> cst.Call | None:
     if not isinstance(iterated, cst.Call) or ctx.is_test:
         return None
     return _iterrows_call(iterated, ctx)
 
 
-def visit_For(node: cst.For, ctx) -> None:
+def visit_For(node: cst.For, ctx: Context) -> None:
     call = _check(node.iter, ctx)
     if call is not None and _computes_per_row(node.body, set(bound_names(node.target))):
         ctx.report(call, code=ctx.code(call).strip())
 
 
-def visit_CompFor(node: cst.CompFor, ctx) -> None:
+def visit_CompFor(node: cst.CompFor, ctx: Context) -> None:
     call = _check(node.iter, ctx)
     if call is not None:
         ctx.report(call, code=ctx.code(call).strip())

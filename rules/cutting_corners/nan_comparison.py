@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT302",
@@ -61,7 +61,7 @@ RULE = Rule(
 _NAN_NAMES = frozenset({"numpy.nan", "numpy.NaN", "numpy.NAN", "math.nan", "pandas.NA"})
 
 
-def _is_nan(node: cst.BaseExpression, ctx) -> bool:
+def _is_nan(node: cst.BaseExpression, ctx: Context) -> bool:
     if ctx.qualified_name(node) in _NAN_NAMES:
         return True
     return (
@@ -72,7 +72,7 @@ def _is_nan(node: cst.BaseExpression, ctx) -> bool:
     )
 
 
-def visit_Comparison(node: cst.Comparison, ctx) -> None:
+def visit_Comparison(node: cst.Comparison, ctx: Context) -> None:
     left = node.left
     for target in node.comparisons:
         operator = target.operator

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.rule import Example, Rule
+from rules import Context, Example, Rule
 
 RULE = Rule(
     code="DEBT301",
@@ -128,7 +128,7 @@ except (ValueError, BaseException) as error:
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 
 
-def _is_broad(handler: cst.ExceptHandler, ctx) -> bool:
+def _is_broad(handler: cst.ExceptHandler, ctx: Context) -> bool:
     if handler.type is None:
         return True
     caught = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
@@ -154,7 +154,7 @@ def _does_nothing(handler: cst.ExceptHandler) -> bool:
     return True
 
 
-def visit_ExceptHandler(node: cst.ExceptHandler, ctx) -> None:
+def visit_ExceptHandler(node: cst.ExceptHandler, ctx: Context) -> None:
     if ctx.is_test:
         return
     if _is_broad(node, ctx) and _does_nothing(node):

@@ -50,8 +50,7 @@ References
 
 from __future__ import annotations
 
-from rules.engine.repository import Repository, RepositoryContext, definition_line
-from rules.rule import Example, Rule
+from rules import Example, Repository, RepositoryContext, Rule, definition_line
 
 _TESTED = """
 from churn.features import tenure_years

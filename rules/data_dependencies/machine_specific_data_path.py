@@ -60,8 +60,8 @@ import re
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import method_name, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT701",
@@ -284,7 +284,7 @@ def mutable_pointer(text: str) -> bool:
     return False
 
 
-def _strings(node: cst.CSTNode, ctx, seen: list[cst.CSTNode], depth: int = 0) -> None:
+def _strings(node: cst.CSTNode, ctx: Context, seen: list[cst.CSTNode], depth: int = 0) -> None:
     """Collect the string literals (and names) a path expression is built from."""
     if depth > 6:
         return
@@ -312,7 +312,7 @@ def _strings(node: cst.CSTNode, ctx, seen: list[cst.CSTNode], depth: int = 0) ->
                 _strings(arg.value, ctx, seen, depth + 1)
 
 
-def _machine_strings(node: cst.CSTNode, ctx) -> list[tuple[cst.CSTNode, str]]:
+def _machine_strings(node: cst.CSTNode, ctx: Context) -> list[tuple[cst.CSTNode, str]]:
     found: list[cst.CSTNode] = []
     _strings(node, ctx, found)
     pairs = []
@@ -335,7 +335,7 @@ def _open_mode(call: cst.Call) -> str:
     return "r" if mode is None else mode
 
 
-def _kind(call: cst.Call, ctx) -> str | None:
+def _kind(call: cst.Call, ctx: Context) -> str | None:
     """ "read", "write" or "location" for calls that take a file location, else None."""
     name = ctx.call_name(call)
     if name is not None:
@@ -364,13 +364,13 @@ def _kind(call: cst.Call, ctx) -> str | None:
     return None
 
 
-def _state(ctx) -> dict:
+def _state(ctx: Context) -> dict:
     if not ctx.state:
         ctx.state.update(variables={}, used=set(), reported=set(), reads=[], written=set())
     return ctx.state
 
 
-def _report(node: cst.CSTNode, text: str, why: str, ctx) -> None:
+def _report(node: cst.CSTNode, text: str, why: str, ctx: Context) -> None:
     state = _state(ctx)
     if id(node) in state["reported"]:
         return
@@ -378,11 +378,11 @@ def _report(node: cst.CSTNode, text: str, why: str, ctx) -> None:
     ctx.report(node, path=text, why=why)
 
 
-def visit_Module(node: cst.Module, ctx) -> None:
+def visit_Module(node: cst.Module, ctx: Context) -> None:
     _state(ctx)
 
 
-def _assigned(target: cst.BaseExpression, value: cst.BaseExpression | None, ctx) -> None:
+def _assigned(target: cst.BaseExpression, value: cst.BaseExpression | None, ctx: Context) -> None:
     """A machine path stored in a variable: reported now if the name says it is a location,
     else remembered until the variable is used by a call that reads or writes files."""
     if ctx.is_test or value is None:
@@ -403,16 +403,16 @@ def _assigned(target: cst.BaseExpression, value: cst.BaseExpression | None, ctx)
         _state(ctx)["variables"].setdefault(name, []).extend(strings)
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     if len(node.targets) == 1:
         _assigned(node.targets[0].target, node.value, ctx)
 
 
-def visit_AnnAssign(node: cst.AnnAssign, ctx) -> None:
+def visit_AnnAssign(node: cst.AnnAssign, ctx: Context) -> None:
     _assigned(node.target, node.value, ctx)
 
 
-def visit_DictElement(node: cst.DictElement, ctx) -> None:
+def visit_DictElement(node: cst.DictElement, ctx: Context) -> None:
     key = string_value(node.key)
     if key is not None and _path_like(key) and not ctx.is_test:
         for part, text in _machine_strings(node.value, ctx):
@@ -425,7 +425,7 @@ def _option_name(call: cst.Call) -> str:
     return max(names, key=len, default="")
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     if not node.args or ctx.is_test:
         return
     state = _state(ctx)
@@ -462,7 +462,7 @@ def visit_Call(node: cst.Call, ctx) -> None:
             state["reads"].append((part, text))
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     state = _state(ctx)
     for name, strings in state["variables"].items():
         if name in state["used"]:

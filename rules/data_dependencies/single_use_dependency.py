@@ -49,8 +49,7 @@ import re
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from rules.engine.repository import Change, RepositoryContext
-from rules.rule import Example, Rule
+from rules import Change, Example, RepositoryContext, Rule
 
 _REPORT = "import humanize\n\n\ndef rows(frame):\n    return humanize.intcomma(len(frame))\n"
 

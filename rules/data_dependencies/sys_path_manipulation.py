@@ -54,8 +54,8 @@ import re
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import dotted
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT702",
@@ -160,11 +160,11 @@ _CALLS = frozenset({"sys.path.append", "sys.path.insert", "sys.path.extend", "si
 _EXEMPT = re.compile(r"(^|/)(conftest|hubconf)\.py$|(^|/)[^/]*docs?/(.*/)?conf\.py$")
 
 
-def _exempt(ctx) -> bool:
+def _exempt(ctx: Context) -> bool:
     return ctx.is_test or bool(_EXEMPT.search(ctx.path))
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     if not isinstance(node.func, cst.Attribute):
         return
     attr = node.func.attr.value
@@ -175,18 +175,18 @@ def visit_Call(node: cst.Call, ctx) -> None:
         ctx.report(node, how=dotted(node.func) or name)
 
 
-def _is_sys_path(target: cst.BaseExpression, ctx) -> bool:
+def _is_sys_path(target: cst.BaseExpression, ctx: Context) -> bool:
     if isinstance(target, cst.Subscript):
         target = target.value
     return ctx.qualified_name(target) == "sys.path"
 
 
-def visit_AugAssign(node: cst.AugAssign, ctx) -> None:
+def visit_AugAssign(node: cst.AugAssign, ctx: Context) -> None:
     if _is_sys_path(node.target, ctx) and not _exempt(ctx):
         ctx.report(node, how=f"{ctx.code(node.target)} {ctx.code(node.operator).strip()}")
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     for target in node.targets:
         if _is_sys_path(target.target, ctx) and not _exempt(ctx):
             ctx.report(node, how=f"{ctx.code(target.target)} =")

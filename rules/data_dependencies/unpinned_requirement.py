@@ -62,7 +62,7 @@ import re
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from rules.rule import Example, Rule
+from rules import Context, Example, Rule
 
 RULE = Rule(
     code="DEBT703",
@@ -272,7 +272,7 @@ def _exempt(requirement: Requirement) -> bool:
     return name in _BUILD_TOOLS and requirement.marker is not None
 
 
-def _generated_by_mlflow(ctx) -> bool:
+def _generated_by_mlflow(ctx: Context) -> bool:
     folder = ctx.path.rpartition("/")[0]
     return (f"{folder}/MLmodel" if folder else "MLmodel") in ctx.files
 
@@ -282,7 +282,7 @@ def _names(names: list[str]) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def check(ctx) -> None:
+def check(ctx: Context) -> None:
     if _DOCS.search(ctx.path) or _DEV_FILE.search(ctx.path) or _generated_by_mlflow(ctx):
         return
     runs: list[list[tuple[int, int, str]]] = []

@@ -14,9 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from rules.catalogue import all_rules
 from rules.finding import Severity
 from rules.principles import PRINCIPLES
-from rules.rule import Rule, all_rules
+from rules.rule import Rule
 
 DEFAULT_EXCLUDE = (
     ".git",

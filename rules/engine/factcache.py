@@ -22,10 +22,7 @@ from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
-from rules import names, readers
-from rules.engine import analyse as engine
-from rules.engine import positions, repository
-from rules.engine.repository import FileFacts
+from rules.engine.facts import FileFacts
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +57,15 @@ def key_of(path: str, data: bytes, max_file_size: int = 0) -> bytes:
 
 @cache
 def _code_version() -> bytes:
-    # What decides what the facts say: the parser, and our modules that parse files and
-    # gather the facts. Changing any of them starts a new cache.
+    # What decides what the facts say: the parser, and our code that reads, parses and walks
+    # files and gathers the facts (the engine, the shared ML knowledge, the name helpers).
+    # Changing any of it starts a new cache.
     digest = hashlib.sha256(version("libcst").encode())
-    for module in (engine, repository, readers, names, positions):
-        digest.update(Path(module.__file__).read_bytes())
+    rules = Path(__file__).resolve().parent.parent
+    sources = [*sorted((rules / "engine").glob("*.py")), *sorted((rules / "ml").glob("*.py"))]
+    sources += [rules / name for name in ("context.py", "names.py", "readers.py")]
+    for source in sources:
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
     return digest.digest()
 
 

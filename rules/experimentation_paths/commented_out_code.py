@@ -58,7 +58,7 @@ import ast
 import re
 import warnings
 
-from rules.rule import Example, Rule
+from rules import Context, Example, Rule
 
 RULE = Rule(
     code="DEBT1003",
@@ -450,7 +450,7 @@ def _inside_literals(text: str) -> set[int]:
     return rows
 
 
-def check(ctx) -> None:
+def check(ctx: Context) -> None:
     if ctx.is_test or "#" not in ctx.text:
         return
     minimum = max(1, int(ctx.options["min-lines"]))

@@ -53,8 +53,8 @@ import re
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import dotted, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT1001",
@@ -241,7 +241,7 @@ def _used_as_value(flag: str, body: cst.CSTNode) -> bool:
     return found
 
 
-def _check(test: cst.BaseExpression, body: cst.CSTNode, ctx) -> None:
+def _check(test: cst.BaseExpression, body: cst.CSTNode, ctx: Context) -> None:
     name = _flag_name(test)
     if name is None or not is_experiment_flag(name) or ctx.is_test:
         return
@@ -254,9 +254,9 @@ def _check(test: cst.BaseExpression, body: cst.CSTNode, ctx) -> None:
     ctx.report(test, flag=text or ctx.code(flag))
 
 
-def visit_If(node: cst.If, ctx) -> None:
+def visit_If(node: cst.If, ctx: Context) -> None:
     _check(node.test, node.body, ctx)
 
 
-def visit_IfExp(node: cst.IfExp, ctx) -> None:
+def visit_IfExp(node: cst.IfExp, ctx: Context) -> None:
     _check(node.test, node.body, ctx)

@@ -79,9 +79,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.cutting_corners.gradients_not_cleared import optimizer_stepped, report_from
 from rules.names import dotted, keyword, method_name
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT1006",
@@ -261,11 +261,11 @@ _TORCH_ROOTS = ("torch", "lightning", "pytorch_lightning", "lightning_fabric")
 _CUDNN = frozenset({"torch.backends.cudnn", "cudnn"})
 
 
-def _flag(ctx, name: str) -> None:
+def _flag(ctx: Context, name: str) -> None:
     ctx.state[name] = True
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     if keyword(node, "deterministic") is not None:
         _flag(ctx, "deterministic")
     method = method_name(node)
@@ -294,11 +294,11 @@ def visit_Call(node: cst.Call, ctx) -> None:
         _flag(ctx, "lightning")
 
 
-def _imports(ctx, roots: tuple[str, ...]) -> bool:
+def _imports(ctx: Context, roots: tuple[str, ...]) -> bool:
     return any(t.split(".", 1)[0] in roots for t in ctx.aliases.values())
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     for target in node.targets:
         text = ctx.qualified_name(target.target) or dotted(target.target) or ""
         owner, _, attribute = text.rpartition(".")
@@ -321,7 +321,7 @@ def _is_false(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "False"
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     state = ctx.state
     if ctx.is_test or "seed" not in state or not state.get("training"):
         return

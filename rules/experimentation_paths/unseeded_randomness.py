@@ -59,8 +59,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import dotted, keyword, method_name
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT1005",
@@ -153,7 +153,7 @@ _ESTIMATORS = frozenset(
 )  # fmt: skip
 
 
-def _sklearn_name(node: cst.Call, ctx) -> str | None:
+def _sklearn_name(node: cst.Call, ctx: Context) -> str | None:
     name = ctx.call_name(node)
     if name is None or not name.startswith("sklearn."):
         return None
@@ -185,7 +185,7 @@ def _needs_seed(node: cst.Call, name: str) -> bool:
     return name in _ESTIMATORS
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     func = node.func
     last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
     if last is None:

@@ -62,8 +62,8 @@ import re
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import dotted, keyword, method_name, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT1004",
@@ -270,7 +270,7 @@ _SERVING_NAMES = frozenset(
 _MANIFEST = re.compile(r"(?i)(serv|inference|kserve|seldon|predictor|triton)[^/]*\.ya?ml$")
 
 
-def _scope(ctx) -> int:
+def _scope(ctx: Context) -> int:
     function = ctx.enclosing(cst.FunctionDef)
     return id(function) if function is not None else 0
 
@@ -282,11 +282,11 @@ def _root(node: cst.BaseExpression) -> str | None:
     return dotted(node) if isinstance(node, cst.Name | cst.Attribute) else None
 
 
-def _called(node: cst.Call, ctx) -> str:
+def _called(node: cst.Call, ctx: Context) -> str:
     return method_name(node) or (ctx.call_name(node) or "").rsplit(".", 1)[-1]
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     if not isinstance(node.value, cst.Call) or _called(node.value, ctx) not in _LOADERS:
         return
     loaded = ctx.state.setdefault("loaded", set())
@@ -296,7 +296,7 @@ def visit_Assign(node: cst.Assign, ctx) -> None:
             loaded.add((_scope(ctx), name))
 
 
-def _note_use(node: cst.Call, ctx) -> None:
+def _note_use(node: cst.Call, ctx: Context) -> None:
     """Remember models loaded into or trained in this scope."""
     called = _called(node, ctx)
     if isinstance(node.func, cst.Attribute) and called in _WEIGHT_LOADERS | _TRAINING:
@@ -312,7 +312,7 @@ def _note_use(node: cst.Call, ctx) -> None:
                 trained.add((_scope(ctx), name))
 
 
-def _converted(saved: cst.BaseExpression, ctx) -> bool:
+def _converted(saved: cst.BaseExpression, ctx: Context) -> bool:
     """Whether the saved model was read from a file in this scope and not trained since."""
     name = _root(saved)
     if name is None:
@@ -321,7 +321,7 @@ def _converted(saved: cst.BaseExpression, ctx) -> bool:
     return key in ctx.state.get("loaded", ()) and key not in ctx.state.get("trained", ())
 
 
-def _served_name(path: str, ctx) -> bool:
+def _served_name(path: str, ctx: Context) -> bool:
     """A file name a model server requires, with a serving manifest beside the script."""
     if path.rstrip("/").rsplit("/", 1)[-1] not in _SERVING_NAMES:
         return False
@@ -332,7 +332,7 @@ def _served_name(path: str, ctx) -> bool:
     )
 
 
-def _announced(name: str, ctx) -> bool:
+def _announced(name: str, ctx: Context) -> bool:
     """A comment says the file will be logged or uploaded as an artifact."""
     pattern = r"#[^\n]*" + re.escape(name) + r"[^\n]*"
     for comment in re.findall(pattern, ctx.text):
@@ -369,7 +369,7 @@ def _saved_model(node: cst.BaseExpression) -> bool:
     return False
 
 
-def _literal_path(node: cst.BaseExpression, ctx) -> str | None:
+def _literal_path(node: cst.BaseExpression, ctx: Context) -> str | None:
     """The text of a path made only of literals, else None."""
     text = string_value(node)
     if text is not None:
@@ -399,7 +399,7 @@ def _literal_path(node: cst.BaseExpression, ctx) -> str | None:
     return None
 
 
-def _opened_path(node: cst.BaseExpression, ctx) -> str | None:
+def _opened_path(node: cst.BaseExpression, ctx: Context) -> str | None:
     """The literal path of ``open("...", "wb")``, or of the file a ``with`` opened as ``node``."""
     if isinstance(node, cst.Call) and ctx.call_name(node) == "open" and node.args:
         return _literal_path(node.args[0].value, ctx)
@@ -414,7 +414,7 @@ def _opened_path(node: cst.BaseExpression, ctx) -> str | None:
     return None
 
 
-def visit_Module(node: cst.Module, ctx) -> None:
+def visit_Module(node: cst.Module, ctx: Context) -> None:
     constants: dict[str, str] = {}
     ctx.state["constants"] = constants
     for statement in node.body:
@@ -440,7 +440,7 @@ def _path_argument(node: cst.Call, position: int, names: tuple[str, ...]) -> cst
     return positional[position] if len(positional) > position else None
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     _note_use(node, ctx)
     method = method_name(node)
     if method is None and not (isinstance(node.func, cst.Name) and node.func.value in ctx.aliases):

@@ -57,7 +57,7 @@ import re
 
 import libcst as cst
 
-from rules.rule import Example, Rule
+from rules import Context, Example, Rule
 
 RULE = Rule(
     code="DEBT1002",
@@ -307,7 +307,7 @@ def _definitions(body, in_class: bool) -> list[_Definition]:
     return found
 
 
-def _mentions(definition: _Definition, name: str, ctx) -> bool:
+def _mentions(definition: _Definition, name: str, ctx: Context) -> bool:
     return re.search(rf"\b{re.escape(name)}\b", ctx.code(definition.node)) is not None
 
 
@@ -323,11 +323,11 @@ def _decorated(definition: _Definition) -> bool:
     )
 
 
-def _used_elsewhere(name: str, ctx) -> bool:
+def _used_elsewhere(name: str, ctx: Context) -> bool:
     return len(re.findall(rf"\b{re.escape(name)}\b", ctx.text)) > 1
 
 
-def _deliberate(first: _Definition, second: _Definition, versioned: bool, ctx) -> bool:
+def _deliberate(first: _Definition, second: _Definition, versioned: bool, ctx: Context) -> bool:
     """Whether two variants are kept on purpose rather than left over from an experiment."""
     if _mentions(first, second.name, ctx) or _mentions(second, first.name, ctx):
         return True  # a wrapper, a dispatcher, a subclass, or data derived from data
@@ -373,7 +373,7 @@ def _report_first_accidental(
     candidates: list[tuple[str, bool]],
     names: dict[str, _Definition],
     reported: set[frozenset[str]],
-    ctx,
+    ctx: Context,
 ) -> None:
     """Report ``name`` against the first candidate it is not deliberately kept beside."""
     for other, versioned in candidates:
@@ -387,7 +387,7 @@ def _report_first_accidental(
         return
 
 
-def _check_scope(definitions: list[_Definition], ctx) -> None:
+def _check_scope(definitions: list[_Definition], ctx: Context) -> None:
     for kind in _KINDS:
         names: dict[str, _Definition] = {}
         for definition in definitions:
@@ -406,7 +406,7 @@ def _check_scope(definitions: list[_Definition], ctx) -> None:
                 _report_first_accidental(name, candidates, names, reported, ctx)
 
 
-def visit_Module(node: cst.Module, ctx) -> None:
+def visit_Module(node: cst.Module, ctx: Context) -> None:
     if ctx.is_test:
         return
     _check_scope(_definitions(node.body, in_class=False), ctx)

@@ -59,7 +59,7 @@ import re
 
 import libcst as cst
 
-from rules.rule import Example, Rule
+from rules import Context, Example, Rule
 
 RULE = Rule(
     code="DEBT1103",
@@ -164,7 +164,7 @@ _SEARCHES = re.compile(
 _EXAMPLE_PATH = re.compile(r"(^|/)(examples?|docs?|tutorials?|notebooks?|demos?)/")
 
 
-def _estimator(call: cst.Call, ctx) -> str | None:
+def _estimator(call: cst.Call, ctx: Context) -> str | None:
     name = ctx.call_name(call)
     if not name or "." not in name:
         return None
@@ -174,7 +174,7 @@ def _estimator(call: cst.Call, ctx) -> str | None:
     return last if last in _BOOSTERS.get(package, ()) else None
 
 
-def _skipped_file(ctx) -> bool:
+def _skipped_file(ctx: Context) -> bool:
     if "skip" not in ctx.state:
         ctx.state["skip"] = bool(
             ctx.is_test or _EXAMPLE_PATH.search(ctx.path) or _SEARCHES.search(ctx.text)
@@ -182,7 +182,7 @@ def _skipped_file(ctx) -> bool:
     return ctx.state["skip"]
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     if node.args:
         return
     func = node.func

@@ -67,8 +67,8 @@ import re
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import number_value, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT1101",
@@ -306,14 +306,14 @@ def _threshold(node: cst.BaseExpression) -> float | None:
     return value
 
 
-def _skipped_file(ctx) -> bool:
+def _skipped_file(ctx: Context) -> bool:
     if "skip_file" not in ctx.state:
         name = ctx.path.rsplit("/", 1)[-1]
         ctx.state["skip_file"] = ctx.is_test or _DISPLAY.search(name) is not None
     return ctx.state["skip_file"]
 
 
-def _in_display_code(ctx) -> bool:
+def _in_display_code(ctx: Context) -> bool:
     function = ctx.enclosing(cst.FunctionDef)
     if function is None:
         return False
@@ -326,7 +326,7 @@ def _logger_receiver(node: cst.BaseExpression) -> bool:
     return name is not None and bool(_words(name) & _LOGGER_WORDS)
 
 
-def _logging_call(call: cst.Call, ctx) -> bool:
+def _logging_call(call: cst.Call, ctx: Context) -> bool:
     qualified = ctx.call_name(call) or ""
     if qualified == "print" or qualified.split(".", 1)[0] in _LOGGING_MODULES:
         return True
@@ -337,7 +337,7 @@ def _logging_call(call: cst.Call, ctx) -> bool:
     return method in _LOGGING_METHODS or (method in _LOG_LEVELS and _logger_receiver(func.value))
 
 
-def _passed_to_logging(ctx) -> bool:
+def _passed_to_logging(ctx: Context) -> bool:
     """Whether the comparison being visited is an argument of a logging call."""
     for ancestor in reversed(ctx.ancestors):
         if isinstance(ancestor, cst.BaseStatement | cst.BaseSmallStatement):
@@ -347,7 +347,7 @@ def _passed_to_logging(ctx) -> bool:
     return False
 
 
-def _short(node: cst.BaseExpression, ctx) -> str:
+def _short(node: cst.BaseExpression, ctx: Context) -> str:
     code = " ".join(ctx.code(node).split())
     return code if len(code) <= 60 else code[:57] + "..."
 
@@ -362,7 +362,7 @@ def _threshold_and_score(
     return None
 
 
-def _in_metric_or_text(ctx) -> bool:
+def _in_metric_or_text(ctx: Context) -> bool:
     """Inside a metric's definition (a Keras ``def precision_metric(y_true, y_pred)``) or an
     f-string: the cut-off measures or describes, it decides nothing."""
     for ancestor in ctx.ancestors:
@@ -374,7 +374,7 @@ def _in_metric_or_text(ctx) -> bool:
 
 
 def _report_once(
-    node: cst.Comparison, literal: cst.BaseExpression, other: cst.BaseExpression, ctx
+    node: cst.Comparison, literal: cst.BaseExpression, other: cst.BaseExpression, ctx: Context
 ) -> None:
     if _skipped_file(ctx) or _in_display_code(ctx) or _passed_to_logging(ctx):
         return
@@ -390,7 +390,7 @@ def _report_once(
     ctx.report(node, value=ctx.code(literal), score=_short(other, ctx))
 
 
-def visit_Comparison(node: cst.Comparison, ctx) -> None:
+def visit_Comparison(node: cst.Comparison, ctx: Context) -> None:
     left = node.left
     for target in node.comparisons:
         right = target.comparator

@@ -57,8 +57,8 @@ import re
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import keyword, method_name, number_value, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT1102",
@@ -171,7 +171,7 @@ def _date_string(node: cst.CSTNode) -> str | None:
     return value
 
 
-def _constructed_date(node: cst.CSTNode, ctx) -> str | None:
+def _constructed_date(node: cst.CSTNode, ctx: Context) -> str | None:
     """The date a constructor call with literal arguments builds, as text; else None."""
     if not isinstance(node, cst.Call) or not node.args:
         return None
@@ -192,17 +192,17 @@ def _constructed_date(node: cst.CSTNode, ctx) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
-def _literal_date(node: cst.CSTNode, ctx) -> str | None:
+def _literal_date(node: cst.CSTNode, ctx: Context) -> str | None:
     return _date_string(node) or _constructed_date(node, ctx)
 
 
-def _skipped(ctx) -> bool:
+def _skipped(ctx: Context) -> bool:
     if "skip_file" not in ctx.state:
         ctx.state["skip_file"] = ctx.is_test
     return ctx.state["skip_file"]
 
 
-def _report(node: cst.CSTNode, date: str, ctx) -> None:
+def _report(node: cst.CSTNode, date: str, ctx: Context) -> None:
     """Report each date once per function: a split date reused on three lines is one decision."""
     scope = ctx.enclosing(cst.FunctionDef)
     seen = ctx.state.setdefault("seen", set())
@@ -212,7 +212,7 @@ def _report(node: cst.CSTNode, date: str, ctx) -> None:
     ctx.report(node, date=date)
 
 
-def visit_Comparison(node: cst.Comparison, ctx) -> None:
+def visit_Comparison(node: cst.Comparison, ctx: Context) -> None:
     operands = [node.left] + [c.comparator for c in node.comparisons]
     if not any(isinstance(c.operator, _COMPARISONS) for c in node.comparisons):
         return
@@ -224,7 +224,7 @@ def visit_Comparison(node: cst.Comparison, ctx) -> None:
             _report(operand, date, ctx)
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     name = method_name(node)
     if name == "between":
         candidates = [a.value for a in node.args[:2]]
@@ -242,7 +242,7 @@ def visit_Call(node: cst.Call, ctx) -> None:
             return
 
 
-def _check_query(node: cst.Call, ctx) -> None:
+def _check_query(node: cst.Call, ctx: Context) -> None:
     if not node.args:
         return
     text_node = node.args[0].value
@@ -258,7 +258,7 @@ def _check_query(node: cst.Call, ctx) -> None:
     _report(text_node, date, ctx)
 
 
-def visit_Slice(node: cst.Slice, ctx) -> None:
+def visit_Slice(node: cst.Slice, ctx: Context) -> None:
     for bound in (node.lower, node.upper):
         if bound is not None and _date_string(bound) is not None and not _skipped(ctx):
             _report(bound, _date_string(bound) or "", ctx)

@@ -59,8 +59,8 @@ import re
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import keyword, method_name
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT1104",
@@ -170,7 +170,7 @@ def _contains_predict(expr: cst.CSTNode) -> bool:
     return False
 
 
-def _record_prediction(ctx) -> None:
+def _record_prediction(ctx: Context) -> None:
     """``y_pred = model.predict(X)``: remember ``y_pred`` (the call being visited is inside)."""
     for ancestor in reversed(ctx.ancestors):
         if isinstance(ancestor, cst.Lambda | cst.FunctionDef | cst.BaseStatement):
@@ -183,7 +183,7 @@ def _record_prediction(ctx) -> None:
             return
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     if "first" in ctx.state or ctx.is_test:
         return
     if method_name(node) == "predict":
@@ -211,7 +211,7 @@ def visit_Call(node: cst.Call, ctx) -> None:
         ctx.state["first"] = (node, last)
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     first = ctx.state.get("first")
     if first is None or _INDEPENDENT.search(ctx.text):
         return

@@ -53,8 +53,7 @@ from __future__ import annotations
 
 import re
 
-from rules.engine.repository import Repository, RepositoryContext
-from rules.rule import Example, Rule
+from rules import Example, Repository, RepositoryContext, Rule
 
 _TRAIN = """\
 import pandas as pd

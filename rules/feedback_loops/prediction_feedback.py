@@ -63,8 +63,8 @@ import re
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import bound_names, dotted, keyword, method_name, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT601",
@@ -216,7 +216,7 @@ _PATH_CALLS = frozenset({"pathlib.Path", "pathlib.PurePath", "str", "os.fspath"}
 # -- cheap pre-check during the walk -------------------------------------------------------------
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     method = method_name(node)
     if method in _PREDICT:
         kind = "predict"
@@ -237,7 +237,7 @@ def visit_Call(node: cst.Call, ctx) -> None:
     ctx.state.setdefault("seen", set()).add(kind)
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     seen = ctx.state.get("seen", set())
     if ctx.is_test or not {"predict", "fit", "write"} <= seen or not seen & {"read", "open"}:
         return
@@ -301,7 +301,7 @@ def _name_assignments(
     return pairs
 
 
-def _module_constants(module: cst.Module, ctx) -> dict[str, str]:
+def _module_constants(module: cst.Module, ctx: Context) -> dict[str, str]:
     counts: dict[str, int] = {}
     values: dict[str, cst.BaseExpression] = {}
     for statement in module.body:
@@ -340,7 +340,7 @@ def _assigned_names(node: cst.CSTNode) -> set[str]:
     return names
 
 
-def _run_scope(function: cst.FunctionDef | None, body, analysis: dict, ctx) -> None:
+def _run_scope(function: cst.FunctionDef | None, body, analysis: dict, ctx: Context) -> None:
     params = _params(function) if function is not None else []
     state = {
         "function": function.name.value if function is not None else None,
@@ -364,12 +364,12 @@ def _block(suite: cst.BaseSuite) -> tuple[cst.BaseStatement, ...]:
     return (suite,)
 
 
-def _statements(statements, state: dict, ctx) -> None:
+def _statements(statements, state: dict, ctx: Context) -> None:
     for statement in statements:
         _statement(statement, state, ctx)
 
 
-def _statement(statement: cst.CSTNode, state: dict, ctx) -> None:
+def _statement(statement: cst.CSTNode, state: dict, ctx: Context) -> None:
     if isinstance(statement, cst.SimpleStatementLine | cst.SimpleStatementSuite):
         for small in statement.body:
             _small(small, state, ctx)
@@ -407,7 +407,7 @@ def _statement(statement: cst.CSTNode, state: dict, ctx) -> None:
                 _statement(part, state, ctx)
 
 
-def _small(small: cst.CSTNode, state: dict, ctx) -> None:
+def _small(small: cst.CSTNode, state: dict, ctx: Context) -> None:
     if isinstance(small, cst.Assign | cst.AnnAssign | cst.AugAssign):
         if small.value is None:
             return
@@ -440,7 +440,9 @@ def _small(small: cst.CSTNode, state: dict, ctx) -> None:
         _check_calls(small, state, ctx)
 
 
-def _assign(target: cst.CSTNode, value: cst.CSTNode, labels: set, state: dict, ctx) -> None:
+def _assign(
+    target: cst.CSTNode, value: cst.CSTNode, labels: set, state: dict, ctx: Context
+) -> None:
     if isinstance(target, cst.Subscript | cst.Attribute) and not dotted(target):
         # `df["pred"] = ...`, `df.loc[...] = ...`: the frame now carries the value.
         base = target.value
@@ -501,7 +503,7 @@ def _argument(call: cst.Call, index: int, names: tuple[str, ...] = ()) -> cst.Ba
     return None
 
 
-def _check_calls(node: cst.CSTNode, state: dict, ctx) -> None:
+def _check_calls(node: cst.CSTNode, state: dict, ctx: Context) -> None:
     analysis = state["analysis"]
     for call in _calls(node):
         method = method_name(call)
@@ -573,7 +575,7 @@ def _own_function(call: cst.Call, state: dict) -> cst.FunctionDef | None:
     return state["analysis"]["functions"].get(name)
 
 
-def _call_into_fit(call: cst.Call, state: dict, ctx) -> None:
+def _call_into_fit(call: cst.Call, state: dict, ctx: Context) -> None:
     function = _own_function(call, state)
     fitted = state["analysis"]["fit_params"].get(function.name.value) if function else None
     if not fitted:
@@ -588,7 +590,7 @@ def _call_into_fit(call: cst.Call, state: dict, ctx) -> None:
             _training(_labels(arg.value, state, ctx), state, fitted[arg.keyword.value])
 
 
-def _read_labels(call: cst.Call, name: str, state: dict, ctx) -> set:
+def _read_labels(call: cst.Call, name: str, state: dict, ctx: Context) -> set:
     target = _argument(call, 0, _LOCATION_KEYWORDS)
     if target is None:
         return set()
@@ -604,7 +606,7 @@ def _read_labels(call: cst.Call, name: str, state: dict, ctx) -> set:
     return {("read", location)} if location is not None else set()
 
 
-def _labels(expr: cst.CSTNode, state: dict, ctx) -> set:
+def _labels(expr: cst.CSTNode, state: dict, ctx: Context) -> set:
     if isinstance(expr, cst.Name | cst.Attribute):
         key = dotted(expr)
         if key is not None:
@@ -642,7 +644,7 @@ def _labels(expr: cst.CSTNode, state: dict, ctx) -> set:
 # -- locations ------------------------------------------------------------------------------------
 
 
-def _handle(value: cst.CSTNode, state: dict, ctx) -> tuple[str, bool] | None:
+def _handle(value: cst.CSTNode, state: dict, ctx: Context) -> tuple[str, bool] | None:
     """(location, opened for writing) for `open(path, mode)` or `csv.writer(f)`."""
     if not isinstance(value, cst.Call):
         return None
@@ -672,7 +674,7 @@ def _normal(path: str) -> str:
     return posixpath.normpath(path.replace("\\", "/"))
 
 
-def _location(expr: cst.CSTNode, state: dict, ctx) -> str | None:
+def _location(expr: cst.CSTNode, state: dict, ctx: Context) -> str | None:
     text = string_value(expr)
     if text is not None:
         return _normal(text) if text else None

@@ -64,8 +64,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import dotted, method_name, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT602",
@@ -200,7 +200,7 @@ Label = tuple[str, int, int | None, bool]
 # -- cheap pre-check during the walk -------------------------------------------------------------
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     method = method_name(node)
     if method not in _PREDICT and method not in _FIT:
         return
@@ -211,7 +211,7 @@ def visit_Call(node: cst.Call, ctx) -> None:
     flags[1].add("predict" if method in _PREDICT else "fit")
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     reported: set[int] = set()
     for scope, flags in ctx.state.get("scopes", {}).values():
         if flags != {"predict", "fit"}:
@@ -230,12 +230,12 @@ def _block(suite: cst.BaseSuite) -> tuple[cst.BaseStatement, ...]:
     return (suite,)  # SimpleStatementSuite: `if x: a = 1`
 
 
-def _statements(statements, state: dict, reported: set[int], ctx) -> None:
+def _statements(statements, state: dict, reported: set[int], ctx: Context) -> None:
     for statement in statements:
         _statement(statement, state, reported, ctx)
 
 
-def _statement(statement: cst.CSTNode, state: dict, reported: set[int], ctx) -> None:
+def _statement(statement: cst.CSTNode, state: dict, reported: set[int], ctx: Context) -> None:
     if isinstance(statement, cst.SimpleStatementLine | cst.SimpleStatementSuite):
         for small in statement.body:
             _small(small, state, reported, ctx)
@@ -270,7 +270,7 @@ def _statement(statement: cst.CSTNode, state: dict, reported: set[int], ctx) -> 
                 _statement(part, state, reported, ctx)
 
 
-def _small(small: cst.CSTNode, state: dict, reported: set[int], ctx) -> None:
+def _small(small: cst.CSTNode, state: dict, reported: set[int], ctx: Context) -> None:
     if isinstance(small, cst.Assign | cst.AnnAssign | cst.AugAssign):
         if small.value is None:
             return
@@ -340,7 +340,7 @@ def _bind(target: cst.CSTNode, labels: set, state: dict, value=None) -> None:
         state["trained"].pop(key, None)
 
 
-def _check_fits(node: cst.CSTNode, state: dict, reported: set[int], ctx) -> None:
+def _check_fits(node: cst.CSTNode, state: dict, reported: set[int], ctx: Context) -> None:
     fits = [c for c in _calls(node) if method_name(c) in _FIT]
     for call in fits:
         model = dotted(call.func.value)

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.rule import Example, Rule
+from rules import Context, Example, Rule
 
 RULE = Rule(
     code="DEBT803",
@@ -137,18 +137,18 @@ class Cleaner:
 )
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     if not ctx.is_test:
         # name, depth, blocks counted, reported already
         ctx.state.setdefault("frames", []).append([node.name.value, 0, set(), False])
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     if not ctx.is_test:
         ctx.state["frames"].pop()
 
 
-def _enter(node: cst.BaseCompoundStatement, ctx) -> None:
+def _enter(node: cst.BaseCompoundStatement, ctx: Context) -> None:
     frames = ctx.state.get("frames")
     if not frames:
         return
@@ -164,7 +164,7 @@ def _enter(node: cst.BaseCompoundStatement, ctx) -> None:
         ctx.report(node, name=frame[0], depth=frame[1], limit=limit)
 
 
-def _leave(node: cst.BaseCompoundStatement, ctx) -> None:
+def _leave(node: cst.BaseCompoundStatement, ctx: Context) -> None:
     frames = ctx.state.get("frames")
     if frames and id(node) in frames[-1][2]:
         frames[-1][1] -= 1

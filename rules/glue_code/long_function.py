@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.rule import Example, Rule
+from rules import Context, Example, Rule
 
 _STEP = '    df = df.dropna(subset=["age"])\n'
 
@@ -98,21 +98,21 @@ RULE = Rule(
 )
 
 
-def _count(ctx, amount: int) -> None:
+def _count(ctx: Context, amount: int) -> None:
     stack = ctx.state.get("stack")
     if stack:
         for frame in stack:
             frame[1] += amount
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     if ctx.is_test:
         return
     _count(ctx, 1)
     ctx.state.setdefault("stack", []).append([node, 0])
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     if ctx.is_test:
         return
     _node, count = ctx.state["stack"].pop()
@@ -121,15 +121,15 @@ def leave_FunctionDef(node: cst.FunctionDef, ctx) -> None:
         ctx.report(node.name, name=node.name.value, count=count, limit=limit)
 
 
-def visit_SimpleStatementLine(node: cst.SimpleStatementLine, ctx) -> None:
+def visit_SimpleStatementLine(node: cst.SimpleStatementLine, ctx: Context) -> None:
     _count(ctx, len(node.body))
 
 
-def visit_SimpleStatementSuite(node: cst.SimpleStatementSuite, ctx) -> None:
+def visit_SimpleStatementSuite(node: cst.SimpleStatementSuite, ctx: Context) -> None:
     _count(ctx, len(node.body))
 
 
-def _compound(node: cst.CSTNode, ctx) -> None:
+def _compound(node: cst.CSTNode, ctx: Context) -> None:
     _count(ctx, 1)
 
 

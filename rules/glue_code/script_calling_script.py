@@ -57,8 +57,8 @@ import shlex
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import keyword, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT801",
@@ -224,7 +224,7 @@ _VALUE = "\x00value:"
 _SCRIPT_VALUE = re.compile(r"^(?!.*(__file__|sys\.argv))(str\(|os\.path\.join\()?[A-Za-z_][\w.]*")
 
 
-def _tokens(node: cst.CSTNode | None, ctx, depth: int = 0) -> list[str] | None:
+def _tokens(node: cst.CSTNode | None, ctx: Context, depth: int = 0) -> list[str] | None:
     """The words of a command, best effort; None when it cannot be read."""
     if node is None or depth > 3:
         return None
@@ -272,7 +272,7 @@ def _tokens(node: cst.CSTNode | None, ctx, depth: int = 0) -> list[str] | None:
     return None
 
 
-def _template(node: cst.CSTNode, ctx) -> str | None:
+def _template(node: cst.CSTNode, ctx: Context) -> str | None:
     """The text of a (possibly formatted, possibly concatenated) string; values become
     placeholders, except the interpreter and names bound to a literal."""
     text = string_value(node)
@@ -295,7 +295,7 @@ def _template(node: cst.CSTNode, ctx) -> str | None:
     return "".join(pieces)
 
 
-def _path_tail(node: cst.CSTNode, ctx, depth: int = 0) -> str | None:
+def _path_tail(node: cst.CSTNode, ctx: Context, depth: int = 0) -> str | None:
     """``train.py`` for ``ROOT / "train.py"``, ``str(...)`` or ``os.path.join(..., "train.py")``."""
     if depth > 3:
         return None
@@ -309,7 +309,7 @@ def _path_tail(node: cst.CSTNode, ctx, depth: int = 0) -> str | None:
     return None
 
 
-def _named_string(node: cst.CSTNode, ctx) -> str | None:
+def _named_string(node: cst.CSTNode, ctx: Context) -> str | None:
     """The literal a local name was assigned, e.g. ``script = "train.py"``."""
     if not isinstance(node, cst.Name):
         return None
@@ -375,12 +375,12 @@ def _launches(words: list[str]) -> bool:
     return False
 
 
-def _scope(ctx) -> int:
+def _scope(ctx: Context) -> int:
     function = ctx.enclosing(cst.FunctionDef)
     return id(function) if function is not None else 0
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
         return
     value = node.value
@@ -393,7 +393,7 @@ def visit_Assign(node: cst.Assign, ctx) -> None:
         ctx.state.setdefault("launchers", set()).add(key)
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     func = node.func
     short = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
     if short not in _SHORT_NAMES:
@@ -417,7 +417,7 @@ def visit_Call(node: cst.Call, ctx) -> None:
         ctx.state.setdefault("found", []).append((node, script))
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     # A harness that checks out other revisions must start a fresh interpreter for each one.
     if ctx.state.get("checkout"):
         return

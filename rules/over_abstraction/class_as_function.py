@@ -60,8 +60,8 @@ from itertools import pairwise
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import is_reference
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT201",
@@ -311,7 +311,7 @@ def _refers_to_itself(method: cst.FunctionDef) -> bool:
     return False
 
 
-def _plain_bases(node: cst.ClassDef, ctx) -> bool:
+def _plain_bases(node: cst.ClassDef, ctx: Context) -> bool:
     if node.keywords or node.decorators:
         return False
     return all(
@@ -320,14 +320,14 @@ def _plain_bases(node: cst.ClassDef, ctx) -> bool:
     )
 
 
-def visit_Module(node: cst.Module, ctx) -> None:
+def visit_Module(node: cst.Module, ctx: Context) -> None:
     ctx.state["candidates"] = {}
     ctx.state["uses"] = {}
     ctx.state["chained"] = {}
     ctx.state["pairs"] = []
 
 
-def visit_ClassDef(node: cst.ClassDef, ctx) -> None:
+def visit_ClassDef(node: cst.ClassDef, ctx: Context) -> None:
     if ctx.is_test or len(ctx.ancestors) != 1:  # module-level classes only
         return
     if not _plain_bases(node, ctx):
@@ -337,14 +337,14 @@ def visit_ClassDef(node: cst.ClassDef, ctx) -> None:
         ctx.state["candidates"][node.name.value] = (node, method)
 
 
-def visit_Name(node: cst.Name, ctx) -> None:
+def visit_Name(node: cst.Name, ctx: Context) -> None:
     if not is_reference(node, ctx.parent()):
         return
     uses = ctx.state["uses"]
     uses[node.value] = uses.get(node.value, 0) + 1
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     func = node.func
     if (
         isinstance(func, cst.Attribute)
@@ -393,7 +393,7 @@ def _method_called_on(statement: cst.CSTNode, variable: str) -> str | None:
     return None
 
 
-def _pairs(body: Sequence[cst.CSTNode], ctx) -> None:
+def _pairs(body: Sequence[cst.CSTNode], ctx: Context) -> None:
     """Record ``x = Class(...)`` followed at once by ``x.method(...)``."""
     for first, second in pairwise(body):
         built = _construction(first)
@@ -404,11 +404,11 @@ def _pairs(body: Sequence[cst.CSTNode], ctx) -> None:
             ctx.state["pairs"].append((built[0], built[1], method))
 
 
-def visit_IndentedBlock(node: cst.IndentedBlock, ctx) -> None:
+def visit_IndentedBlock(node: cst.IndentedBlock, ctx: Context) -> None:
     _pairs(node.body, ctx)
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     if not ctx.state["candidates"]:
         return
     _pairs(node.body, ctx)

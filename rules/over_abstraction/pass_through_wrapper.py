@@ -63,8 +63,8 @@ import re
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import is_reference
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT202",
@@ -297,7 +297,7 @@ def _words(name: str) -> set[str]:
     return {word.lower() for word in _WORD.findall(name)}
 
 
-def visit_Module(node: cst.Module, ctx) -> None:
+def visit_Module(node: cst.Module, ctx: Context) -> None:
     ctx.state["functions"] = set()
     ctx.state["wrappers"] = []
     ctx.state["uses"] = {}
@@ -307,7 +307,7 @@ def visit_Module(node: cst.Module, ctx) -> None:
     }
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     if len(ctx.ancestors) != 1:  # module level only
         return
     name = node.name.value
@@ -322,7 +322,7 @@ def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
     ctx.state["wrappers"].append((node, call))
 
 
-def visit_Name(node: cst.Name, ctx) -> None:
+def visit_Name(node: cst.Name, ctx: Context) -> None:
     if node.value not in ctx.state["function_names"]:
         return
     if not is_reference(node, ctx.parent()):
@@ -331,7 +331,7 @@ def visit_Name(node: cst.Name, ctx) -> None:
     uses[node.value] = uses.get(node.value, 0) + 1
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     for function, call in ctx.state["wrappers"]:
         if not ctx.state["uses"].get(function.name.value):
             continue  # not used here: maybe a hook that other code looks up by name

@@ -68,8 +68,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules import Context, Example, Rule
 from rules.names import is_reference, string_value
-from rules.rule import Example, Rule
 
 RULE = Rule(
     code="DEBT203",
@@ -329,7 +329,7 @@ def _base_expression(arg: cst.Arg) -> cst.BaseExpression:
     return value.value if isinstance(value, cst.Subscript) else value
 
 
-def _is_abstract_class(node: cst.ClassDef, ctx) -> bool:
+def _is_abstract_class(node: cst.ClassDef, ctx: Context) -> bool:
     for arg in node.bases:
         if ctx.qualified_name(_base_expression(arg)) in _ABSTRACT_BASES:
             return True
@@ -343,7 +343,7 @@ def _is_abstract_class(node: cst.ClassDef, ctx) -> bool:
     return False
 
 
-def _declares_abstract_methods(node: cst.ClassDef, ctx) -> bool:
+def _declares_abstract_methods(node: cst.ClassDef, ctx: Context) -> bool:
     if not isinstance(node.body, cst.IndentedBlock):
         return False
     for statement in node.body.body:
@@ -379,14 +379,14 @@ def _all_entries(small: cst.BaseSmallStatement) -> list[str]:
     return [value for value in values if value is not None]
 
 
-def _skipped_module(ctx) -> bool:
+def _skipped_module(ctx: Context) -> bool:
     if ctx.is_test:
         return True
     stem = ctx.path.rsplit("/", 1)[-1].removesuffix(".py")
     return stem in ctx.options["plugin-modules"]
 
 
-def visit_Module(node: cst.Module, ctx) -> None:
+def visit_Module(node: cst.Module, ctx: Context) -> None:
     ctx.state["skip"] = _skipped_module(ctx)
     ctx.state["abstract"] = {}  # name -> ClassDef
     ctx.state["classes"] = []  # (ClassDef, names of its bases, is abstract)
@@ -395,7 +395,7 @@ def visit_Module(node: cst.Module, ctx) -> None:
     ctx.state["annotation_depth"] = 0
 
 
-def visit_ClassDef(node: cst.ClassDef, ctx) -> None:
+def visit_ClassDef(node: cst.ClassDef, ctx: Context) -> None:
     if ctx.state["skip"]:
         return
     abstract = _is_abstract_class(node, ctx)
@@ -409,15 +409,15 @@ def visit_ClassDef(node: cst.ClassDef, ctx) -> None:
     ctx.state["classes"].append((node, bases, abstract or _declares_abstract_methods(node, ctx)))
 
 
-def visit_Annotation(node: cst.Annotation, ctx) -> None:
+def visit_Annotation(node: cst.Annotation, ctx: Context) -> None:
     ctx.state["annotation_depth"] += 1
 
 
-def leave_Annotation(node: cst.Annotation, ctx) -> None:
+def leave_Annotation(node: cst.Annotation, ctx: Context) -> None:
     ctx.state["annotation_depth"] -= 1
 
 
-def visit_Name(node: cst.Name, ctx) -> None:
+def visit_Name(node: cst.Name, ctx: Context) -> None:
     first = node.value[0]
     if not (first.isupper() or first == "_") or ctx.state["skip"]:
         return  # only class-like names matter here
@@ -427,7 +427,7 @@ def visit_Name(node: cst.Name, ctx) -> None:
     table[node.value] = table.get(node.value, 0) + 1
 
 
-def _in_package(ctx) -> bool:
+def _in_package(ctx: Context) -> bool:
     """Whether the file's folder holds an ``__init__.py``; unknown layouts count as packages."""
     folder, _, _ = ctx.path.rpartition("/")
     return not ctx.files or f"{folder}/__init__.py".lstrip("/") in ctx.files
@@ -445,7 +445,7 @@ def _is_script(module: cst.Module) -> bool:
     return False
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     if ctx.state["skip"] or not ctx.state["abstract"]:
         return
     everywhere = ctx.options["include-importable"] or (_is_script(node) and not _in_package(ctx))

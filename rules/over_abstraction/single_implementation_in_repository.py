@@ -47,8 +47,7 @@ References
 
 from __future__ import annotations
 
-from rules.engine.repository import Repository, RepositoryContext, definition_line
-from rules.rule import Example, Rule
+from rules import Example, Repository, RepositoryContext, Rule, definition_line
 
 _BASE = "from abc import ABC, abstractmethod\n\n\nclass Scorer(ABC):\n    @abstractmethod\n    def score(self, frame):\n        ...\n"
 _IMPLEMENTATION = "from churn.scoring import Scorer\n\n\nclass LogisticScorer(Scorer):\n    def score(self, frame):\n        return frame\n"

@@ -80,7 +80,7 @@ import re
 
 import libcst as cst
 
-from rules.rule import Example, Rule
+from rules import Context, Example, Rule
 
 RULE = Rule(
     code="DEBT103",
@@ -336,7 +336,7 @@ _CLI_MODULES = frozenset({"argparse", "click", "typer", "fire", "docopt"})
 _SPECIAL_METHODS = frozenset({"_repr_html_", "_ipython_display_", "_repr_png_", "_repr_svg_"})
 
 
-def visit_Module(node: cst.Module, ctx) -> None:
+def visit_Module(node: cst.Module, ctx: Context) -> None:
     # A module that loops at its top level runs as a script, whatever folder it sits in.
     ctx.state["skip"] = _skipped_file(ctx) or any(
         isinstance(statement, cst.For | cst.While) for statement in node.body
@@ -348,7 +348,7 @@ def visit_Module(node: cst.Module, ctx) -> None:
     ctx.state["cli"] = bool(imported & _CLI_MODULES)
 
 
-def _skipped_file(ctx) -> bool:
+def _skipped_file(ctx: Context) -> bool:
     folder, _, name = ctx.path.rpartition("/")
     if not folder or ctx.is_test or name == "__main__.py":
         return True
@@ -361,7 +361,7 @@ def _skipped_file(ctx) -> bool:
     )
 
 
-def visit_Assign(node: cst.Assign, ctx) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     if ctx.state["skip"] or not isinstance(node.value, cst.Call):
         return
     kind = _made_kind(node.value, ctx)
@@ -376,7 +376,7 @@ def visit_Assign(node: cst.Assign, ctx) -> None:
             names[bound.value] = kind
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     if ctx.state["skip"]:
         return
     kind = _kind(node, ctx)
@@ -385,7 +385,7 @@ def visit_Call(node: cst.Call, ctx) -> None:
     ctx.report(node, call=_shown_name(node, ctx), alternative=_ALTERNATIVES[kind])
 
 
-def _kind(call: cst.Call, ctx) -> str | None:
+def _kind(call: cst.Call, ctx: Context) -> str | None:
     func = call.func
     if isinstance(func, cst.Attribute) and func.attr.value == "show":
         name = ctx.qualified_name(func)
@@ -414,7 +414,7 @@ def _root_of_chain(node: cst.BaseExpression) -> cst.BaseExpression:
     return node
 
 
-def _made_kind(call: cst.Call, ctx) -> str | None:
+def _made_kind(call: cst.Call, ctx: Context) -> str | None:
     """``figure`` or ``image`` when ``call`` builds something whose ``.show()`` opens a window."""
     name = ctx.call_name(call) or ""
     if name in _IMAGE_MAKERS:
@@ -426,19 +426,19 @@ def _made_kind(call: cst.Call, ctx) -> str | None:
     return None
 
 
-def _scope_key(ctx) -> int:
+def _scope_key(ctx: Context) -> int:
     function = ctx.enclosing(cst.FunctionDef)
     return id(function) if function is not None else 0
 
 
-def _shown_name(call: cst.Call, ctx) -> str:
+def _shown_name(call: cst.Call, ctx: Context) -> str:
     func = ctx.code(call.func)
     if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Call):
         func = f"...{call.func.attr.value}"
     return f"{func}()" if not call.args else f"{func}(...)"
 
 
-def _exempt(call: cst.Call, kind: str, ctx) -> bool:
+def _exempt(call: cst.Call, kind: str, ctx: Context) -> bool:
     if _under_main_block(ctx) or ctx.enclosing(cst.FunctionDef) is None:
         return True  # code at module level runs as a script, not when a pipeline imports it
     if kind == "display" and any(
@@ -466,7 +466,7 @@ def _exempt(call: cst.Call, kind: str, ctx) -> bool:
     return any(_wanted(test, set()) for test in guards[1:])
 
 
-def _under_main_block(ctx) -> bool:
+def _under_main_block(ctx: Context) -> bool:
     top = ctx.ancestors[1] if len(ctx.ancestors) > 1 else None
     return isinstance(top, cst.If) and _is_main_guard(top.test)
 

@@ -65,7 +65,7 @@ import re
 
 import libcst as cst
 
-from rules.rule import Example, Rule
+from rules import Context, Example, Rule
 
 RULE = Rule(
     code="DEBT101",
@@ -217,7 +217,7 @@ _MAGIC_METHODS = frozenset(
 _SCAN_LINES = 200
 
 
-def _first_cell_marker(ctx) -> tuple[int, str] | None:
+def _first_cell_marker(ctx: Context) -> tuple[int, str] | None:
     if "In[" not in ctx.text:
         return None
     for number, line in enumerate(ctx.lines, start=1):
@@ -226,28 +226,28 @@ def _first_cell_marker(ctx) -> tuple[int, str] | None:
     return None
 
 
-def _is_notebook_source(ctx) -> bool:
+def _is_notebook_source(ctx: Context) -> bool:
     """A jupytext-paired script or a Databricks notebook: a notebook kept as .py on purpose."""
     if ctx.lines and ctx.lines[0].strip() == "# Databricks notebook source":
         return True
     return any("jupytext:" in line for line in ctx.lines[:_SCAN_LINES] if line.startswith("#"))
 
 
-def _skipped_path(ctx) -> bool:
+def _skipped_path(ctx: Context) -> bool:
     if ctx.is_test:
         return True
     folders = set(ctx.path.split("/")[:-1])
     return any(folder in folders for folder in ctx.options["exploration-folders"])
 
 
-def visit_Module(node: cst.Module, ctx) -> None:
+def visit_Module(node: cst.Module, ctx: Context) -> None:
     ctx.state["skip"] = _skipped_path(ctx) or _is_notebook_source(ctx)
     ctx.state["magic"] = None
     ctx.state["display"] = []
     ctx.state["bound"] = False
 
 
-def visit_Call(node: cst.Call, ctx) -> None:
+def visit_Call(node: cst.Call, ctx: Context) -> None:
     if ctx.state["skip"]:
         return
     func = node.func
@@ -278,57 +278,57 @@ def _binds_display(target: cst.CSTNode | None) -> bool:
     return isinstance(target, cst.Name) and target.value == "display"
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     if node.name.value == "display":
         ctx.state["bound"] = True
 
 
-def visit_ClassDef(node: cst.ClassDef, ctx) -> None:
+def visit_ClassDef(node: cst.ClassDef, ctx: Context) -> None:
     if node.name.value == "display":
         ctx.state["bound"] = True
 
 
-def visit_Param(node: cst.Param, ctx) -> None:
+def visit_Param(node: cst.Param, ctx: Context) -> None:
     if node.name.value == "display":
         ctx.state["bound"] = True
 
 
-def visit_AssignTarget(node: cst.AssignTarget, ctx) -> None:
+def visit_AssignTarget(node: cst.AssignTarget, ctx: Context) -> None:
     if _binds_display(node.target):
         ctx.state["bound"] = True
 
 
-def visit_AnnAssign(node: cst.AnnAssign, ctx) -> None:
+def visit_AnnAssign(node: cst.AnnAssign, ctx: Context) -> None:
     if _binds_display(node.target):
         ctx.state["bound"] = True
 
 
-def visit_For(node: cst.For, ctx) -> None:
+def visit_For(node: cst.For, ctx: Context) -> None:
     if _binds_display(node.target):
         ctx.state["bound"] = True
 
 
-def visit_AsName(node: cst.AsName, ctx) -> None:
+def visit_AsName(node: cst.AsName, ctx: Context) -> None:
     if _binds_display(node.name):
         ctx.state["bound"] = True
 
 
-def visit_CompFor(node: cst.CompFor, ctx) -> None:
+def visit_CompFor(node: cst.CompFor, ctx: Context) -> None:
     if _binds_display(node.target):
         ctx.state["bound"] = True
 
 
-def visit_NamedExpr(node: cst.NamedExpr, ctx) -> None:
+def visit_NamedExpr(node: cst.NamedExpr, ctx: Context) -> None:
     if _binds_display(node.target):
         ctx.state["bound"] = True
 
 
-def visit_ImportFrom(node: cst.ImportFrom, ctx) -> None:
+def visit_ImportFrom(node: cst.ImportFrom, ctx: Context) -> None:
     if isinstance(node.names, cst.ImportStar):
         ctx.state["bound"] = True  # display may come from the star import
 
 
-def leave_Module(node: cst.Module, ctx) -> None:
+def leave_Module(node: cst.Module, ctx: Context) -> None:
     if ctx.state["skip"]:
         return
     marker = _first_cell_marker(ctx)

@@ -45,7 +45,7 @@ References
 
 from __future__ import annotations
 
-from rules.rule import Example, Rule
+from rules import Context, Example, Rule
 
 RULE = Rule(
     code="DEBT102",
@@ -126,7 +126,7 @@ RULE = Rule(
 )
 
 
-def check(ctx) -> None:
+def check(ctx: Context) -> None:
     folder, _, _ = ctx.path.rpartition("/")
     if not folder or ctx.is_test:
         return

@@ -6,10 +6,11 @@ import textwrap
 
 import pytest
 
+from rules.catalogue import all_rules, metadata_problems, title_of
 from rules.engine.analyse import analyse_source
 from rules.engine.config import default_config, parse_config
-from rules.engine.scan import scan
-from rules.rule import Example, Rule, all_rules, metadata_problems, title_of
+from rules.engine.scanner import scan
+from rules.rule import Example, Rule
 
 RULES = all_rules()
 EXAMPLES = [

@@ -25,7 +25,7 @@ from bot.app.server import create_app
 from bot.app.webhooks import signature
 from bot.settings import Settings
 from bot.store import queries as store
-from rules.engine import factcache, scan
+from rules.engine import factcache, scanner
 from tests.conftest import commit_all, new_repo
 from tests.fakes.github import FakeGitHub
 
@@ -131,7 +131,7 @@ def world(tmp_path: Path, fake_github: FakeGitHub, git_server: str):
     fake_github.add_installation(1, account="acme")
     fake_github.add_repository(REPO, installation_id=1)
     # A new process: nothing learnt by earlier tests in memory, so the cache on disk is used.
-    scan._FACTS_CACHE.clear()
+    scanner._FACTS_CACHE.clear()
     app = create_app(settings)
     with TestClient(app) as client:
         yield remote, base, client, settings

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bot.app import pages
+from rules.catalogue import all_rules
 from rules.principles import ARTICLE_URL, PAPER_URL, PRINCIPLES
-from rules.rule import all_rules
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from bot.app import events
 from bot.app import server as main
-from bot.app.events import PayloadError
 from bot.commands import handler as report
+from bot.domain import PayloadError
 from bot.review import pipeline as review
 from bot.store import queries as store
 from tests import TESTS

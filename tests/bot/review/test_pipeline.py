@@ -25,7 +25,7 @@ import git
 import pytest
 from github import GithubException
 
-from bot.app.events import PayloadError
+from bot.domain import PayloadError
 from bot.github import client as github
 from bot.review import comments
 from bot.review import pipeline as review

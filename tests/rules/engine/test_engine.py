@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 from rules import names
+from rules.catalogue import rules_by_code
 from rules.engine.analyse import analyse_source
 from rules.engine.config import (
     ConfigError,
@@ -15,7 +16,6 @@ from rules.engine.config import (
     default_config,
     parse_config,
 )
-from rules.rule import rules_by_code
 
 SWALLOW = """
 import numpy as np

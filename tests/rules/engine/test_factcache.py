@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from bot.cli.main import main
-from rules.engine import factcache, scan
+from rules.engine import factcache, scanner
 
 SCORING = """\
 from abc import ABC, abstractmethod
@@ -45,7 +45,7 @@ def project(write, tmp_path, monkeypatch):
 
 def check(capsys, *options: str) -> list[tuple[str, str, int]]:
     # Each run is a new process as far as the cache goes: the in-memory layer is emptied.
-    scan._FACTS_CACHE.clear()
+    scanner._FACTS_CACHE.clear()
     main(["check", "churn/scoring.py", "--format", "json", "--no-progress", *options])
     findings = json.loads(capsys.readouterr().out)["findings"]
     return [(f["code"], f["path"], f["line"]) for f in findings]

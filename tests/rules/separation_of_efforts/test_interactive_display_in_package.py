@@ -1,12 +1,12 @@
-"""Focused tests for DEBT103 interactive-display."""
+"""DEBT103 interactive_display_in_package: focused tests beyond the examples the rule carries."""
 
 from __future__ import annotations
 
 import textwrap
 
+from rules.catalogue import rules_by_code
 from rules.engine.analyse import analyse_source
 from rules.engine.config import default_config, parse_config
-from rules.rule import rules_by_code
 
 PACKAGE = ("churn/__init__.py",)
 

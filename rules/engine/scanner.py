@@ -12,7 +12,8 @@ from pathlib import Path
 from rules.engine import factcache
 from rules.engine.analyse import analyse_source
 from rules.engine.config import Config
-from rules.engine.repository import FileFacts, Repository, run_repository_rules
+from rules.engine.facts import FileFacts
+from rules.engine.repository import Repository, run_repository_rules
 from rules.finding import Finding, Skipped
 
 # What the repository rules may read beyond the files under review: Python files (summarised)
@@ -166,3 +167,14 @@ _FACTS_CACHE_SIZE = 50_000
 
 def _text(read: Callable[[], bytes]) -> str:
     return read().decode("utf-8-sig", errors="replace")
+
+
+def touches(finding: Finding, added: Mapping[str, frozenset[int]]) -> bool:
+    """Whether the finding spans a line the change added or changed."""
+    lines = added.get(finding.path)
+    return bool(lines) and any(n in lines for n in range(finding.line, finding.end_line + 1))
+
+
+def only_added(findings: Iterable[Finding], added: Mapping[str, frozenset[int]]) -> list[Finding]:
+    """The findings on lines the change added or changed: what a review comments on."""
+    return [f for f in findings if touches(f, added)]

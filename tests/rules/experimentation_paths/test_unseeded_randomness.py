@@ -1,0 +1,26 @@
+"""DEBT1005 unseeded_randomness: focused tests beyond the examples the rule carries."""
+
+from __future__ import annotations
+
+from tests.conftest import rule_findings
+
+findings = rule_findings
+
+
+def test_unseeded_randomness_positional_kfold_arguments() -> None:
+    source = """
+    from sklearn.model_selection import KFold
+    a = KFold(5, True)
+    b = KFold(5, True, 42)
+    c = KFold(5, False)
+    """
+    found = findings("DEBT1005", source)
+    assert [f.line for f in found] == [2]
+
+
+def test_unseeded_randomness_explicit_none_is_a_decision() -> None:
+    source = """
+    from sklearn.ensemble import RandomForestClassifier
+    clf = RandomForestClassifier(random_state=None)
+    """
+    assert findings("DEBT1005", source) == []
