@@ -119,10 +119,14 @@ def metadata_problems(rule: Rule) -> list[str]:
     else:
         number = list(PRINCIPLES).index(rule.principle) + 1
         if CODE_RE.match(rule.code) and int(rule.code[4:-2]) != number:
-            problems.append(f"code {rule.code} is not in DEBT{number}xx, the range of its principle")
+            problems.append(
+                f"code {rule.code} is not in DEBT{number}xx, the range of its principle"
+            )
         folder = principle_folder(rule.principle)
         if rule.module and rule.module.split(".")[:2] != ["rules", folder]:
-            problems.append(f"module {rule.module} is not in rules/{folder}/, its principle's folder")
+            problems.append(
+                f"module {rule.module} is not in rules/{folder}/, its principle's folder"
+            )
     if rule.severity not in SEVERITIES:
         problems.append(f"unknown severity {rule.severity!r}")
     problems.extend(

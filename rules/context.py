@@ -133,6 +133,31 @@ class Context(Generic[StateT]):
             )
         )
 
+    def report_from(
+        self, node: cst.CSTNode, ancestors: list[cst.CSTNode], **values: object
+    ) -> None:
+        """Report a node after the walk has moved on, as if from where it was seen.
+
+        A finding's scope is named from the ancestors at the time of the report; a decision
+        taken at the end of the file borrows the ancestors saved when the node was seen.
+        """
+        saved = list(self.ancestors)
+        self.ancestors[:] = ancestors
+        try:
+            self.report(node, **values)
+        finally:
+            self.ancestors[:] = saved
+
+    def enclosing_loops(self) -> list[cst.CSTNode]:
+        """The loops around the node being visited, innermost first, within its own function."""
+        loops = []
+        for node in reversed(self.ancestors):
+            if isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+                break
+            if isinstance(node, cst.For | cst.While):
+                loops.append(node)
+        return loops
+
     def _chain(self, node: cst.CSTNode) -> tuple[cst.CSTNode, ...] | None:
         """The ancestors of ``node``, when the walk makes them plain; else a guess."""
         if len(self.ancestors) > 1:

@@ -89,12 +89,7 @@ from __future__ import annotations
 import libcst as cst
 
 from rules import Context, Example, Rule
-from rules.cutting_corners.gradients_not_cleared import (
-    enclosing_loops,
-    is_backward,
-    optimizer_stepped,
-    report_from,
-)
+from rules.ml.torch import is_backward, optimizer_stepped
 from rules.names import bound_names, dotted, method_name
 
 RULE = Rule(
@@ -401,7 +396,7 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
             receiver = dotted(_base_receiver(node.func.value))  # self.model.to(device).eval()
         if receiver is not None and mode is not None:
             _record_mode(receiver, mode, _counter(ctx), ctx)
-            for loop in enclosing_loops(ctx):
+            for loop in ctx.enclosing_loops():
                 _loop(loop, ctx)[mode].append((receiver, node))
             if mode == "train":
                 state.setdefault("trained", set()).add(receiver)
@@ -417,8 +412,11 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
                 "optim" in (dotted(getattr(n, "func", None)) or "").lower() for n in _calls(ctx)
             ):
                 state.setdefault("trained", set()).add(receiver)
-        elif is_backward(node) or (method == "step" and optimizer_stepped(node, ctx) is not None):
-            loops = enclosing_loops(ctx)
+        elif is_backward(node) or (
+            method == "step"
+            and optimizer_stepped(node) is not None
+        ):
+            loops = ctx.enclosing_loops()
             for loop in loops:
                 _loop(loop, ctx)["training"] = True
             if loops:  # the loop that runs one training step per iteration
@@ -433,7 +431,7 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
     if used.rsplit(".", 1)[-1][:1].isupper():
         return
     state.setdefault("uses", []).append(
-        (node, used, _counter(ctx), list(ctx.ancestors), [id(x) for x in enclosing_loops(ctx)])
+        (node, used, _counter(ctx), list(ctx.ancestors), [id(x) for x in ctx.enclosing_loops()])
     )
 
 
@@ -470,7 +468,7 @@ def _leave_loop(node: cst.For | cst.While, ctx: Context) -> None:
     info = ctx.state.get("loops", {}).pop(id(node), None)
     if info is None or not info["training"] or not info["eval"]:
         return
-    outer = enclosing_loops(ctx)
+    outer = ctx.enclosing_loops()
     if outer:
         _loop(outer[0], ctx)["inner"] = True
     if info["inner"]:
@@ -595,9 +593,9 @@ def leave_Module(node: cst.Module, ctx: Context) -> None:
             continue
         reported.add((scope, name))
         when = "before running it under `torch.no_grad()`"
-        report_from(call, ancestors, ctx, call=f"{name}.eval()", when=when)
+        ctx.report_from(call, ancestors, call=f"{name}.eval()", when=when)
     trained = state.get("trained", set())
     for call, name, ancestors in state.get("toggles", ()):
         if any(_same(name, other) for other in trained):
             when = f"in this training loop after `{name}.eval()`"
-            report_from(call, ancestors, ctx, call=f"{name}.train()", when=when)
+            ctx.report_from(call, ancestors, call=f"{name}.train()", when=when)

@@ -59,11 +59,10 @@ References
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from rules import Context, Example, Rule
+from rules.ml.torch import BACKWARD, optimizer_stepped
 from rules.names import dotted, method_name
 
 RULE = Rule(
@@ -192,60 +191,7 @@ RULE = Rule(
     ),
 )
 
-# The last name of an optimizer: optimizer, opt, optim, optimizer_G, d_optimizer, optD, opts[0].
-_OPTIMIZER_NAME = re.compile(
-    r"optimi[sz]er|(^|_)(opt|optim)s?(_|\d|$)|^opt[A-Z0-9]|^optim[A-Z]", re.IGNORECASE
-)
-_OPTIMIZER_NAME_CASED = re.compile(r"^opt[A-Z0-9]|^optim[A-Z]")
-_BACKWARD = frozenset({"backward", "manual_backward"})
 _INTERESTING = frozenset({"backward", "manual_backward", "step", "zero_grad", "zero_"})
-_BOUNDARY = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
-
-
-def enclosing_loops(ctx: Context) -> list[cst.CSTNode]:
-    """The loops around the node being visited, innermost first, within its own function."""
-    loops = []
-    for node in reversed(ctx.ancestors):
-        if isinstance(node, _BOUNDARY):
-            break
-        if isinstance(node, cst.For | cst.While):
-            loops.append(node)
-    return loops
-
-
-def _last_name(node: cst.BaseExpression) -> str | None:
-    while isinstance(node, cst.Subscript | cst.Call):
-        node = node.value if isinstance(node, cst.Subscript) else node.func
-    text = dotted(node)
-    return None if text is None else text.rsplit(".", 1)[-1]
-
-
-def looks_like_optimizer(node: cst.BaseExpression, ctx: Context) -> bool:
-    """Whether an expression is an optimizer, by its construction in the file or its name."""
-    text = dotted(node)
-    if text is not None and text in ctx.state.get("optimizers", ()):
-        return True
-    name = _last_name(node)
-    if name is None or "scheduler" in name.lower():
-        return False
-    return bool(_OPTIMIZER_NAME.search(name) or _OPTIMIZER_NAME_CASED.search(name))
-
-
-def optimizer_stepped(call: cst.Call, ctx: Context) -> cst.BaseExpression | None:
-    """The optimizer a ``.step(...)`` call steps, or None when it is not an optimizer step."""
-    if not isinstance(call.func, cst.Attribute):
-        return None
-    receiver = call.func.value
-    if looks_like_optimizer(receiver, ctx):
-        return receiver
-    name = (_last_name(receiver) or "").lower()
-    if "scaler" in name and call.args and looks_like_optimizer(call.args[0].value, ctx):
-        return call.args[0].value  # torch.cuda.amp.GradScaler.step(optimizer)
-    return None
-
-
-def is_backward(call: cst.Call) -> bool:
-    return method_name(call) in _BACKWARD
 
 
 def visit_Assign(node: cst.Assign, ctx: Context) -> None:
@@ -278,14 +224,14 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
     method = method_name(node)
     if method not in _INTERESTING:
         if ctx.state.get("depth") and _helper_name(node) is not None:
-            for loop in enclosing_loops(ctx):
+            for loop in ctx.enclosing_loops():
                 _info(loop, ctx)["calls"].add(_helper_name(node))
         return
     if method == "zero_grad" or (method == "zero_" and _is_grad(node.func.value)):
         _cleared(ctx)
         return
-    loops = enclosing_loops(ctx)
-    if method in _BACKWARD:
+    loops = ctx.enclosing_loops()
+    if method in BACKWARD:
         if ctx.call_name(node) == "torch.distributed.autograd.backward":
             return  # gradients live in the call's own autograd context, new each iteration
         for loop in loops:
@@ -293,7 +239,7 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
             if info["backward"] is None:
                 info["backward"] = node
     elif method == "step":
-        optimizer = optimizer_stepped(node, ctx)
+        optimizer = optimizer_stepped(node, ctx.state.get("optimizers", ()))
         if optimizer is not None:
             for loop in loops:
                 info = _info(loop, ctx)
@@ -313,7 +259,7 @@ def _helper_name(call: cst.Call) -> str | None:
 
 def _cleared(ctx: Context) -> None:
     """Gradients are reset here: mark the loops around, and the function as a clearing helper."""
-    for loop in enclosing_loops(ctx):
+    for loop in ctx.enclosing_loops():
         _info(loop, ctx)["clear"] = True
     function = ctx.enclosing(cst.FunctionDef)
     if function is not None:
@@ -345,7 +291,7 @@ def _leave_loop(node: cst.For | cst.While, ctx: Context) -> None:
     info = ctx.state.get("loops", {}).pop(id(node), None)
     if info is None or info["backward"] is None or info["step"] is None:
         return
-    outer = enclosing_loops(ctx)
+    outer = ctx.enclosing_loops()
     if outer:
         _info(outer[0], ctx)["inner"] = True
     if info["inner"] or info["clear"]:
@@ -368,20 +314,6 @@ def leave_Module(node: cst.Module, ctx: Context) -> None:
     for info in ctx.state.get("suspects", ()):
         if info["calls"] & clearing:
             continue
-        report_from(
-            info["backward"], info["ancestors"], ctx, optimizer=ctx.code(info["step"]).strip()
+        ctx.report_from(
+            info["backward"], info["ancestors"], optimizer=ctx.code(info["step"]).strip()
         )
-
-
-def report_from(node: cst.CSTNode, ancestors: list[cst.CSTNode], ctx: Context, **values) -> None:
-    """Report a node after the walk has moved on, as if from where it was seen.
-
-    The engine names a finding's scope from ``ctx.ancestors`` at the time of the report; a
-    decision taken at the end of the file borrows the ancestors saved when the node was seen.
-    """
-    saved = list(ctx.ancestors)
-    ctx.ancestors[:] = ancestors
-    try:
-        ctx.report(node, **values)
-    finally:
-        ctx.ancestors[:] = saved

@@ -80,7 +80,7 @@ from __future__ import annotations
 import libcst as cst
 
 from rules import Context, Example, Rule
-from rules.cutting_corners.gradients_not_cleared import optimizer_stepped, report_from
+from rules.ml.torch import optimizer_stepped
 from rules.names import dotted, keyword, method_name
 
 RULE = Rule(
@@ -270,7 +270,7 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
         _flag(ctx, "deterministic")
     method = method_name(node)
     if method == "step":
-        if optimizer_stepped(node, ctx) is not None:
+        if optimizer_stepped(node) is not None:
             _flag(ctx, "training")
         return
     if method in ("apply_gradients", "fit"):
@@ -344,4 +344,4 @@ def leave_Module(node: cst.Module, ctx: Context) -> None:
     else:
         fix = "Call `torch.use_deterministic_algorithms(True)`"
     seed = ctx.code(call.func).strip() + "(...)"
-    report_from(call, ancestors, ctx, fix=fix, seed=seed)
+    ctx.report_from(call, ancestors, fix=fix, seed=seed)

@@ -1,0 +1,1 @@
+"""What the rules know of machine-learning libraries, declared once for every rule that needs it."""
