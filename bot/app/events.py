@@ -11,22 +11,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from bot.domain import PayloadError
-from bot.settings import Settings
+from bot.services import Services
 from bot.store import queries as store
 
-
-@dataclass(frozen=True)
-class JobContext:
-    """What a handler may use; handlers open their own sessions from the factory."""
-
-    settings: Settings
-    session_factory: sessionmaker[Session]
-
-
-Handler = Callable[[dict[str, Any], JobContext], None]
+Handler = Callable[[dict[str, Any], Services], None]
 
 
 @dataclass(frozen=True)
@@ -39,34 +28,25 @@ class Route:
     subject: Callable[[dict[str, Any]], str]
 
 
-def review_pull_request(payload: dict[str, Any], context: JobContext) -> None:
+def review_pull_request(payload: dict[str, Any], services: Services) -> None:
     # Imported here so that the server starts, and other events are handled, even when the
-    # review pipeline's heavier imports (git, PyGithub) fail.
-    from bot.review import pipeline as review
+    # review pipeline's heavier imports (git, the engine) fail.
+    from bot.review import pipeline
 
-    review.handle_pull_request(payload, review_deps(context))
-
-
-def review_deps(context: JobContext) -> Any:
-    """The review pipeline's dependencies, built from the App's settings and store."""
-    from bot.review import pipeline as review
-
-    return review.default_deps(context.settings, context.session_factory)
+    pipeline.handle_pull_request(payload, services)
 
 
-def answer_comment(payload: dict[str, Any], context: JobContext) -> None:
+def answer_comment(payload: dict[str, Any], services: Services) -> None:
     # Imported here for the same reason as the review pipeline.
-    from bot.commands import handler as report
+    from bot.commands import handler
 
-    report.handle_issue_comment(
-        payload, report.default_deps(context.settings, context.session_factory)
-    )
+    handler.handle_issue_comment(payload, services)
 
 
-def installation_changed(payload: dict[str, Any], context: JobContext) -> None:
+def installation_changed(payload: dict[str, Any], services: Services) -> None:
     installation = payload["installation"]
     action = payload["action"]
-    with context.session_factory() as session:
+    with services.sessions() as session:
         if action == "deleted":
             store.remove_installation(session, installation["id"])
             return
@@ -83,9 +63,9 @@ def installation_changed(payload: dict[str, Any], context: JobContext) -> None:
             )
 
 
-def installation_repositories_changed(payload: dict[str, Any], context: JobContext) -> None:
+def installation_repositories_changed(payload: dict[str, Any], services: Services) -> None:
     installation = payload["installation"]
-    with context.session_factory() as session:
+    with services.sessions() as session:
         store.upsert_installation(
             session,
             installation["id"],

@@ -14,9 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from bot.app import events, pages, webhooks
 from bot.app.worker import RetryPolicy, start_worker
 from bot.metrics import QUEUE, exposition
+from bot.services import Services
 from bot.settings import Settings, SettingsError, get_settings, load_settings
 from bot.store import queries as store
-from bot.summaries import post as weekly
 from bot.summaries import schedule
 
 
@@ -31,6 +31,7 @@ def create_app(
     settings = settings or get_settings()
     engine = store.make_engine(settings.database_url)
     session_factory = store.make_session_factory(engine)
+    services = Services.from_settings(settings, session_factory)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -39,15 +40,13 @@ def create_app(
             app.state.worker = start_worker(
                 session_factory,
                 app.state.routes,
-                events.JobContext(settings, session_factory),
+                services,
                 RetryPolicy.from_settings(settings),
                 settings.worker_poll_seconds,
                 settings.worker_lease_seconds,
             )
         if run_worker and settings.summaries:
-            app.state.scheduler = schedule.start_scheduler(
-                weekly.default_deps(settings, session_factory), settings.summary_check_seconds
-            )
+            app.state.scheduler = schedule.start_scheduler(services, settings.summary_check_seconds)
         try:
             yield
         finally:

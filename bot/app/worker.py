@@ -21,9 +21,10 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app.events import JobContext, Route
+from bot.app.events import Route
 from bot.domain import PayloadError
 from bot.metrics import DELIVERIES, JOB_SECONDS
+from bot.services import Services
 from bot.settings import Settings
 from bot.store import queries as store
 
@@ -50,7 +51,7 @@ class RetryPolicy:
 def process_next(
     session_factory: sessionmaker[Session],
     routes: Mapping[tuple[str, str], Route],
-    context: JobContext,
+    services: Services,
     policy: RetryPolicy,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> bool:
@@ -67,7 +68,7 @@ def process_next(
     else:
         try:
             with _beating(session_factory, delivery, lease_seconds / 3):
-                route.handler(json.loads(delivery.payload), context)
+                route.handler(json.loads(delivery.payload), services)
         except (PayloadError, json.JSONDecodeError) as failure:
             log.exception("delivery %s cannot be handled", delivery.delivery_id)
             status, error = "failed", _describe(failure)
@@ -169,7 +170,7 @@ class Worker:
 def start_worker(
     session_factory: sessionmaker[Session],
     routes: Mapping[tuple[str, str], Route],
-    context: JobContext,
+    services: Services,
     policy: RetryPolicy,
     poll_seconds: float = 1.0,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
@@ -193,7 +194,7 @@ def start_worker(
                 if time.monotonic() - swept >= lease_seconds / 3:
                     requeue_abandoned()
                     swept = time.monotonic()
-                worked = process_next(session_factory, routes, context, policy, lease_seconds)
+                worked = process_next(session_factory, routes, services, policy, lease_seconds)
             except Exception:
                 # The store itself failed (database down): wait, then try again.
                 log.exception("worker could not reach the store")

@@ -253,10 +253,11 @@ def _summary(account: str, week: str | None, url: str | None, post: bool) -> int
     # The store's dependencies load only for this command, as for serve.
     from datetime import UTC, datetime, timedelta
 
-    from github import GithubException
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bot.github.errors import GitHubError
+    from bot.services import Services
     from bot.store import queries as store
     from bot.summaries import figures as summary
     from bot.summaries import post as weekly
@@ -305,13 +306,14 @@ def _summary(account: str, week: str | None, url: str | None, post: bool) -> int
                 f"debtbot has no active installation on {account!r} (never installed, removed or "
                 "suspended), so it cannot post there"
             )
-        deps = weekly.default_deps(settings, sessions)
+        services = Services.from_settings(settings, sessions)
         try:
-            outcome = weekly.post_weekly_summary(deps, installation.id, account, week)
-        except GithubException as exc:
+            outcome = weekly.post_weekly_summary(services, installation.id, account, week)
+        except GitHubError as exc:
             print(composed(), end="")
+            what = f"GitHub answered {exc.status}" if exc.status else "GitHub did not answer"
             raise UsageError(
-                f"GitHub answered {exc.status}, so the summary may not be posted; try again in "
+                f"{what}, so the summary may not be posted; try again in "
                 f"{weekly.CLAIM_LEASE.seconds // 60} minutes (debtbot looks for it before posting)"
             ) from None
         # What was posted, which leaves out repositories the installation no longer sees.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from bot.review.comments import _code_span, _count, _principle_order
+from bot.markdown import code_span, count, principle_order
 from rules.catalogue import rules_by_code, title_of
 from rules.finding import SEVERITIES, Finding, Skipped
 from rules.principles import PRINCIPLES
@@ -238,7 +238,7 @@ def render_report(
 
 def _scope_line(report: ReportInput) -> str:
     where = {
-        CHANGED: f"the {_count(len(report.files), 'Python file')} this pull request changes",
+        CHANGED: f"the {count(len(report.files), 'Python file')} this pull request changes",
         FULL: f"every Python file of the repository ({len(report.files)})",
     }.get(report.scope)
     if where is None:
@@ -254,11 +254,11 @@ def _scope_line(report: ReportInput) -> str:
 def _totals_line(head: Sequence[Finding], added: Sequence[Finding], paid: Sequence[Finding]) -> str:
     by_severity = Counter(f.severity for f in head)
     detail = ", ".join(
-        _count(by_severity[s], s, s if s == "info" else s + "s")
+        count(by_severity[s], s, s if s == "info" else s + "s")
         for s in reversed(SEVERITIES)
         if by_severity[s]
     )
-    total = f"**{_count(len(head), 'finding')}**" + (f" ({detail})" if detail else "")
+    total = f"**{count(len(head), 'finding')}**" + (f" ({detail})" if detail else "")
     return f"{total} · **{len(added)} added** · **{len(paid)} paid off**"
 
 
@@ -269,7 +269,7 @@ def _principle_table(
     more = Counter(f.principle for f in added)
     less = Counter(f.principle for f in paid)
     rows = ["| Principle | Findings | Added | Paid off |", "| --- | ---: | ---: | ---: |"]
-    for slug in sorted(set(now) | set(less), key=_principle_order):
+    for slug in sorted(set(now) | set(less), key=principle_order):
         principle = PRINCIPLES.get(slug)
         title = _cell(principle.title if principle else slug)
         link = f"[{title}]({base}/principles/{slug})" if base else title
@@ -278,7 +278,7 @@ def _principle_table(
 
 
 def _skipped(skipped: Sequence[Skipped]) -> list[str]:
-    lines = [_cut(f"- {_code_span(s.path)}: {s.reason}") for s in skipped[:SKIPPED_LISTED]]
+    lines = [_cut(f"- {code_span(s.path)}: {s.reason}") for s in skipped[:SKIPPED_LISTED]]
     if len(skipped) > SKIPPED_LISTED:
         lines.append(f"- and {len(skipped) - SKIPPED_LISTED} more")
     return lines
@@ -288,7 +288,7 @@ def _top_files(head: Sequence[Finding]) -> list[str]:
     by_file = Counter(f.path for f in head)
     ranked = sorted(by_file.items(), key=lambda item: (-item[1], item[0]))[:TOP_FILES]
     rows = ["| File | Findings |", "| --- | ---: |"]
-    rows += [_cut(f"| {_cell(_code_span(path))} | {count} |") for path, count in ranked]
+    rows += [_cut(f"| {_cell(code_span(path))} | {total} |") for path, total in ranked]
     return rows
 
 
@@ -338,13 +338,13 @@ def _truncation_note(hidden: int, check_run_url: str | None) -> str:
         else "The **debtbot** check run of the head commit"
     )
     return (
-        f"> [!NOTE]\n> {_count(hidden, 'more entry', 'more entries')} did not fit: GitHub takes "
+        f"> [!NOTE]\n> {count(hidden, 'more entry', 'more entries')} did not fit: GitHub takes "
         f"at most 65,536 characters in a comment. {where} lists every finding on changed lines."
     )
 
 
 def _entry(finding: Listed, base: str) -> str:
-    location = _code_span(f"{finding.path}:{finding.line}")
+    location = code_span(f"{finding.path}:{finding.line}")
     link = f"[{finding.code}]({base}/rules/{finding.code})" if base else finding.code
     message = " ".join(finding.message.split())
     return _cut(f"- {location} **{_title(finding)}** · {link}: {message}")

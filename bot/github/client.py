@@ -1,26 +1,35 @@
-"""The only module that talks to GitHub: App and installation auth, and the calls a review makes.
+"""The App's GitHub client: :class:`GitHubApp` (the App, its tokens and login) and
+:class:`InstallationClient` (every call the App makes as one installation).
 
 PyGithub does the HTTP work. Its ``GithubRetry`` backs off on 5xx and waits out rate limits as
 GitHub asks (``Retry-After``, or ``X-RateLimit-Reset`` when nothing remains), and its write
 throttle keeps a pause between mutating calls. This module adds what PyGithub does not: one
 installation token per installation shared by the API client and git, the fallback when GitHub
-refuses some inline comments of a review, and check-run annotations sent 50 at a time.
+refuses some inline comments of a review, check-run annotations sent 50 at a time, and errors
+in our own terms (:mod:`bot.github.errors`): nothing outside this module sees PyGithub.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
-import importlib
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
+import requests
+from github import (
+    Auth,
+    Github,
+    GithubException,
+    GithubIntegration,
+    GithubRetry,
+    RateLimitExceededException,
+)
 from github.Commit import Commit
 from github.GithubObject import GithubObject
 from github.IssueComment import IssueComment
@@ -31,6 +40,7 @@ from github.PullRequestReview import PullRequestReview
 from github.Repository import Repository
 from urllib3.util.retry import Retry
 
+from bot import metrics
 from bot.domain import (
     Annotation,
     CheckRunOutput,
@@ -41,11 +51,26 @@ from bot.domain import (
     PullInfo,
     ReviewResult,
 )
+from bot.github.errors import (
+    Forbidden,
+    GitHubError,
+    NotFound,
+    RateLimited,
+    Unavailable,
+    Unprocessable,
+)
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 CHECK_RUN_NAME = "debtbot"
 ANNOTATIONS_PER_REQUEST = 50  # GitHub refuses more in one create or update of a check run
 TOKEN_RENEWAL_MARGIN = timedelta(minutes=5)  # a git fetch started on an older token may outlive it
 TEXT_LIMIT = 65_535  # longest review body or check-run summary GitHub accepts
+# How long a collaborator's permission is trusted: long enough to spare GitHub a call per
+# command, short enough that someone whose access was removed is refused soon after.
+PERMISSION_TTL = 300.0
+_clock = time.monotonic  # what the permission cache measures its time with
 USER_AGENT = "debtbot"
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -67,6 +92,34 @@ class GitHubApp:
     seconds_between_writes: float = 1.0
     timeout: int = 30
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GitHubApp:
+        return cls(
+            app_id=int(settings.github_app_id),
+            private_key=settings.private_key_text(),
+            api_url=settings.github_api_url.rstrip("/"),
+        )
+
+    def installation(self, installation_id: int) -> InstallationClient:
+        """The client of one installation, reused so its pause between writes holds across jobs."""
+        return _client(self, installation_id)
+
+    def token(self, installation_id: int) -> str:
+        """An installation access token, reused until five minutes before it expires."""
+        key = (self, installation_id)
+        with _tokens_lock, _translated():
+            cached = _tokens.get(key)
+            if cached is not None and datetime.now(UTC) < cached[1] - TOKEN_RENEWAL_MARGIN:
+                return cached[0]
+            authorization = _integration(self).get_access_token(installation_id)
+            _tokens[key] = (authorization.token, authorization.expires_at)
+            return authorization.token
+
+    def bot_login(self) -> str:
+        """The login the App's comments carry, e.g. ``debtbot[bot]``."""
+        with _translated():
+            return _bot_login(self)
+
 
 @dataclass(frozen=True)
 class InstallationClient:
@@ -78,22 +131,234 @@ class InstallationClient:
     # PyGithub's write pause is per client but not thread-safe; holding this around our writes
     # keeps the pause true when two jobs for one installation run at once.
     write_lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
-
-
-def app_from_settings(settings: Any = None) -> GitHubApp:
-    """The App as the settings describe it (``bot.settings.get_settings()`` when not given)."""
-    if settings is None:
-        settings = importlib.import_module("bot.settings").get_settings()
-    return GitHubApp(
-        app_id=int(settings.github_app_id),
-        private_key=settings.private_key_text(),
-        api_url=settings.github_api_url.rstrip("/"),
+    # (repository, login) -> (permission, when GitHub said so), for PERMISSION_TTL seconds.
+    _permissions: dict[tuple[str, str], tuple[str, float]] = field(
+        default_factory=dict, repr=False, compare=False
     )
 
+    def get_pull(self, full_name: str, number: int) -> PullInfo:
+        with _calling(self, "get_pull"):
+            pull = _pull(self, full_name, number)
+            return PullInfo(
+                number=number,
+                head_sha=pull.head.sha,
+                base_ref=pull.base.ref,
+                base_sha=pull.base.sha,
+                state=pull.state,
+                draft=bool(pull.draft),
+                author_login=pull.user.login,
+                author_is_bot=pull.user.type == "Bot",
+            )
 
-def installation_client(installation_id: int, app: GitHubApp | None = None) -> InstallationClient:
-    """The client for one installation, reused so its pause between writes holds across jobs."""
-    return _client(app or app_from_settings(), installation_id)
+    def list_review_comments(self, full_name: str, number: int) -> list[PostedComment]:
+        """The App's own review comments on a pull request, every page of them."""
+        login = self.app.bot_login()
+        with _calling(self, "list_review_comments"):
+            comments = _pull(self, full_name, number).get_review_comments()
+            return [
+                _posted(comment)
+                for comment in comments
+                if _as_listed(comment)["user"]["login"] == login
+            ]
+
+    def create_review(
+        self,
+        full_name: str,
+        number: int,
+        commit_sha: str,
+        body: str,
+        comments: Sequence[InlineComment],
+    ) -> ReviewResult:
+        """Post one COMMENT review on ``commit_sha``; comments GitHub refuses go into its body.
+
+        GitHub answers 422 for the whole review when any one comment is not on a line of the diff,
+        without saying which. Then the comments are tried in halves as PENDING reviews (invisible to
+        others, deleted at once) until the refused ones are known, and one review is posted with the
+        rest. If that still fails, the review goes out with every comment in its body.
+        """
+        comments = tuple(comments)
+        pull = _pull(self, full_name, number)
+        # Lazy: built from its URL at no cost; only its sha is sent, as the review's commit_id.
+        commit = self.api.get_repo(full_name).get_commit(commit_sha)
+        with self.write_lock, _calling(self, "create_review"):
+            if not comments:
+                review = _post_review(pull, commit, _fit(body), (), "COMMENT")
+                return ReviewResult(review_id=review.id, posted=(), refused=())
+            review = _try_review(pull, commit, _fit(body), comments, "COMMENT")
+            if review is not None:
+                return ReviewResult(review_id=review.id, posted=comments, refused=())
+            if _delete_pending_reviews(pull):
+                # A pending review left by a job that died mid-way blocks every new review.
+                review = _try_review(pull, commit, _fit(body), comments, "COMMENT")
+                if review is not None:
+                    return ReviewResult(review_id=review.id, posted=comments, refused=())
+            refused = _refused(pull, commit, comments)
+            accepted = tuple(comment for comment in comments if comment not in refused)
+            if accepted:
+                review = _try_review(
+                    pull, commit, _with_refused(body, refused), accepted, "COMMENT"
+                )
+                if review is not None:
+                    return ReviewResult(review_id=review.id, posted=accepted, refused=refused)
+            review = _post_review(pull, commit, _with_refused(body, comments), (), "COMMENT")
+            return ReviewResult(review_id=review.id, posted=(), refused=comments)
+
+    def reply_to_comment(
+        self, full_name: str, number: int, comment_id: int, body: str
+    ) -> PostedComment:
+        """Answer in the thread of a review comment."""
+        with self.write_lock, _calling(self, "reply_to_comment"):
+            pull = _pull(self, full_name, number)
+            try:
+                reply = pull.create_review_comment_reply(comment_id, body)
+            except GithubException as error:
+                # A pending review of ours (left by a job that died) blocks replies as well.
+                if error.status != 422 or not _delete_pending_reviews(pull):
+                    raise
+                reply = pull.create_review_comment_reply(comment_id, body)
+            return _posted(reply)
+
+    def resolve_thread(self, full_name: str, number: int, comment_node_id: str) -> bool:
+        """Resolve the review thread our comment opened.
+
+        True when the thread is resolved (now or already was); False when no thread of the pull
+        request starts with that comment any more (someone deleted it), which leaves nothing to do.
+        """
+        owner, name = _split(full_name)
+        with self.write_lock, _calling(self, "resolve_thread"):
+            thread = _thread_opened_by(self, owner, name, number, comment_node_id)
+            if thread is None:
+                return False
+            if not thread["isResolved"]:
+                self.api.requester.graphql_query(_RESOLVE_MUTATION, {"threadId": thread["id"]})
+            return True
+
+    def create_check_run(self, full_name: str, head_sha: str, output: CheckRunOutput) -> int:
+        """Create the completed ``debtbot`` check run with every annotation; returns its id.
+
+        The first 50 annotations go with the creation, each further 50 with an update, and the
+        conclusion with the last request so the run never looks finished before it is.
+        """
+        batches = _batches(output.annotations) or [()]
+        repository = self.api.get_repo(full_name)
+        with self.write_lock, _calling(self, "create_check_run"):
+            check_run = repository.create_check_run(
+                name=CHECK_RUN_NAME,
+                head_sha=head_sha,
+                output=_check_output(output, batches[0]),
+                **_completion(output, finished=len(batches) == 1),
+            )
+            for position, batch in enumerate(batches[1:], start=2):
+                check_run.edit(
+                    output=_check_output(output, batch),
+                    **_completion(output, finished=position == len(batches)),
+                )
+            return check_run.id
+
+    def collaborator_permission(self, full_name: str, login: str) -> str:
+        """``admin``, ``write``, ``read`` or ``none``: what ``login`` may do in the repository.
+
+        GitHub answers 404 for a login it does not know; that person can do nothing here.
+        The answer is trusted for PERMISSION_TTL seconds.
+        """
+        _split(full_name)
+        key = (full_name.lower(), login.lower())
+        cached = self._permissions.get(key)
+        if cached is not None and _clock() - cached[1] < PERMISSION_TTL:
+            return cached[0]
+        with _calling(self, "collaborator_permission"):
+            try:
+                permission = self.api.get_repo(full_name).get_collaborator_permission(login)
+            except GithubException as error:
+                if error.status != 404:
+                    raise
+                permission = "none"
+        self._permissions[key] = (permission, _clock())
+        return permission
+
+    def add_reaction(self, full_name: str, comment_id: int, content: str = "eyes") -> None:
+        """React to an issue comment (GitHub keeps one reaction of a kind per author)."""
+        with self.write_lock, _calling(self, "add_reaction"):
+            _issue_comment(self, full_name, comment_id).create_reaction(content)
+
+    def list_issue_comments(self, full_name: str, number: int) -> list[IssueCommentInfo]:
+        """Every comment of a pull request's conversation, oldest first, every page of them."""
+        _split(full_name)
+        with _calling(self, "list_issue_comments"):
+            comments = self.api.get_repo(full_name).get_issue(number).get_comments()
+            return [_issue_comment_info(comment) for comment in comments]
+
+    def create_issue_comment(self, full_name: str, number: int, body: str) -> IssueCommentInfo:
+        """Post a comment in the pull request's conversation."""
+        _split(full_name)
+        with self.write_lock, _calling(self, "create_issue_comment"):
+            comment = self.api.get_repo(full_name).get_issue(number).create_comment(_fit(body))
+            return _issue_comment_info(comment)
+
+    def update_issue_comment(self, full_name: str, comment_id: int, body: str) -> IssueCommentInfo:
+        """Replace the body of a conversation comment."""
+        with self.write_lock, _calling(self, "update_issue_comment"):
+            comment = _issue_comment(self, full_name, comment_id)
+            comment.edit(_fit(body))
+            # Built from its URL, the comment's raw data is empty; edit() set its attributes from
+            # GitHub's answer and marked it complete, so reading them costs no request.
+            return IssueCommentInfo(
+                id=comment.id,
+                body=comment.body or "",
+                author_login=comment.user.login,
+                author_is_bot=comment.user.type == "Bot",
+                html_url=comment.html_url or "",
+                updated_at=comment.updated_at,
+            )
+
+    def read_text_file(self, full_name: str, path: str) -> str | None:
+        """A file's text on the default branch; None when there is no such file, or no such
+        repository the installation can see (GitHub answers 404 for both).
+
+        Raises UnicodeDecodeError for a file that is not UTF-8: the caller says what it expected.
+        """
+        _split(full_name)
+        with _calling(self, "read_text_file"):
+            try:
+                content = self.api.get_repo(full_name).get_contents(path)
+            except GithubException as error:
+                if error.status != 404:
+                    raise
+                return None
+        if isinstance(content, list) or content.type != "file":
+            return None  # a folder by that name is not the file we look for
+        # The contents API sends the file base64-encoded (up to 1 MB, far above a settings file).
+        return base64.b64decode(_as_listed(content)["content"]).decode("utf-8")
+
+    def create_issue(self, full_name: str, title: str, body: str) -> IssueInfo:
+        """Open an issue in the repository."""
+        _split(full_name)
+        with self.write_lock, _calling(self, "create_issue"):
+            # Not cut to fit: a summary's lists are capped well below GitHub's limit.
+            issue = self.api.get_repo(full_name).create_issue(title=title, body=body)
+            return _issue_info(issue)
+
+    def list_own_issues(self, full_name: str) -> list[IssueInfo]:
+        """Issues the App opened in the repository, open or closed, newest first, every page."""
+        _split(full_name)
+        login = self.app.bot_login()
+        with _calling(self, "list_own_issues"):
+            issues = self.api.get_repo(full_name).get_issues(state="all", creator=login)
+            return [_issue_info(issue) for issue in issues]
+
+    def installation_repositories(
+        self,
+    ) -> list[str]:
+        """Full names of every repository the installation can see now, every page."""
+        with _calling(self, "installation_repositories"):
+            listing = PaginatedList(
+                Repository,
+                self.api.requester,
+                "/installation/repositories",
+                {"per_page": 100},
+                list_item="repositories",
+            )
+            return [_as_listed(repository)["full_name"] for repository in listing]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -167,19 +432,6 @@ _tokens: dict[tuple[GitHubApp, int], tuple[str, datetime]] = {}
 _tokens_lock = threading.Lock()
 
 
-def installation_token(installation_id: int, app: GitHubApp | None = None) -> str:
-    """An installation access token, reused until five minutes before it expires."""
-    app = app or app_from_settings()
-    key = (app, installation_id)
-    with _tokens_lock:
-        cached = _tokens.get(key)
-        if cached is not None and datetime.now(UTC) < cached[1] - TOKEN_RENEWAL_MARGIN:
-            return cached[0]
-        authorization = _integration(app).get_access_token(installation_id)
-        _tokens[key] = (authorization.token, authorization.expires_at)
-        return authorization.token
-
-
 class _InstallationToken(Auth.Auth):
     """PyGithub asks for the token before every request; the shared cache decides when to renew."""
 
@@ -193,112 +445,12 @@ class _InstallationToken(Auth.Auth):
 
     @property
     def token(self) -> str:
-        return installation_token(self._installation_id, self._app)
+        return self._app.token(self._installation_id)
 
 
 @functools.lru_cache(maxsize=16)
-def bot_login(app: GitHubApp) -> str:
-    """The login the App's comments carry, e.g. ``debtbot[bot]``."""
+def _bot_login(app: GitHubApp) -> str:
     return f"{_integration(app).get_app().slug}[bot]"
-
-
-def get_pull(client: InstallationClient, full_name: str, number: int) -> PullInfo:
-    with _calling(client, "get_pull"):
-        pull = _pull(client, full_name, number)
-        return PullInfo(
-            number=number,
-            head_sha=pull.head.sha,
-            base_ref=pull.base.ref,
-            base_sha=pull.base.sha,
-            state=pull.state,
-            draft=bool(pull.draft),
-            author_login=pull.user.login,
-            author_is_bot=pull.user.type == "Bot",
-        )
-
-
-def list_review_comments(
-    client: InstallationClient, full_name: str, number: int
-) -> list[PostedComment]:
-    """The App's own review comments on a pull request, every page of them."""
-    login = bot_login(client.app)
-    with _calling(client, "list_review_comments"):
-        comments = _pull(client, full_name, number).get_review_comments()
-        return [
-            _posted(comment)
-            for comment in comments
-            if _as_listed(comment)["user"]["login"] == login
-        ]
-
-
-def review_comments(
-    client: InstallationClient, full_name: str, number: int, review_id: int
-) -> list[PostedComment]:
-    """The comments one review holds."""
-    with _calling(client, "review_comments"):
-        comments = _pull(client, full_name, number).get_single_review_comments(review_id)
-        return [_posted(comment) for comment in comments]
-
-
-def posted_comment_ids(
-    client: InstallationClient, full_name: str, number: int, result: ReviewResult
-) -> dict[str, tuple[int, str]]:
-    """Fingerprint -> (comment id, node id) for the inline comments a review posted.
-
-    GitHub's answer to a new review does not include its comments, so they are listed and
-    matched to what we sent by path and body.
-    """
-    if not result.posted:
-        return {}
-    listed = review_comments(client, full_name, number, result.review_id)
-    by_place = {(comment.path, comment.body): comment for comment in listed}
-    ids = {}
-    for sent in result.posted:
-        comment = by_place.get((sent.path, sent.body))
-        if comment is not None:
-            ids[sent.fingerprint] = (comment.id, comment.node_id)
-    return ids
-
-
-def create_review(
-    client: InstallationClient,
-    full_name: str,
-    number: int,
-    commit_sha: str,
-    body: str,
-    comments: Sequence[InlineComment],
-) -> ReviewResult:
-    """Post one COMMENT review on ``commit_sha``; comments GitHub refuses go into its body.
-
-    GitHub answers 422 for the whole review when any one comment is not on a line of the diff,
-    without saying which. Then the comments are tried in halves as PENDING reviews (invisible to
-    others, deleted at once) until the refused ones are known, and one review is posted with the
-    rest. If that still fails, the review goes out with every comment in its body.
-    """
-    comments = tuple(comments)
-    pull = _pull(client, full_name, number)
-    # Lazy: built from its URL at no cost; only its sha is sent, as the review's commit_id.
-    commit = client.api.get_repo(full_name).get_commit(commit_sha)
-    with client.write_lock, _calling(client, "create_review"):
-        if not comments:
-            review = _post_review(pull, commit, _fit(body), (), "COMMENT")
-            return ReviewResult(review_id=review.id, posted=(), refused=())
-        review = _try_review(pull, commit, _fit(body), comments, "COMMENT")
-        if review is not None:
-            return ReviewResult(review_id=review.id, posted=comments, refused=())
-        if _delete_pending_reviews(pull):
-            # A pending review left by a job that died mid-way blocks every new review.
-            review = _try_review(pull, commit, _fit(body), comments, "COMMENT")
-            if review is not None:
-                return ReviewResult(review_id=review.id, posted=comments, refused=())
-        refused = _refused(pull, commit, comments)
-        accepted = tuple(comment for comment in comments if comment not in refused)
-        if accepted:
-            review = _try_review(pull, commit, _with_refused(body, refused), accepted, "COMMENT")
-            if review is not None:
-                return ReviewResult(review_id=review.id, posted=accepted, refused=refused)
-        review = _post_review(pull, commit, _with_refused(body, comments), (), "COMMENT")
-        return ReviewResult(review_id=review.id, posted=(), refused=comments)
 
 
 def _delete_pending_reviews(pull: PullRequest) -> int:
@@ -411,22 +563,6 @@ def _fit(text: str) -> str:
     return text[: TEXT_LIMIT - len(note)] + note
 
 
-def reply_to_comment(
-    client: InstallationClient, full_name: str, number: int, comment_id: int, body: str
-) -> PostedComment:
-    """Answer in the thread of a review comment."""
-    with client.write_lock, _calling(client, "reply_to_comment"):
-        pull = _pull(client, full_name, number)
-        try:
-            reply = pull.create_review_comment_reply(comment_id, body)
-        except GithubException as error:
-            # A pending review of ours (left by a job that died) blocks replies as well.
-            if error.status != 422 or not _delete_pending_reviews(pull):
-                raise
-            reply = pull.create_review_comment_reply(comment_id, body)
-        return _posted(reply)
-
-
 _THREADS_QUERY = """
 query($owner: String!, $name: String!, $number: Int!, $after: String) {
   repository(owner: $owner, name: $name) {
@@ -445,24 +581,6 @@ mutation($threadId: ID!) {
   resolveReviewThread(input: {threadId: $threadId}) { thread { id isResolved } }
 }
 """
-
-
-def resolve_thread(
-    client: InstallationClient, full_name: str, number: int, comment_node_id: str
-) -> bool:
-    """Resolve the review thread our comment opened.
-
-    True when the thread is resolved (now or already was); False when no thread of the pull
-    request starts with that comment any more (someone deleted it), which leaves nothing to do.
-    """
-    owner, name = _split(full_name)
-    with client.write_lock, _calling(client, "resolve_thread"):
-        thread = _thread_opened_by(client, owner, name, number, comment_node_id)
-        if thread is None:
-            return False
-        if not thread["isResolved"]:
-            client.api.requester.graphql_query(_RESOLVE_MUTATION, {"threadId": thread["id"]})
-        return True
 
 
 def _thread_opened_by(
@@ -490,31 +608,6 @@ def _review_threads(
         if not threads["pageInfo"]["hasNextPage"]:
             return
         variables["after"] = threads["pageInfo"]["endCursor"]
-
-
-def create_check_run(
-    client: InstallationClient, full_name: str, head_sha: str, output: CheckRunOutput
-) -> int:
-    """Create the completed ``debtbot`` check run with every annotation; returns its id.
-
-    The first 50 annotations go with the creation, each further 50 with an update, and the
-    conclusion with the last request so the run never looks finished before it is.
-    """
-    batches = _batches(output.annotations) or [()]
-    repository = client.api.get_repo(full_name)
-    with client.write_lock, _calling(client, "create_check_run"):
-        check_run = repository.create_check_run(
-            name=CHECK_RUN_NAME,
-            head_sha=head_sha,
-            output=_check_output(output, batches[0]),
-            **_completion(output, finished=len(batches) == 1),
-        )
-        for position, batch in enumerate(batches[1:], start=2):
-            check_run.edit(
-                output=_check_output(output, batch),
-                **_completion(output, finished=position == len(batches)),
-            )
-        return check_run.id
 
 
 def _batches(annotations: Sequence[Annotation]) -> list[tuple[Annotation, ...]]:
@@ -554,73 +647,6 @@ def _check_output(output: CheckRunOutput, annotations: tuple[Annotation, ...]) -
 
 # --- conversation comments and permissions (the /debt-report command) ---------------------
 
-# What the collaborator permission API answers in ``permission``: maintain is reported as
-# write and triage as read, and custom roles as the base role they extend, so these two mean
-# "can push" whatever roles an organisation defined.
-PUSH_PERMISSIONS = frozenset({"admin", "write"})
-
-
-def collaborator_permission(client: InstallationClient, full_name: str, login: str) -> str:
-    """``admin``, ``write``, ``read`` or ``none``: what ``login`` may do in the repository.
-
-    GitHub answers 404 for a login it does not know; that person can do nothing here.
-    """
-    _split(full_name)
-    with _calling(client, "collaborator_permission"):
-        try:
-            return client.api.get_repo(full_name).get_collaborator_permission(login)
-        except GithubException as error:
-            if error.status != 404:
-                raise
-            return "none"
-
-
-def add_reaction(
-    client: InstallationClient, full_name: str, comment_id: int, content: str = "eyes"
-) -> None:
-    """React to an issue comment (GitHub keeps one reaction of a kind per author)."""
-    with client.write_lock, _calling(client, "add_reaction"):
-        _issue_comment(client, full_name, comment_id).create_reaction(content)
-
-
-def list_issue_comments(
-    client: InstallationClient, full_name: str, number: int
-) -> list[IssueCommentInfo]:
-    """Every comment of a pull request's conversation, oldest first, every page of them."""
-    _split(full_name)
-    with _calling(client, "list_issue_comments"):
-        comments = client.api.get_repo(full_name).get_issue(number).get_comments()
-        return [_issue_comment_info(comment) for comment in comments]
-
-
-def create_issue_comment(
-    client: InstallationClient, full_name: str, number: int, body: str
-) -> IssueCommentInfo:
-    """Post a comment in the pull request's conversation."""
-    _split(full_name)
-    with client.write_lock, _calling(client, "create_issue_comment"):
-        comment = client.api.get_repo(full_name).get_issue(number).create_comment(_fit(body))
-        return _issue_comment_info(comment)
-
-
-def update_issue_comment(
-    client: InstallationClient, full_name: str, comment_id: int, body: str
-) -> IssueCommentInfo:
-    """Replace the body of a conversation comment."""
-    with client.write_lock, _calling(client, "update_issue_comment"):
-        comment = _issue_comment(client, full_name, comment_id)
-        comment.edit(_fit(body))
-        # Built from its URL, the comment's raw data is empty; edit() set its attributes from
-        # GitHub's answer and marked it complete, so reading them costs no request.
-        return IssueCommentInfo(
-            id=comment.id,
-            body=comment.body or "",
-            author_login=comment.user.login,
-            author_is_bot=comment.user.type == "Bot",
-            html_url=comment.html_url or "",
-            updated_at=comment.updated_at,
-        )
-
 
 def _issue_comment(client: InstallationClient, full_name: str, comment_id: int) -> IssueComment:
     _split(full_name)
@@ -643,57 +669,6 @@ def _issue_comment_info(comment: IssueComment) -> IssueCommentInfo:
 
 
 # --- files and issues (weekly summaries) --------------------------------------------------------
-
-
-def read_text_file(client: InstallationClient, full_name: str, path: str) -> str | None:
-    """A file's text on the default branch; None when there is no such file, or no such
-    repository the installation can see (GitHub answers 404 for both).
-
-    Raises UnicodeDecodeError for a file that is not UTF-8: the caller says what it expected.
-    """
-    _split(full_name)
-    with _calling(client, "read_text_file"):
-        try:
-            content = client.api.get_repo(full_name).get_contents(path)
-        except GithubException as error:
-            if error.status != 404:
-                raise
-            return None
-    if isinstance(content, list) or content.type != "file":
-        return None  # a folder by that name is not the file we look for
-    # The contents API sends the file base64-encoded (up to 1 MB, far above a settings file).
-    return base64.b64decode(_as_listed(content)["content"]).decode("utf-8")
-
-
-def create_issue(client: InstallationClient, full_name: str, title: str, body: str) -> IssueInfo:
-    """Open an issue in the repository."""
-    _split(full_name)
-    with client.write_lock, _calling(client, "create_issue"):
-        # Not cut to fit: a summary's lists are capped well below GitHub's limit.
-        issue = client.api.get_repo(full_name).create_issue(title=title, body=body)
-        return _issue_info(issue)
-
-
-def list_own_issues(client: InstallationClient, full_name: str) -> list[IssueInfo]:
-    """Issues the App opened in the repository, open or closed, newest first, every page."""
-    _split(full_name)
-    login = bot_login(client.app)
-    with _calling(client, "list_own_issues"):
-        issues = client.api.get_repo(full_name).get_issues(state="all", creator=login)
-        return [_issue_info(issue) for issue in issues]
-
-
-def installation_repositories(client: InstallationClient) -> list[str]:
-    """Full names of every repository the installation can see now, every page."""
-    with _calling(client, "installation_repositories"):
-        listing = PaginatedList(
-            Repository,
-            client.api.requester,
-            "/installation/repositories",
-            {"per_page": 100},
-            list_item="repositories",
-        )
-        return [_as_listed(repository)["full_name"] for repository in listing]
 
 
 def _issue_info(issue: Any) -> IssueInfo:
@@ -747,26 +722,44 @@ def _as_listed(item: GithubObject) -> dict[str, Any]:
 
 @contextmanager
 def _calling(client: InstallationClient, operation: str) -> Iterator[None]:
-    """Count the operation and note the rate limit GitHub reported, in bot.metrics if present."""
+    """Count the operation, note the rate limit GitHub reported, and translate errors."""
     outcome = "error"
     try:
-        yield
+        with _translated():
+            yield
         outcome = "ok"
     finally:
-        metrics = _metrics()
-        if metrics is not None:
-            metrics.GITHUB_CALLS.labels(operation=operation, outcome=outcome).inc()
-            remaining = client.api.requester.rate_limiting[0]
-            if remaining >= 0:
-                metrics.RATE_LIMIT_REMAINING.set(remaining)
+        metrics.GITHUB_CALLS.labels(operation=operation, outcome=outcome).inc()
+        remaining = client.api.requester.rate_limiting[0]
+        if remaining >= 0:
+            metrics.RATE_LIMIT_REMAINING.set(remaining)
 
 
-@functools.cache
-def _metrics() -> ModuleType | None:
-    """bot.metrics when it is there: this module works without the server around it."""
+@contextmanager
+def _translated() -> Iterator[None]:
+    """PyGithub's and requests' exceptions as :mod:`bot.github.errors`."""
     try:
-        return importlib.import_module("bot.metrics")
-    except ModuleNotFoundError as missing:
-        if missing.name != "bot.metrics":
-            raise
-        return None
+        yield
+    except RateLimitExceededException as error:
+        raise RateLimited(_message(error), error.status) from error
+    except GithubException as error:
+        raise _error_for(error.status)(_message(error), error.status) from error
+    except requests.RequestException as error:
+        raise Unavailable(f"no answer from GitHub: {type(error).__name__}: {error}") from error
+
+
+def _error_for(status: int) -> type[GitHubError]:
+    if status in (404, 410):
+        return NotFound
+    if status == 403:
+        return Forbidden
+    if status == 422:
+        return Unprocessable
+    if status >= 500:
+        return Unavailable
+    return GitHubError
+
+
+def _message(error: GithubException) -> str:
+    data = error.data if isinstance(error.data, dict) else {}
+    return f"GitHub answered {error.status}: {data.get('message') or error.data or 'no message'}"

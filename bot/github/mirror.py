@@ -20,6 +20,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -52,6 +53,25 @@ def default_clone_url(github_url: str, full_name: str) -> str:
     """Where git fetches a repository from. The App's setting decides the host, never a
     webhook payload, so the installation token is only ever sent to the configured GitHub."""
     return f"{github_url.rstrip('/')}/{full_name}.git"
+
+
+@dataclass(frozen=True)
+class Mirrors:
+    """Where the App keeps its mirrors (``data_dir/mirrors``), and the git server they come from.
+
+    ``git_url`` is the App's setting (``GITHUB_URL``), never a webhook payload: the installation
+    token is only ever sent there.
+    """
+
+    data_dir: Path
+    git_url: str
+
+    def clone_url(self, full_name: str) -> str:
+        return default_clone_url(self.git_url, full_name)
+
+    def ensure(self, full_name: str) -> Path:
+        """The bare mirror of ``full_name``, created empty on first use."""
+        return ensure_mirror(self.data_dir, full_name, self.clone_url(full_name))
 
 
 def ensure_mirror(data_dir: Path, full_name: str, clone_url: str) -> Path:

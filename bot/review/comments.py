@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain import Annotation, CheckRunOutput, InlineComment
+from bot.markdown import code_block, code_span, count, principle_order
 from rules.catalogue import doc_section, rules_by_code, title_of
 from rules.finding import SEVERITIES, Finding, Skipped
 from rules.principles import PRINCIPLES
@@ -175,10 +176,10 @@ def review_body(plan: ReviewPlan, head_sha: str, public_url: str) -> str:
     """The review's summary: how much is new, and the new findings not commented inline."""
     total = len(plan.inline) + len(plan.listed)
     lines = [
-        f"**debtbot** looked at {head_sha[:12]}: {_count(total, 'new finding')} on changed lines."
+        f"**debtbot** looked at {head_sha[:12]}: {count(total, 'new finding')} on changed lines."
     ]
     if plan.inline:
-        lines.append(f"{_count(len(plan.inline), 'is', 'are')} commented on in this review.")
+        lines.append(f"{count(len(plan.inline), 'is', 'are')} commented on in this review.")
     if plan.listed:
         lines += ["", _why_listed(plan), ""]
         base = public_url.rstrip("/")
@@ -198,7 +199,7 @@ def _why_listed(plan: ReviewPlan) -> str:
 
 
 def _summary_line(finding: Finding, base: str) -> str:
-    location = _code_span(f"{finding.path}:{finding.line}")
+    location = code_span(f"{finding.path}:{finding.line}")
     return (
         f"- {location} **{_title(finding)}** · [{finding.code}]({base}/rules/{finding.code}): "
         f"{finding.message}"
@@ -237,7 +238,7 @@ def config_error_output(problem: str) -> CheckRunOutput:
         title="debtbot could not read its configuration",
         summary=(
             "No review was made for this commit, because `pyproject.toml` has a problem:\n\n"
-            f"{_code_block(problem, 'text')}\n\nFix it and push again."
+            f"{code_block(problem, 'text')}\n\nFix it and push again."
         ),
         conclusion="neutral",
     )
@@ -248,11 +249,11 @@ def _check_title(findings: Sequence[Finding]) -> str:
         return "No debt found on changed lines"
     by_severity = Counter(f.severity for f in findings)
     detail = ", ".join(
-        _count(by_severity[s], s, s if s == "info" else s + "s")
+        count(by_severity[s], s, s if s == "info" else s + "s")
         for s in reversed(SEVERITIES)
         if by_severity[s]
     )
-    return f"{_count(len(findings), 'finding')} on changed lines ({detail})"
+    return f"{count(len(findings), 'finding')} on changed lines ({detail})"
 
 
 def _check_summary(
@@ -266,7 +267,7 @@ def _check_summary(
     if findings:
         by_principle = Counter(f.principle for f in findings)
         rows = ["| Principle | Findings |", "| --- | ---: |"]
-        for slug in sorted(by_principle, key=_principle_order):
+        for slug in sorted(by_principle, key=principle_order):
             principle = PRINCIPLES.get(slug)
             title = principle.title if principle else slug
             link = f"[{title}]({base}/principles/{slug})" if base else title
@@ -280,10 +281,10 @@ def _check_summary(
             '`fail-on = "error"` (or `"warning"`, `"info"`) under `[tool.debtbot.review]`.'
         )
     else:
-        verdict = f"{_count(len(failing), 'finding')} at or above it" if failing else "none"
+        verdict = f"{count(len(failing), 'finding')} at or above it" if failing else "none"
         parts.append(f'The repository fails this check on `fail-on = "{fail_on}"`: {verdict}.')
     if skipped:
-        listed = "\n".join(f"- {_code_span(s.path)}: {s.reason}" for s in skipped)
+        listed = "\n".join(f"- {code_span(s.path)}: {s.reason}" for s in skipped)
         parts.append(f"Not analysed:\n{listed}")
     return "\n\n".join(parts)
 
@@ -320,10 +321,10 @@ def _instead(rule: Rule, finding: Finding, suggestion: bool) -> list[str]:
     prose, example, language = _advice(doc_section(rule, "Use instead"))
     parts = [f"**Instead:** {prose}"] if prose else []
     if finding.replacement is not None and suggestion:
-        parts.append(_code_block(finding.replacement, "suggestion"))
+        parts.append(code_block(finding.replacement, "suggestion"))
     elif example:
         parts.append(
-            f"<details><summary>Example</summary>\n\n{_code_block(example, language)}\n\n</details>"
+            f"<details><summary>Example</summary>\n\n{code_block(example, language)}\n\n</details>"
         )
     return parts
 
@@ -384,24 +385,6 @@ def _trim(lines: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _code_block(text: str, language: str) -> str:
-    # A fence longer than any run of backticks inside, so the content cannot close it early.
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{language}\n{text.rstrip(chr(10))}\n{fence}"
-
-
-def _code_span(text: str) -> str:
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    ticks = "`" * (longest + 1)
-    padding = " " if longest else ""
-    return f"{ticks}{padding}{text}{padding}{ticks}"
-
-
-def _count(number: int, singular: str, plural: str | None = None) -> str:
-    return f"{number} {singular if number == 1 else (plural or singular + 's')}"
-
-
 def _importance(finding: Finding) -> tuple[int, str, int, str]:
     return (-SEVERITIES.index(finding.severity), finding.path, finding.line, finding.code)
 
@@ -412,8 +395,3 @@ def _position(finding: Finding) -> tuple[str, int, str]:
 
 def _at_least(severity: str, threshold: str) -> bool:
     return SEVERITIES.index(severity) >= SEVERITIES.index(threshold)
-
-
-def _principle_order(slug: str) -> int:
-    order = list(PRINCIPLES)
-    return order.index(slug) if slug in order else len(order)

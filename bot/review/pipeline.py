@@ -6,90 +6,41 @@ on the changed files -> findings on changed lines -> what was already said (stor
 comments on GitHub) -> one review with the new ones -> a reply and a resolved thread for each
 commented finding that went away -> check run -> record the analysis.
 
-Everything that talks to GitHub or the store comes in through :class:`ReviewDeps`, so tests can
-point the pipeline at a simulated GitHub and a throwaway database.
+GitHub, the store and git come in through :class:`bot.services.Services`, so tests can point the
+pipeline at a simulated GitHub, a throwaway database and a local remote.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from functools import partial
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bot import metrics
-from bot.domain import InlineComment, PayloadError, PostedComment, PullInfo, PullRequestRef
+from bot.analysis import analyse_at, config_at
+from bot.domain import InlineComment, PayloadError, PostedComment, PullRequestRef
 from bot.github import mirror as gitmirror
+from bot.github.client import InstallationClient
 from bot.review import comments
-from rules.engine import factcache
-from rules.engine.config import Config, ConfigError, config_from_pyproject_text, default_config
-from rules.engine.scanner import CONTEXT_FILES, ScanResult, only_added, scan, select
+from bot.services import Services
+from bot.store import queries as store
+from rules.engine import Config, ConfigError, ScanResult, only_added
 from rules.finding import Finding
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ReviewDeps:
-    """What the pipeline needs from the outside world; github.py and store.py in production."""
-
-    settings: Any  # bot.settings.Settings: public_url, max_inline_comments, github_url
-    session_factory: Callable[[], Any]  # a sqlalchemy sessionmaker
-    data_dir: Path  # mirrors live under data_dir/mirrors
-    installation_client: Callable[[int], Any]
-    installation_token: Callable[[int], str]
-    get_pull: Callable[[Any, str, int], PullInfo]
-    list_review_comments: Callable[[Any, str, int], list[PostedComment]]
-    create_review: Callable[..., Any]  # (client, full_name, number, sha, body, comments)
-    reply_to_comment: Callable[..., Any]  # (client, full_name, number, comment_id, body)
-    resolve_thread: Callable[..., Any]  # (client, full_name, number, comment_node_id)
-    create_check_run: Callable[..., int]  # (client, full_name, head_sha, output)
-    open_findings: Callable[[Any, str, int], Mapping[str, Any]]  # -> store.StoredFinding
-    record_analysis: Callable[..., int]
-    # Where git fetches a repository from, by full name. The App's setting decides the host,
-    # not the payload, so the token can only ever be sent to the configured GitHub.
-    clone_url: Callable[[str], str] | None = None
-
-    def clone_url_of(self, full_name: str) -> str:
-        if self.clone_url is not None:
-            return self.clone_url(full_name)
-        return gitmirror.default_clone_url(self.settings.github_url, full_name)
-
-
-def default_deps(settings: Any, session_factory: Callable[[], Any]) -> ReviewDeps:
-    """The pipeline wired to the real GitHub client and store."""
-    from bot.github import client as github
-    from bot.store import queries as store
-
-    app = github.app_from_settings(settings)
-    return ReviewDeps(
-        settings=settings,
-        session_factory=session_factory,
-        data_dir=Path(settings.data_dir),
-        installation_client=partial(github.installation_client, app=app),
-        installation_token=partial(github.installation_token, app=app),
-        get_pull=github.get_pull,
-        list_review_comments=github.list_review_comments,
-        create_review=github.create_review,
-        reply_to_comment=github.reply_to_comment,
-        resolve_thread=github.resolve_thread,
-        create_check_run=github.create_check_run,
-        open_findings=store.open_findings,
-        record_analysis=store.record_analysis,
-    )
-
-
 # --- entry point ---------------------------------------------------------------------------
 
 
-def handle_pull_request(payload: dict, deps: ReviewDeps) -> None:
+def handle_pull_request(payload: dict, services: Services) -> None:
     """The worker's job for pull_request opened, reopened, synchronize and ready_for_review."""
     ref = pull_request_ref(payload)
     started = time.perf_counter()
-    outcome = review_pull_request(ref, deps)
+    outcome = review_pull_request(ref, services)
     seconds = time.perf_counter() - started
     log.info("%s#%s at %s: %s", ref.full_name, ref.number, ref.head_sha[:12], outcome)
     metrics.REVIEWS.labels(outcome=outcome).inc()
@@ -114,17 +65,17 @@ def pull_request_ref(payload: Mapping[str, Any]) -> PullRequestRef:
         raise PayloadError(f"pull_request payload lacks {error}") from None
 
 
-def review_pull_request(ref: PullRequestRef, deps: ReviewDeps) -> str:
+def review_pull_request(ref: PullRequestRef, services: Services) -> str:
     """Review ``ref.head_sha``; returns what became of it (a metrics label)."""
     started = time.perf_counter()
-    client = deps.installation_client(ref.installation_id)
-    pull = deps.get_pull(client, ref.full_name, ref.number)
+    client = services.github.installation(ref.installation_id)
+    pull = client.get_pull(ref.full_name, ref.number)
     if pull.state != "open":
         return "closed"
     if pull.head_sha != ref.head_sha:
         return "stale-head"  # a newer push has its own delivery
-    mirror = gitmirror.ensure_mirror(deps.data_dir, ref.full_name, deps.clone_url_of(ref.full_name))
-    token = deps.installation_token(ref.installation_id)
+    mirror = services.mirrors.ensure(ref.full_name)
+    token = services.github.token(ref.installation_id)
     gitmirror.fetch_pull(mirror, pull.base_ref, ref.number, token)
     if gitmirror.resolve(mirror, gitmirror.pull_ref_name(ref.number)) != ref.head_sha:
         return "stale-head"
@@ -132,7 +83,7 @@ def review_pull_request(ref: PullRequestRef, deps: ReviewDeps) -> str:
         config = config_at(mirror, ref.head_sha)
     except ConfigError as problem:
         output = comments.config_error_output(str(problem))
-        deps.create_check_run(client, ref.full_name, ref.head_sha, output)
+        client.create_check_run(ref.full_name, ref.head_sha, output)
         return "config-error"
     if pull.draft and not config.review.drafts:
         return "skipped-draft"
@@ -140,7 +91,7 @@ def review_pull_request(ref: PullRequestRef, deps: ReviewDeps) -> str:
         return "skipped-bot"
     base = gitmirror.merge_base(mirror, gitmirror.base_ref_name(pull.base_ref), ref.head_sha)
     analysed = replace(ref, base_ref=pull.base_ref, base_sha=base)
-    return _review(analysed, mirror, config, client, deps, started)
+    return _review(analysed, mirror, config, client, services, started)
 
 
 # --- the steps -----------------------------------------------------------------------------
@@ -150,27 +101,26 @@ def _review(
     ref: PullRequestRef,
     mirror: Path,
     config: Config,
-    client: Any,
-    deps: ReviewDeps,
+    client: InstallationClient,
+    services: Services,
     started: float,
 ) -> str:
     head, name, number = ref.head_sha, ref.full_name, ref.number
-    public_url = deps.settings.public_url
+    public_url = services.settings.public_url
     changed = gitmirror.changed_lines(mirror, ref.base_sha, head)
     diff_hunks = gitmirror.hunks(mirror, ref.base_sha, head)
-    with deps.session_factory() as session:
-        stored = dict(deps.open_findings(session, name, number))
+    with services.sessions() as session:
+        stored = dict(store.open_findings(session, name, number))
     wanted = set(changed) | {s.path for s in stored.values()}
-    facts_cache = deps.data_dir / factcache.FILE_NAME
-    result = analyse_head(mirror, head, config, wanted, changed, facts_cache)
+    result = analyse_at(mirror, head, config, wanted, changed, services.facts_cache)
     on_changed = only_added(result.findings, changed)
-    existing = deps.list_review_comments(client, name, number)
+    existing = client.list_review_comments(name, number)
     commented = commented_fingerprints(existing)
     cap = config.review.max_comments
     plan = comments.plan_review(
         on_changed,
         set(stored) | set(commented),
-        deps.settings.max_inline_comments if cap is None else cap,
+        services.settings.max_inline_comments if cap is None else cap,
         diff_hunks,
     )
     posted = adopted_comments(on_changed, stored, commented)
@@ -181,21 +131,21 @@ def _review(
     output = comments.check_run_output(
         on_changed, config.review.fail_on, public_url, result.skipped
     )
-    check_run_id = deps.create_check_run(client, name, head, output)
+    check_run_id = client.create_check_run(name, head, output)
     fixed = gone(stored, result)
-    _close_threads(fixed, stored, commented, existing, client, ref, deps)
+    _close_threads(fixed, stored, commented, existing, client, ref)
     review_id = None
     if not plan.is_empty:
         body = comments.review_body(plan, head, public_url)
         inline = comments.inline_comments(plan, diff_hunks, public_url)
-        outcome = deps.create_review(client, name, number, head, body, inline)
+        outcome = client.create_review(name, number, head, body, inline)
         review_id = outcome.review_id
         if outcome.posted:
-            posted |= _new_comment_ids(outcome.posted, client, ref, deps)
+            posted |= _new_comment_ids(outcome.posted, client, ref)
         for finding in (*plan.inline, *plan.listed):
             metrics.FINDINGS.labels(principle=finding.principle, severity=finding.severity).inc()
-    with deps.session_factory() as session:
-        deps.record_analysis(
+    with services.sessions() as session:
+        store.record_analysis(
             session,
             ref,
             on_changed,
@@ -209,46 +159,11 @@ def _review(
 
 
 def _new_comment_ids(
-    sent: Iterable[InlineComment], client: Any, ref: PullRequestRef, deps: ReviewDeps
+    sent: Iterable[InlineComment], client: InstallationClient, ref: PullRequestRef
 ) -> dict[str, tuple[int, str]]:
     fingerprints = {c.fingerprint for c in sent}
-    now_on_github = commented_fingerprints(
-        deps.list_review_comments(client, ref.full_name, ref.number)
-    )
+    now_on_github = commented_fingerprints(client.list_review_comments(ref.full_name, ref.number))
     return {fp: ids(c) for fp, c in now_on_github.items() if fp in fingerprints}
-
-
-def config_at(mirror: Path, sha: str) -> Config:
-    """``[tool.debtbot]`` (with its ``review`` table) from ``pyproject.toml`` at ``sha``."""
-    try:
-        data = gitmirror.read_file(mirror, sha, "pyproject.toml")
-    except FileNotFoundError:
-        return default_config()
-    try:
-        return config_from_pyproject_text(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError("pyproject.toml is not UTF-8 text") from None
-
-
-def analyse_head(
-    mirror: Path,
-    head: str,
-    config: Config,
-    paths: Iterable[str],
-    added: Mapping[str, frozenset[int]] | None = None,
-    facts_cache: Path | None = None,
-) -> ScanResult:
-    """Run the engine on ``paths`` as they are at ``head`` (those gone from it are left out)."""
-    files = gitmirror.list_files(mirror, head)
-    chosen = select(sorted(p for p in set(paths) if p in files), config)
-    sources = [(path, partial(gitmirror.read_file, mirror, head, path)) for path in chosen]
-    # Read only when a repository rule is selected: what the rest of the code base holds.
-    context = [
-        (path, partial(gitmirror.read_file, mirror, head, path))
-        for path in sorted(files)
-        if path.endswith(CONTEXT_FILES)
-    ]
-    return scan(sources, config, files, context=context, added=added, facts_cache=facts_cache)
 
 
 def commented_fingerprints(posted: Iterable[PostedComment]) -> dict[str, PostedComment]:
@@ -304,9 +219,8 @@ def _close_threads(
     stored: Mapping[str, Any],
     commented: Mapping[str, PostedComment],
     existing: Iterable[PostedComment],
-    client: Any,
+    client: InstallationClient,
     ref: PullRequestRef,
-    deps: ReviewDeps,
 ) -> None:
     """Reply once in each thread whose finding went away, and resolve the thread."""
     already_replied = {
@@ -321,6 +235,6 @@ def _close_threads(
             continue  # only listed in a summary: there is no thread to answer
         if fingerprint not in already_replied:
             reply = comments.resolved_reply(fingerprint, ref.head_sha)
-            deps.reply_to_comment(client, ref.full_name, ref.number, comment_id, reply)
+            client.reply_to_comment(ref.full_name, ref.number, comment_id, reply)
         if node_id:
-            deps.resolve_thread(client, ref.full_name, ref.number, node_id)
+            client.resolve_thread(ref.full_name, ref.number, node_id)

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.markdown import count
 from bot.store.queries import Analysis, FindingRecord, PullRequest, Repository, as_utc
 from rules.catalogue import rules_by_code
 from rules.principles import PRINCIPLES
@@ -270,8 +271,8 @@ def weekly_figures(
         by_repository=by_repository,
         by_principle=by_principle,
         top_rules=tuple(
-            RuleCount(code, principle, count)
-            for (code, principle), count in sorted(rules.items(), key=lambda i: (-i[1], i[0]))[
+            RuleCount(code, principle, findings)
+            for (code, principle), findings in sorted(rules.items(), key=lambda i: (-i[1], i[0]))[
                 :TOP_RULES
             ]
         ),
@@ -302,10 +303,10 @@ def render_summary(
         "",
         *(line for warning in warnings for line in ("> [!WARNING]", f"> {warning}", "")),
         f"{figures.start:%-d %B %Y} to {last_day:%-d %B %Y} (UTC), across "
-        + _count(len(figures.repositories), "repository", "repositories")
+        + count(len(figures.repositories), "repository", "repositories")
         + " debtbot is installed on.",
         "",
-        f"**{_count(figures.reviewed, 'pull request')} reviewed** · "
+        f"**{count(figures.reviewed, 'pull request')} reviewed** · "
         f"**{figures.added} added** · **{figures.fixed} fixed** · "
         f"**{figures.suppressed} suppressed**",
         "",
@@ -329,7 +330,7 @@ def render_summary(
         ]
         hidden = len(figures.by_repository) - len(shown)
         if hidden:
-            lines += ["", f"…and {_count(hidden, 'more repository', 'more repositories')}."]
+            lines += ["", f"…and {count(hidden, 'more repository', 'more repositories')}."]
     else:
         lines += ["No pull request was reviewed and no finding changed this week."]
     lines += ["", "### Per principle", ""]
@@ -345,7 +346,7 @@ def render_summary(
     if figures.top_rules:
         lines += [
             f"{place}. {_rule(rule.code, public_url)} ({_principle(rule.principle, public_url)}): "
-            f"{_count(rule.added, 'finding')}"
+            f"{count(rule.added, 'finding')}"
             for place, rule in enumerate(figures.top_rules, 1)
         ]
     else:
@@ -356,7 +357,7 @@ def render_summary(
         lines += [
             f"- [{_code(h.repository + '/' + h.path)}]"
             f"({github_url}/{quote(h.repository)}/blob/{h.sha}/{quote(h.path)}): "
-            f"{_count(h.open_findings, 'open finding')}"
+            f"{count(h.open_findings, 'open finding')}"
             for h in figures.hotspots
         ]
     else:
@@ -391,10 +392,6 @@ def _principle(slug: str, public_url: str) -> str:
     known = PRINCIPLES.get(slug)
     title = _cell(known.title if known else slug)
     return f"[{title}]({public_url}/principles/{quote(slug)})" if public_url and known else title
-
-
-def _count(number: int, one: str, many: str | None = None) -> str:
-    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 def _cell(text: str) -> str:

@@ -22,19 +22,19 @@ When to post (weekday, hour, timezone) is read and validated here; acting on it 
 from __future__ import annotations
 
 import logging
-import re
 import tomllib
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from functools import partial
-from typing import Any
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from github import GithubException, RateLimitExceededException
-from sqlalchemy.orm import Session, sessionmaker
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.orm import Session
 
-from bot.github import client as github
+from bot.github.client import InstallationClient
+from bot.github.errors import Forbidden, NotFound
+from bot.services import Services
 from bot.store import queries as store
 from bot.summaries import figures as summary
 
@@ -42,24 +42,49 @@ log = logging.getLogger(__name__)
 
 CONFIG_REPOSITORY = ".github"
 CONFIG_PATH = "debtbot.toml"
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Longer than creating one issue can take, rate-limit waits and retries included (bot.github.client
 # waits up to 15 minutes for a reset, a few times); a claim older than this was abandoned.
 CLAIM_LEASE = timedelta(hours=2)
-_REPOSITORY_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
 
 
 class SummaryConfigError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class SummaryConfig:
-    repository: str  # a repository of the account, by name
-    weekday: str = "monday"
-    hour: int = 9
+class SummaryConfig(BaseModel):
+    """The ``[summary]`` table of an account's ``debtbot.toml``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    repository: str = Field(pattern=r"^[A-Za-z0-9._-]{1,100}$")  # a repository of the account
+    weekday: Weekday = "monday"
+    hour: int = Field(default=9, ge=0, le=23)
     timezone: str = "UTC"
     enabled: bool = True
+
+    @field_validator("weekday", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if not _known_timezone(value):
+            raise ValueError("unknown time zone")
+        return value
+
+
+# What to say about a bad value, per setting: the person reading it fixes a file, not a schema.
+_PROBLEMS = {
+    "repository": 'must be the name of one of your repositories, like "analytics-platform"',
+    "weekday": 'must be a day like "monday"',
+    "hour": "must be a whole hour from 0 to 23",
+    "timezone": 'must be a time zone like "Europe/Amsterdam"',
+    "enabled": "must be true or false",
+}
 
 
 def parse_summary_config(text: str) -> SummaryConfig | None:
@@ -76,36 +101,20 @@ def parse_summary_config(text: str) -> SummaryConfig | None:
         return None
     if not isinstance(table, dict):
         raise SummaryConfigError("[summary] must be a table")
-    known = {"repository", "weekday", "hour", "timezone", "enabled"}
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise SummaryConfigError(
-            f"[summary] has no setting {unknown[0]!r}; it takes {', '.join(sorted(known))}"
-        )
-    repository = table.get("repository")
-    if repository is None:
-        raise SummaryConfigError("[summary] needs repository, the repository to post in")
-    if not isinstance(repository, str) or not _REPOSITORY_NAME.fullmatch(repository):
-        raise SummaryConfigError(
-            f"[summary] repository must be the name of one of your repositories, "
-            f'like "analytics-platform", not {repository!r}'
-        )
-    weekday = table.get("weekday", "monday")
-    if not isinstance(weekday, str) or weekday.lower() not in WEEKDAYS:
-        raise SummaryConfigError(f'[summary] weekday must be a day like "monday", not {weekday!r}')
-    hour = table.get("hour", 9)
-    # TOML booleans are not hours, although Python counts them as integers.
-    if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
-        raise SummaryConfigError(f"[summary] hour must be a whole hour from 0 to 23, not {hour!r}")
-    timezone = table.get("timezone", "UTC")
-    if not isinstance(timezone, str) or not _known_timezone(timezone):
-        raise SummaryConfigError(
-            f'[summary] timezone must be a time zone like "Europe/Amsterdam", not {timezone!r}'
-        )
-    enabled = table.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise SummaryConfigError(f"[summary] enabled must be true or false, not {enabled!r}")
-    return SummaryConfig(repository, weekday.lower(), hour, timezone, enabled)
+    try:
+        return SummaryConfig.model_validate(table)
+    except ValidationError as invalid:
+        raise SummaryConfigError(_problem(invalid.errors()[0])) from None
+
+
+def _problem(error: dict) -> str:
+    setting = str(error["loc"][0]) if error["loc"] else ""
+    if error["type"] == "extra_forbidden":
+        known = ", ".join(sorted(SummaryConfig.model_fields))
+        return f"[summary] has no setting {setting!r}; it takes {known}"
+    if error["type"] == "missing":
+        return f"[summary] needs {setting}, the repository to post in"
+    return f"[summary] {setting} {_PROBLEMS[setting]}, not {error['input']!r}"
 
 
 def due_at(config: SummaryConfig, week: str) -> datetime:
@@ -130,29 +139,6 @@ def _known_timezone(name: str) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class WeeklyDeps:
-    session_factory: sessionmaker[Session]
-    installation_client: Callable[[int], Any]
-    public_url: str
-    github_url: str = "https://github.com"
-    read_text_file: Callable[..., str | None] = github.read_text_file
-    create_issue: Callable[..., Any] = github.create_issue
-    list_own_issues: Callable[..., list] = github.list_own_issues
-    installation_repositories: Callable[..., list[str]] = github.installation_repositories
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
-
-
-def default_deps(settings: Any, session_factory: sessionmaker[Session]) -> WeeklyDeps:
-    app = github.app_from_settings(settings)
-    return WeeklyDeps(
-        session_factory=session_factory,
-        installation_client=partial(github.installation_client, app=app),
-        public_url=settings.public_url,
-        github_url=settings.github_url,
-    )
-
-
 def issue_title(week: str) -> str:
     return f"Technical debt summary, week {week}"
 
@@ -172,30 +158,32 @@ class Outcome:
     body: str | None = None  # the summary as posted
 
 
-def read_summary_config(deps: WeeklyDeps, client: Any, account: str) -> SummaryConfig | None:
+def read_summary_config(client: InstallationClient, account: str) -> SummaryConfig | None:
     """The account's ``[summary]`` settings; None without a file or table. Raises
-    SummaryConfigError for a broken file and GithubException when GitHub fails."""
+    SummaryConfigError for a broken file and GitHubError when GitHub fails."""
     try:
-        text = deps.read_text_file(client, f"{account}/{CONFIG_REPOSITORY}", CONFIG_PATH)
+        text = client.read_text_file(f"{account}/{CONFIG_REPOSITORY}", CONFIG_PATH)
     except UnicodeDecodeError:
         raise SummaryConfigError(f"{CONFIG_PATH} is not UTF-8 text") from None
     return None if text is None else parse_summary_config(text)
 
 
-def config_problem(deps: WeeklyDeps, account: str, reason: str) -> Outcome:
+def config_problem(services: Services, account: str, reason: str) -> Outcome:
     """Record why the account gets no summary; logged once per distinct problem, not per try."""
-    return record_problem(deps, account, f"{account}/{CONFIG_REPOSITORY}/{CONFIG_PATH}: {reason}")
+    return record_problem(
+        services, account, f"{account}/{CONFIG_REPOSITORY}/{CONFIG_PATH}: {reason}"
+    )
 
 
-def record_problem(deps: WeeklyDeps, account: str, message: str) -> Outcome:
-    with deps.session_factory() as session:
-        news = store.record_summary_problem(session, account, message, deps.now())
+def record_problem(services: Services, account: str, message: str) -> Outcome:
+    with services.sessions() as session:
+        news = store.record_summary_problem(session, account, message, services.clock())
     log.log(logging.ERROR if news else logging.DEBUG, "no summary: %s", message)
     return Outcome("config-error", problem=message)
 
 
 def post_weekly_summary(
-    deps: WeeklyDeps,
+    services: Services,
     installation_id: int,
     account: str,
     week: str,
@@ -208,30 +196,38 @@ def post_weekly_summary(
     renews it, so that no claim runs out while its holder still means to post.
     """
     summary.parse_week(week)
-    client = deps.installation_client(installation_id)
+    client = services.github.installation(installation_id)
     if config is None:
         try:
-            config = read_summary_config(deps, client, account)
+            config = read_summary_config(client, account)
         except SummaryConfigError as error:
-            return config_problem(deps, account, str(error))
+            return config_problem(services, account, str(error))
     if config is None:
         return Outcome("not-configured")
     if not config.enabled:
         return Outcome("disabled")
-    with deps.session_factory() as session:
+    with services.sessions() as session:
         post = store.summary_post(session, account, week)
     if post is not None and post.status == "posted":
         return Outcome("already-posted", post.issue_url)
     full_name = f"{account}/{config.repository}"
     # The store may have missed a repository leaving the installation; GitHub has not.
-    visible = deps.installation_repositories(client)
+    visible = client.installation_repositories()
     if full_name.lower() not in {name.lower() for name in visible}:
-        return config_problem(deps, account, _cannot_post(full_name, account))
-    with deps.session_factory() as session:
+        return config_problem(services, account, _cannot_post(full_name, account))
+    with services.sessions() as session:
         body, problem = compose(
-            session, account, week, deps.public_url, deps.github_url, visible, config
+            session,
+            account,
+            week,
+            services.settings.public_url,
+            services.settings.github_url,
+            visible,
+            config,
         )
-        claim = store.claim_summary(session, account, week, full_name, deps.now(), CLAIM_LEASE)
+        claim = store.claim_summary(
+            session, account, week, full_name, services.clock(), CLAIM_LEASE
+        )
         if claim is None:
             post = store.summary_post(session, account, week)
             if post is not None and post.status == "posted":
@@ -239,26 +235,24 @@ def post_weekly_summary(
             return Outcome("being-posted")
     try:
         if claim.resumed:
-            found = _posted_before(deps, client, claim)
+            found = _posted_before(services, client, claim)
             if found is not None:
                 return found
-        with deps.session_factory() as session:
-            renewed = store.renew_summary(session, claim, deps.now())
+        with services.sessions() as session:
+            renewed = store.renew_summary(session, claim, services.clock())
         if renewed is None:
             return Outcome("being-posted")  # taken over while we looked
         claim = renewed
-        issue = deps.create_issue(client, claim.repository, issue_title(week), body)
-    except RateLimitExceededException:
-        raise  # nothing was done; the claim stays, and after its lease a retry looks first
-    except GithubException as error:
-        if error.status not in (403, 404, 410):
-            raise  # the claim stays; after its lease a retry looks on GitHub first
+        issue = client.create_issue(claim.repository, issue_title(week), body)
+    except (NotFound, Forbidden):
+        # A rate limit or a 5xx goes up: the claim stays, and after its lease a retry looks
+        # on GitHub before posting again.
         # Nothing was created: no such repository, issues turned off, or no permission to open
         # issues. The claim is given back so that a corrected setting works.
-        with deps.session_factory() as session:
+        with services.sessions() as session:
             store.release_summary(session, claim)
-        return config_problem(deps, account, _cannot_post(claim.repository, account))
-    with deps.session_factory() as session:
+        return config_problem(services, account, _cannot_post(claim.repository, account))
+    with services.sessions() as session:
         if not store.finish_summary(session, claim, issue.number, issue.html_url):
             # The claim ran out while GitHub was slow; whoever holds it now looks on GitHub
             # before posting, and finds this issue.
@@ -269,12 +263,14 @@ def post_weekly_summary(
     return Outcome("posted", issue.html_url, body=body)
 
 
-def _posted_before(deps: WeeklyDeps, client: Any, claim: store.SummaryClaim) -> Outcome | None:
+def _posted_before(
+    services: Services, client: InstallationClient, claim: store.SummaryClaim
+) -> Outcome | None:
     """An unfinished claim's summary, if its first holder posted it before dying."""
     marker = summary.summary_marker(claim.account, claim.week)
-    for issue in deps.list_own_issues(client, claim.repository):
+    for issue in client.list_own_issues(claim.repository):
         if marker in issue.body:
-            with deps.session_factory() as session:
+            with services.sessions() as session:
                 store.finish_summary(session, claim, issue.number, issue.html_url)
             return Outcome("found", issue.html_url)
     return None

@@ -19,9 +19,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from github import GithubException
-
+from bot.github.errors import GitHubError
 from bot.metrics import SUMMARIES
+from bot.services import Services
 from bot.store import queries as store
 from bot.summaries import figures as summary
 from bot.summaries import post as weekly
@@ -46,27 +46,27 @@ ConfigCache = dict[str, tuple[datetime, weekly.SummaryConfig | None, str | None]
 
 
 def run_due_summaries(
-    deps: weekly.WeeklyDeps, cache: ConfigCache | None = None
+    services: Services, cache: ConfigCache | None = None
 ) -> dict[str, weekly.Outcome]:
     """Post every installation's due summary; what became of each account that had one due.
 
     One account failing (GitHub down, a broken file) does not stop the others.
     """
     cache = {} if cache is None else cache
-    now = deps.now()
+    now = services.clock()
     newest = summary.week_name(*summary.last_complete_week(now))
     outcomes: dict[str, weekly.Outcome] = {}
-    with deps.session_factory() as session:
+    with services.sessions() as session:
         installations = store.active_installations(session)
     for installation in installations:
         account = installation.account
-        with deps.session_factory() as session:
+        with services.sessions() as session:
             if _posted(session, account, newest):
                 continue
         try:
-            outcome = _run_one(deps, cache, installation, now)
-        except GithubException as error:
-            log.warning("%s: summary not posted this time: GitHub answered %s", account, error)
+            outcome = _run_one(services, cache, installation, now)
+        except GitHubError as error:
+            log.warning("%s: summary not posted this time: %s", account, error)
             outcome = weekly.Outcome("github-error")
         except Exception:
             log.exception("%s: summary not posted this time", account)
@@ -78,7 +78,7 @@ def run_due_summaries(
 
 
 def _run_one(
-    deps: weekly.WeeklyDeps,
+    services: Services,
     cache: ConfigCache,
     installation: store.InstallationInfo,
     now: datetime,
@@ -87,26 +87,26 @@ def _run_one(
     key = account.lower()
     cached = cache.get(key)
     if cached is None or now - cached[0] >= CONFIG_TTL:
-        client = deps.installation_client(installation.id)
+        client = services.github.installation(installation.id)
         try:
-            config = weekly.read_summary_config(deps, client, account)
+            config = weekly.read_summary_config(client, account)
         except weekly.SummaryConfigError as error:
-            outcome = weekly.config_problem(deps, account, str(error))
+            outcome = weekly.config_problem(services, account, str(error))
             cache[key] = (now, None, outcome.problem)
             return outcome
         cached = cache[key] = (now, config, None)
     _, config, problem = cached
     if problem is not None:
-        return weekly.record_problem(deps, account, problem)
+        return weekly.record_problem(services, account, problem)
     if config is None or not config.enabled:
         return None
     week = due_week(config, now)
     if summary.week_start(*summary.parse_week(week)) + timedelta(days=7) <= installation.created_at:
         return None  # the week ended before debtbot was installed: there is nothing to tell
-    with deps.session_factory() as session:
+    with services.sessions() as session:
         if _posted(session, account, week):
             return None
-    outcome = weekly.post_weekly_summary(deps, installation.id, account, week, config)
+    outcome = weekly.post_weekly_summary(services, installation.id, account, week, config)
     if outcome.status == "config-error":
         # A repository it cannot post in: not asked again until the settings are read again.
         cache[key] = (now, None, outcome.problem)
@@ -131,7 +131,7 @@ class Scheduler:
         return not self.thread.is_alive()
 
 
-def start_scheduler(deps: weekly.WeeklyDeps, interval_seconds: float) -> Scheduler:
+def start_scheduler(services: Services, interval_seconds: float) -> Scheduler:
     """Look for due summaries now (catching up after downtime), then every interval."""
     stopping = threading.Event()
     cache: ConfigCache = {}
@@ -139,7 +139,7 @@ def start_scheduler(deps: weekly.WeeklyDeps, interval_seconds: float) -> Schedul
     def loop() -> None:
         while not stopping.is_set():
             try:
-                run_due_summaries(deps, cache)
+                run_due_summaries(services, cache)
             except Exception:
                 # The store itself failed (database down): look again at the next interval.
                 log.exception("the summary scheduler could not reach the store")

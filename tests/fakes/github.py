@@ -23,9 +23,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -33,8 +34,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.github.client import GitHubApp
+from bot.github.mirror import Mirrors
+from bot.services import Services
+from bot.settings import Settings
 
 APP_ID = 4242
 # Each simulated GitHub registers its own App id: github.py caches clients and tokens per
@@ -446,6 +451,36 @@ class FakeGitHub:
             "timeout": 10,
         }
         return GitHubApp(**(fast | overrides))
+
+    def settings(self, data_dir: Path, **overrides: Any) -> Settings:
+        """The App's settings pointed at this server (no .env file or environment read)."""
+        values: dict[str, Any] = {
+            "github_app_id": self.app_id,
+            "github_private_key": self.private_key,
+            "github_webhook_secret": "test-webhook-secret",
+            "github_api_url": self.url,
+            "public_url": "https://debtbot.example.com",
+            "data_dir": data_dir,
+        }
+        return Settings(_env_file=None, **(values | overrides))
+
+    def services(
+        self,
+        sessions: sessionmaker[Session],
+        data_dir: Path,
+        git_url: str,
+        clock: Callable[[], datetime] | None = None,
+        **settings: Any,
+    ) -> Services:
+        """What the App's jobs use, pointed at this server, with git fetching from ``git_url``
+        (a folder holding ``owner/name.git`` remotes) and the App's waits made short."""
+        services = Services(
+            settings=self.settings(data_dir, **settings),
+            sessions=sessions,
+            github=self.github_app(),
+            mirrors=Mirrors(data_dir, git_url),
+        )
+        return services if clock is None else replace(services, clock=clock)
 
     def environment(self) -> dict[str, str]:
         """The App's settings as environment variables, pointed at this server."""

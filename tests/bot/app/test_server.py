@@ -16,6 +16,7 @@ from bot.app import events
 from bot.app import server as main
 from bot.app.events import Route
 from bot.app.webhooks import MAX_BODY_BYTES, signature
+from bot.github.client import GitHubApp
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import queries as store
 from tests import ROOT
@@ -442,15 +443,21 @@ def test_pull_request_jobs_reach_the_review_pipeline(tmp_path, monkeypatch):
     from bot.review import pipeline as review
 
     calls = []
-    monkeypatch.setattr(review, "default_deps", lambda settings, sessions: ("deps", settings))
-    monkeypatch.setattr(review, "handle_pull_request", lambda p, deps: calls.append((p, deps)))
+    monkeypatch.setattr(
+        review, "handle_pull_request", lambda p, services: calls.append((p, services))
+    )
     settings = make_settings(tmp_path)
     with TestClient(main.create_app(settings)) as client:
         payload = pull_request_payload("ready_for_review")
         assert post(client, "pull_request", payload).status_code == 202
         [delivery] = wait_until_done(client, 1)
     assert delivery.status == "done"
-    assert calls == [(payload, ("deps", settings))]
+    [(received, services)] = calls
+    assert received == payload
+    # The App's own services: its settings, GitHub as they describe it, mirrors in its data dir.
+    assert services.settings is settings
+    assert services.github == GitHubApp.from_settings(settings)
+    assert services.mirrors.data_dir == settings.data_dir
 
 
 def test_the_manifest_asks_for_the_least_the_app_needs():

@@ -19,10 +19,11 @@ import psycopg
 import pytest
 from sqlalchemy import select, update
 
-from bot.app.events import JobContext, Route
+from bot.app.events import Route
 from bot.app.webhooks import signature
 from bot.app.worker import RetryPolicy, process_next, start_worker
 from bot.domain import PayloadError
+from bot.services import Services
 from bot.store import queries as store
 from tests import ROOT
 from tests.bot.app.test_server import PEM, SECRET, make_settings, pull_request_payload
@@ -40,7 +41,7 @@ def sessions(tmp_path):
 
 @pytest.fixture
 def context(tmp_path, sessions):
-    return JobContext(make_settings(tmp_path), sessions)
+    return Services.from_settings(make_settings(tmp_path), sessions)
 
 
 def record(sessions, delivery_id: str, payload: dict, event="pull_request", action="opened"):

@@ -1,19 +1,16 @@
 """/debt-report end to end: real git, a real (SQLite) store, the real GitHub client.
 
-As in tests/bot/review/test_pipeline.py, the pipelines run wired as in production
-(``report.default_deps``,
-``review.default_deps``) with the App pointed at the simulated GitHub over real HTTP; what the
-tests assert is what reached GitHub.
+As in tests/bot/review/test_pipeline.py, the pipelines run wired as in production (one
+:class:`bot.services.Services`) with the App pointed at the simulated GitHub over real HTTP; what
+the tests assert is what reached GitHub.
 """
 
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import git
@@ -22,8 +19,8 @@ import pytest
 from bot.app import events
 from bot.commands import handler as report
 from bot.commands import render as commands
-from bot.github import client as github
 from bot.review import pipeline as review
+from bot.services import Services
 from bot.store import queries as store
 from tests.bot.review.test_pipeline import MODEL, diff_lines
 from tests.conftest import commit_all, new_repo
@@ -43,8 +40,7 @@ PERMISSION = rf"/repos/{REPO}/collaborators/[^/]+/permission"
 class World:
     remote: git.Repo
     fake: FakeGitHub
-    review_deps: review.ReviewDeps
-    deps: report.CommandDeps
+    services: Services
     base_sha: str
     clock: list[datetime]
 
@@ -67,7 +63,7 @@ class World:
 
     def review(self) -> None:
         event = self.fake.pull_request_event(REPO, NUMBER, action="synchronize")
-        review.handle_pull_request(event, self.review_deps)
+        review.handle_pull_request(event, self.services)
 
     def comment(self, body: str, author: str = "alice", action: str = "created") -> dict:
         """Someone comments; the delivery GitHub sends is handled at once."""
@@ -80,7 +76,7 @@ class World:
         route = events.ROUTES["issue_comment", event["action"]]
         assert route.handler is events.answer_comment
         assert events.missing_fields(event, route.required) == []
-        report.handle_issue_comment(event, self.deps)
+        report.handle_issue_comment(event, self.services)
 
     def later(self, minutes: float) -> None:
         self.clock[0] += timedelta(minutes=minutes)
@@ -99,8 +95,8 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path, fake_github: FakeGitHub) -> World:
-    remote = new_repo(tmp_path / "remote")
-    root = tmp_path / "remote"
+    root = tmp_path / "git" / f"{REPO}.git"
+    remote = new_repo(root)
     (root / "pkg").mkdir()
     (root / "pkg" / "__init__.py").write_text("")
     (root / "pkg" / "old.py").write_text("import yaml\n\nCONFIG = yaml.load(open('c.yml'))\n")
@@ -118,33 +114,16 @@ def world(tmp_path: Path, fake_github: FakeGitHub) -> World:
 
     engine = store.make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     store.create_schema(engine)
-    sessions = store.make_session_factory(engine)
-    settings = SimpleNamespace(
+    clock = [datetime.now(UTC)]
+    services = fake_github.services(
+        store.make_session_factory(engine),
+        tmp_path / "data",
+        git_url=str(tmp_path / "git"),
+        clock=lambda: clock[0],
         public_url=PUBLIC_URL,
         max_inline_comments=1,  # so that the review leaves a finding out
-        github_url="https://github.com",
-        data_dir=str(tmp_path / "data"),
-        github_app_id=str(fake_github.app_id),
-        private_key_text=lambda: fake_github.private_key,
-        github_api_url=fake_github.url,
     )
-    app = fake_github.github_app()
-    wiring = dict(
-        installation_client=partial(github.installation_client, app=app),
-        installation_token=partial(github.installation_token, app=app),
-        clone_url=lambda full_name: str(root),
-    )
-    clock = [datetime.now(UTC)]
-    deps = replace(
-        report.default_deps(settings, sessions),
-        **wiring,
-        permissions=report.PermissionCache(),
-        now=lambda: clock[0],
-    )
-    assert deps.create_issue_comment is github.create_issue_comment
-    assert deps.collaborator_permission is github.collaborator_permission
-    review_deps = replace(review.default_deps(settings, sessions), **wiring)
-    return World(remote, fake_github, review_deps, deps, base_sha, clock)
+    return World(remote, fake_github, services, base_sha, clock)
 
 
 def test_a_permitted_report_compares_with_the_base_and_lists_what_the_review_left_out(world):

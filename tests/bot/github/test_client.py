@@ -11,10 +11,17 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from github import GithubException, UnknownObjectException
 
 from bot.domain import Annotation, CheckRunOutput, InlineComment
 from bot.github import client as gh
+from bot.github.errors import (
+    Forbidden,
+    GitHubError,
+    NotFound,
+    RateLimited,
+    Unavailable,
+    Unprocessable,
+)
 from tests.fakes.github import BOT_LOGIN, FakeGitHub, fake_github, running_fake_github
 
 __all__ = ["fake_github"]  # the fixture, imported for pytest
@@ -24,7 +31,7 @@ HEAD = "c0ffee" + "0" * 34
 
 
 def _client(fake: FakeGitHub, **overrides: object) -> gh.InstallationClient:
-    return gh.installation_client(1, fake.github_app(**overrides))
+    return fake.github_app(**overrides).installation(1)
 
 
 def _comment(line: int, fingerprint: str, start_line: int | None = None) -> InlineComment:
@@ -44,8 +51,8 @@ def test_installation_token_comes_from_a_signed_app_jwt_and_is_reused(fake_githu
     fake_github.add_installation(1)
     app = fake_github.github_app()
 
-    first = gh.installation_token(1, app)
-    second = gh.installation_token(1, app)
+    first = app.token(1)
+    second = app.token(1)
 
     assert first == second
     assert first in fake_github.tokens
@@ -61,8 +68,8 @@ def test_installation_token_is_renewed_within_five_minutes_of_expiry(fake_github
     fake_github.token_lifetime = timedelta(minutes=4)
     app = fake_github.github_app()
 
-    first = gh.installation_token(1, app)
-    second = gh.installation_token(1, app)
+    first = app.token(1)
+    second = app.token(1)
 
     assert first != second
     assert len(fake_github.requests_to("POST", r"/app/installations/1/access_tokens")) == 2
@@ -72,10 +79,10 @@ def test_api_calls_carry_the_installation_token(fake_github):
     fake_github.add_pull(REPO, 7, HEAD)
     client = _client(fake_github)
 
-    gh.get_pull(client, REPO, 7)
+    client.get_pull(REPO, 7)
 
     (pull_request,) = fake_github.requests_to("GET", rf"/repos/{REPO}/pulls/7")
-    token = gh.installation_token(1, client.app)
+    token = client.app.token(1)
     assert pull_request.headers["authorization"] == f"token {token}"
     assert pull_request.headers["user-agent"] == "debtbot"
 
@@ -89,21 +96,21 @@ def test_a_key_github_does_not_know_is_refused(fake_github):
         serialization.NoEncryption(),
     ).decode()
 
-    with pytest.raises(GithubException) as raised:
-        gh.installation_token(1, fake_github.github_app(private_key=pem))
+    with pytest.raises(GitHubError) as raised:
+        fake_github.github_app(private_key=pem).token(1)
 
     assert raised.value.status == 401
     assert fake_github.tokens == {}
 
 
 def test_bot_login_is_the_app_slug_as_a_bot(fake_github):
-    assert gh.bot_login(fake_github.github_app()) == BOT_LOGIN
+    assert fake_github.github_app().bot_login() == BOT_LOGIN
 
 
 def test_the_client_of_an_installation_is_reused(fake_github):
     app = fake_github.github_app()
-    assert gh.installation_client(1, app) is gh.installation_client(1, app)
-    assert gh.installation_client(1, app) is not gh.installation_client(2, app)
+    assert app.installation(1) is app.installation(1)
+    assert app.installation(1) is not app.installation(2)
 
 
 def test_app_from_settings_reads_the_contract_fields():
@@ -112,7 +119,7 @@ def test_app_from_settings_reads_the_contract_fields():
         github_api_url="https://ghe.example.com/api/v3/",
         private_key_text=lambda: "-----BEGIN RSA PRIVATE KEY-----\n...",
     )
-    app = gh.app_from_settings(settings)
+    app = gh.GitHubApp.from_settings(settings)
     assert (app.app_id, app.api_url) == (12, "https://ghe.example.com/api/v3")
     assert "PRIVATE KEY" not in repr(app)
 
@@ -126,7 +133,7 @@ def test_get_pull_reports_the_pull_request_as_github_has_it(fake_github):
         author_type="Bot",
     )  # fmt: skip
 
-    info = gh.get_pull(_client(fake_github), REPO, 7)
+    info = _client(fake_github).get_pull(REPO, 7)
 
     assert info.number == 7
     assert (info.head_sha, info.base_sha, info.base_ref) == (HEAD, "b" * 40, "develop")
@@ -138,15 +145,15 @@ def test_get_pull_reports_the_pull_request_as_github_has_it(fake_github):
 def test_a_missing_pull_request_is_a_404_and_is_not_retried(fake_github):
     fake_github.add_repository(REPO)
 
-    with pytest.raises(UnknownObjectException):
-        gh.get_pull(_client(fake_github), REPO, 99)
+    with pytest.raises(NotFound):
+        _client(fake_github).get_pull(REPO, 99)
 
     assert len(fake_github.requests_to("GET", rf"/repos/{REPO}/pulls/99")) == 1
 
 
 def test_a_repository_name_without_owner_is_refused_before_any_request(fake_github):
     with pytest.raises(ValueError, match="owner/name"):
-        gh.get_pull(_client(fake_github), "models", 1)
+        _client(fake_github).get_pull("models", 1)
     assert fake_github.requests == []
 
 
@@ -154,11 +161,11 @@ def test_enterprise_server_layout_api_v3_and_api_graphql():
     with running_fake_github("/api/v3") as fake:
         fake.add_pull(REPO, 7, HEAD, commentable={"train.py": {3}})
         comment = fake.add_review_comment(REPO, 7, "train.py", 3, "old finding")
-        client = gh.installation_client(1, fake.github_app())
+        client = fake.github_app().installation(1)
         assert fake.url.endswith("/api/v3")
 
-        assert gh.get_pull(client, REPO, 7).head_sha == HEAD
-        assert gh.resolve_thread(client, REPO, 7, comment["node_id"]) is True
+        assert client.get_pull(REPO, 7).head_sha == HEAD
+        assert client.resolve_thread(REPO, 7, comment["node_id"]) is True
 
         assert fake.requests_to("GET", rf"/repos/{REPO}/pulls/7")
         assert len(fake.requests_to("POST", "/graphql")) == 2
@@ -173,7 +180,7 @@ def test_server_errors_are_retried_until_github_answers(fake_github):
     fake_github.fail("GET", rf"/repos/{REPO}/pulls/7", 502, times=1)
     fake_github.fail("GET", rf"/repos/{REPO}/pulls/7", 503, times=1)
 
-    info = gh.get_pull(_client(fake_github), REPO, 7)
+    info = _client(fake_github).get_pull(REPO, 7)
 
     assert info.head_sha == HEAD
     assert len(fake_github.requests_to("GET", rf"/repos/{REPO}/pulls/7")) == 3
@@ -183,8 +190,8 @@ def test_server_errors_that_last_end_in_a_github_exception(fake_github):
     fake_github.add_pull(REPO, 7, HEAD)
     fake_github.fail("GET", rf"/repos/{REPO}/pulls/7", 502, times=10)
 
-    with pytest.raises(GithubException) as raised:
-        gh.get_pull(_client(fake_github, max_retries=2), REPO, 7)
+    with pytest.raises(GitHubError) as raised:
+        _client(fake_github, max_retries=2).get_pull(REPO, 7)
 
     assert raised.value.status == 502
     assert len(fake_github.requests_to("GET", rf"/repos/{REPO}/pulls/7")) == 3
@@ -195,7 +202,7 @@ def test_a_used_up_rate_limit_waits_until_the_reset(fake_github):
     fake_github.fail_with_rate_limit("GET", rf"/repos/{REPO}/pulls/7", reset_in=1)
     started = time.monotonic()
 
-    gh.get_pull(_client(fake_github), REPO, 7)
+    _client(fake_github).get_pull(REPO, 7)
 
     # GithubRetry waits for X-RateLimit-Reset; the test backoff alone would take 0.01 s.
     # (The bound is loose on purpose: clocks are read at second granularity on both sides.)
@@ -210,18 +217,35 @@ def test_a_rate_limit_reset_beyond_the_longest_wait_fails_at_once(fake_github):
     fake_github.fail_with_rate_limit("GET", rf"/repos/{REPO}/pulls/7", reset_in=3600)
     started = time.monotonic()
 
-    with pytest.raises(GithubException) as raised:
-        gh.get_pull(_client(fake_github, max_rate_limit_wait=5), REPO, 7)
+    with pytest.raises(RateLimited) as raised:
+        _client(fake_github, max_rate_limit_wait=5).get_pull(REPO, 7)
 
     assert raised.value.status == 403
     assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(404, NotFound), (410, NotFound), (403, Forbidden), (422, Unprocessable), (502, Unavailable)],
+)
+def test_github_refusals_come_out_as_our_own_errors(fake_github, status, error):
+    fake_github.add_pull(REPO, 7, HEAD)
+    fake_github.fail(
+        "GET", rf"/repos/{REPO}/pulls/7", status, times=10, body={"message": "no, because"}
+    )
+
+    with pytest.raises(error) as raised:
+        _client(fake_github, max_retries=1).get_pull(REPO, 7)
+
+    assert raised.value.status == status
+    assert f"GitHub answered {status}: no, because" in str(raised.value)
 
 
 def test_too_many_requests_waits_as_retry_after_says(fake_github):
     fake_github.add_pull(REPO, 7, HEAD, commentable={"train.py": {1}})
     fake_github.fail_with_retry_after("POST", rf"/repos/{REPO}/pulls/7/reviews", retry_after=1)
 
-    result = gh.create_review(_client(fake_github), REPO, 7, HEAD, "summary", [_comment(1, "a")])
+    result = _client(fake_github).create_review(REPO, 7, HEAD, "summary", [_comment(1, "a")])
 
     posts = fake_github.requests_to("POST", rf"/repos/{REPO}/pulls/7/reviews")
     assert len(posts) == 2
@@ -234,7 +258,7 @@ def test_a_secondary_rate_limit_403_with_retry_after_is_retried(fake_github):
     fake_github.add_pull(REPO, 7, HEAD)
     fake_github.fail_with_retry_after("GET", rf"/repos/{REPO}/pulls/7", retry_after=1, status=403)
 
-    assert gh.get_pull(_client(fake_github), REPO, 7).head_sha == HEAD
+    assert _client(fake_github).get_pull(REPO, 7).head_sha == HEAD
     assert len(fake_github.requests_to("GET", rf"/repos/{REPO}/pulls/7")) == 2
 
 
@@ -242,8 +266,8 @@ def test_rate_limits_that_outlast_the_retries_raise(fake_github):
     fake_github.add_pull(REPO, 7, HEAD)
     fake_github.fail_with_rate_limit("GET", rf"/repos/{REPO}/pulls/7", reset_in=0, times=5)
 
-    with pytest.raises(GithubException) as raised:
-        gh.get_pull(_client(fake_github, max_retries=1), REPO, 7)
+    with pytest.raises(GitHubError) as raised:
+        _client(fake_github, max_retries=1).get_pull(REPO, 7)
 
     assert raised.value.status == 403
     assert len(fake_github.requests_to("GET", rf"/repos/{REPO}/pulls/7")) == 2
@@ -255,8 +279,8 @@ def test_writes_to_one_installation_keep_apart(fake_github):
     comment_id = fake_github.pull(REPO, 7).comments[0]["id"]
     client = _client(fake_github, seconds_between_writes=0.4)
 
-    gh.reply_to_comment(client, REPO, 7, comment_id, "first")
-    gh.reply_to_comment(client, REPO, 7, comment_id, "second")
+    client.reply_to_comment(REPO, 7, comment_id, "first")
+    client.reply_to_comment(REPO, 7, comment_id, "second")
 
     first, second = fake_github.requests_to("POST", r".*/replies")
     assert second.at - first.at >= 0.3  # 0.4 s apart at the client; the server sees ~that
@@ -276,7 +300,7 @@ def test_list_review_comments_reads_every_page_and_keeps_only_the_apps(fake_gith
         REPO, 7, "train.py", 1, "resolved", in_reply_to=ours[0]["id"]
     )
 
-    listed = gh.list_review_comments(_client(fake_github), REPO, 7)
+    listed = _client(fake_github).list_review_comments(REPO, 7)
 
     assert [comment.id for comment in listed] == [c["id"] for c in ours] + [reply["id"]]
     assert listed[0].node_id == ours[0]["node_id"]
@@ -292,7 +316,7 @@ def test_reply_to_comment_answers_in_the_thread(fake_github):
     fake_github.add_pull(REPO, 7, HEAD)
     original = fake_github.add_review_comment(REPO, 7, "train.py", 4, "finding")
 
-    reply = gh.reply_to_comment(_client(fake_github), REPO, 7, original["id"], "Resolved.")
+    reply = _client(fake_github).reply_to_comment(REPO, 7, original["id"], "Resolved.")
 
     (request,) = fake_github.requests_to(
         "POST", rf"/repos/{REPO}/pulls/7/comments/{original['id']}/replies"
@@ -304,8 +328,8 @@ def test_reply_to_comment_answers_in_the_thread(fake_github):
 
 def test_replying_to_a_deleted_comment_is_a_404(fake_github):
     fake_github.add_pull(REPO, 7, HEAD)
-    with pytest.raises(UnknownObjectException):
-        gh.reply_to_comment(_client(fake_github), REPO, 7, 123456, "Resolved.")
+    with pytest.raises(NotFound):
+        _client(fake_github).reply_to_comment(REPO, 7, 123456, "Resolved.")
 
 
 def test_resolve_thread_finds_the_thread_across_pages_and_resolves_it(fake_github):
@@ -316,7 +340,7 @@ def test_resolve_thread_finds_the_thread_across_pages_and_resolves_it(fake_githu
     ]
     target = comments[102]
 
-    resolved = gh.resolve_thread(_client(fake_github), REPO, 7, target["node_id"])
+    resolved = _client(fake_github).resolve_thread(REPO, 7, target["node_id"])
 
     assert resolved is True
     queries = fake_github.requests_to("POST", "/graphql")
@@ -335,7 +359,7 @@ def test_resolve_thread_leaves_a_resolved_thread_alone(fake_github):
     comment = fake_github.add_review_comment(REPO, 7, "train.py", 1, "finding")
     fake_github.pull(REPO, 7).threads[0]["isResolved"] = True
 
-    assert gh.resolve_thread(_client(fake_github), REPO, 7, comment["node_id"]) is True
+    assert _client(fake_github).resolve_thread(REPO, 7, comment["node_id"]) is True
     assert len(fake_github.requests_to("POST", "/graphql")) == 1
 
 
@@ -343,15 +367,15 @@ def test_resolve_thread_of_a_vanished_comment_does_nothing(fake_github):
     fake_github.add_pull(REPO, 7, HEAD)
     fake_github.add_review_comment(REPO, 7, "train.py", 1, "finding")
 
-    assert gh.resolve_thread(_client(fake_github), REPO, 7, "PRRC_gone") is False
+    assert _client(fake_github).resolve_thread(REPO, 7, "PRRC_gone") is False
     assert len(fake_github.requests_to("POST", "/graphql")) == 1
     assert fake_github.pull(REPO, 7).threads[0]["isResolved"] is False
 
 
 def test_resolve_thread_on_an_unknown_pull_request_raises(fake_github):
     fake_github.add_repository(REPO)
-    with pytest.raises(GithubException):
-        gh.resolve_thread(_client(fake_github), REPO, 404, "PRRC_x")
+    with pytest.raises(GitHubError):
+        _client(fake_github).resolve_thread(REPO, 404, "PRRC_x")
 
 
 # -- reviews --------------------------------------------------------------------------------
@@ -361,7 +385,7 @@ def test_one_comment_review_with_every_inline_comment(fake_github):
     fake_github.add_pull(REPO, 7, HEAD, commentable={"train.py": {3, 10, 11, 12}})
     comments = [_comment(3, "a"), _comment(12, "b", start_line=10)]
 
-    result = gh.create_review(_client(fake_github), REPO, 7, HEAD, "Two findings.", comments)
+    result = _client(fake_github).create_review(REPO, 7, HEAD, "Two findings.", comments)
 
     (request,) = fake_github.requests_to("POST", rf"/repos/{REPO}/pulls/7/reviews")
     assert request.json == {
@@ -390,8 +414,8 @@ def test_one_comment_review_with_every_inline_comment(fake_github):
 def test_a_start_line_equal_to_the_line_is_not_sent(fake_github):
     fake_github.add_pull(REPO, 7, HEAD, commentable={"train.py": {3}})
 
-    result = gh.create_review(
-        _client(fake_github), REPO, 7, HEAD, "One.", [_comment(3, "a", start_line=3)]
+    result = _client(fake_github).create_review(
+        REPO, 7, HEAD, "One.", [_comment(3, "a", start_line=3)]
     )
 
     (request,) = fake_github.requests_to("POST", rf"/repos/{REPO}/pulls/7/reviews")
@@ -402,7 +426,7 @@ def test_a_start_line_equal_to_the_line_is_not_sent(fake_github):
 def test_a_review_without_comments_is_just_its_body(fake_github):
     fake_github.add_pull(REPO, 7, HEAD)
 
-    result = gh.create_review(_client(fake_github), REPO, 7, HEAD, "All findings fixed.", [])
+    result = _client(fake_github).create_review(REPO, 7, HEAD, "All findings fixed.", [])
 
     (request,) = fake_github.requests_to("POST", rf"/repos/{REPO}/pulls/7/reviews")
     assert request.json["comments"] == []
@@ -416,7 +440,7 @@ def test_comments_github_refuses_move_into_the_body_of_the_one_review(fake_githu
     off_diff = [_comment(30, "far"), _comment(40, "farther")]
     comments = [good[0], off_diff[0], *good[1:5], off_diff[1], *good[5:]]
 
-    result = gh.create_review(_client(fake_github), REPO, 7, HEAD, "Summary.", comments)
+    result = _client(fake_github).create_review(REPO, 7, HEAD, "Summary.", comments)
 
     assert set(result.refused) == set(off_diff)
     assert result.posted == tuple(good)
@@ -441,7 +465,7 @@ def test_finding_one_refused_comment_among_many_takes_few_probes(fake_github):
     comments = [_comment(line, f"ok{line}") for line in range(1, 25)]
     comments.insert(17, _comment(99, "off"))
 
-    result = gh.create_review(_client(fake_github), REPO, 7, HEAD, "Summary.", comments)
+    result = _client(fake_github).create_review(REPO, 7, HEAD, "Summary.", comments)
 
     assert [comment.fingerprint for comment in result.refused] == ["off"]
     assert len(result.posted) == 24
@@ -458,9 +482,9 @@ def test_a_review_github_refuses_whatever_its_comments_goes_out_as_text_or_raise
     fake_github.add_pull(REPO, 7, HEAD, commentable={"train.py": {1, 2, 3}})
     stale = "d" * 40  # not a commit of the pull request: GitHub refuses any review on it
 
-    with pytest.raises(GithubException) as raised:
-        gh.create_review(
-            _client(fake_github), REPO, 7, stale, "Summary.", [_comment(1, "a"), _comment(2, "b")]
+    with pytest.raises(GitHubError) as raised:
+        _client(fake_github).create_review(
+            REPO, 7, stale, "Summary.", [_comment(1, "a"), _comment(2, "b")]
         )
 
     assert raised.value.status == 422
@@ -475,8 +499,8 @@ def test_a_review_github_refuses_whatever_its_comments_goes_out_as_text_or_raise
 def test_when_every_comment_is_refused_the_review_is_text_only(fake_github):
     fake_github.add_pull(REPO, 7, HEAD, commentable={"train.py": {1}})
 
-    result = gh.create_review(
-        _client(fake_github), REPO, 7, HEAD, "Summary.", [_comment(50, "x"), _comment(60, "y")]
+    result = _client(fake_github).create_review(
+        REPO, 7, HEAD, "Summary.", [_comment(50, "x"), _comment(60, "y")]
     )
 
     assert result.posted == ()
@@ -489,25 +513,11 @@ def test_when_every_comment_is_refused_the_review_is_text_only(fake_github):
 def test_a_body_longer_than_github_takes_is_cut_with_a_note(fake_github):
     fake_github.add_pull(REPO, 7, HEAD)
 
-    gh.create_review(_client(fake_github), REPO, 7, HEAD, "x" * 70_000, [])
+    _client(fake_github).create_review(REPO, 7, HEAD, "x" * 70_000, [])
 
     (review,) = fake_github.submitted_reviews(REPO, 7)
     assert len(review["body"]) <= gh.TEXT_LIMIT
     assert review["body"].endswith("the check run has all.")
-
-
-def test_posted_comment_ids_maps_fingerprints_to_the_new_comments(fake_github):
-    fake_github.add_pull(REPO, 7, HEAD, commentable={"train.py": {1, 2}})
-    client = _client(fake_github)
-    result = gh.create_review(client, REPO, 7, HEAD, "S", [_comment(1, "a"), _comment(2, "b")])
-
-    ids = gh.posted_comment_ids(client, REPO, 7, result)
-
-    stored = {c["body"]: (c["id"], c["node_id"]) for c in fake_github.pull(REPO, 7).comments}
-    assert ids == {"a": stored["finding a"], "b": stored["finding b"]}
-    assert fake_github.requests_to(
-        "GET", rf"/repos/{REPO}/pulls/7/reviews/{result.review_id}/comments"
-    )
 
 
 def test_a_review_on_a_repository_of_another_installation_is_not_found(fake_github):
@@ -515,8 +525,8 @@ def test_a_review_on_a_repository_of_another_installation_is_not_found(fake_gith
     fake_github.add_repository("someone/else", installation_id=2)
     fake_github.add_pull("someone/else", 1, HEAD)
 
-    with pytest.raises(UnknownObjectException):
-        gh.create_review(_client(fake_github), "someone/else", 1, HEAD, "S", [])
+    with pytest.raises(NotFound):
+        _client(fake_github).create_review("someone/else", 1, HEAD, "S", [])
 
 
 # -- check runs -----------------------------------------------------------------------------
@@ -543,7 +553,7 @@ def _output(count: int, conclusion: str = "neutral") -> CheckRunOutput:
 def test_a_check_run_with_few_annotations_is_one_request(fake_github):
     fake_github.add_repository(REPO)
 
-    run_id = gh.create_check_run(_client(fake_github), REPO, HEAD, _output(3))
+    run_id = _client(fake_github).create_check_run(REPO, HEAD, _output(3))
 
     (request,) = fake_github.requests_to("POST", rf"/repos/{REPO}/check-runs")
     assert request.json["name"] == "debtbot"
@@ -564,7 +574,7 @@ def test_a_check_run_with_few_annotations_is_one_request(fake_github):
 def test_annotations_go_fifty_at_a_time_and_the_conclusion_comes_last(fake_github):
     fake_github.add_repository(REPO)
 
-    run_id = gh.create_check_run(_client(fake_github), REPO, HEAD, _output(120, "failure"))
+    run_id = _client(fake_github).create_check_run(REPO, HEAD, _output(120, "failure"))
 
     (create,) = fake_github.requests_to("POST", rf"/repos/{REPO}/check-runs")
     updates = fake_github.requests_to("PATCH", rf"/repos/{REPO}/check-runs/{run_id}")
@@ -580,7 +590,7 @@ def test_annotations_go_fifty_at_a_time_and_the_conclusion_comes_last(fake_githu
 def test_exactly_fifty_annotations_need_no_update(fake_github):
     fake_github.add_repository(REPO)
 
-    gh.create_check_run(_client(fake_github), REPO, HEAD, _output(50))
+    _client(fake_github).create_check_run(REPO, HEAD, _output(50))
 
     assert len(fake_github.requests_to("POST", rf"/repos/{REPO}/check-runs")) == 1
     assert fake_github.requests_to("PATCH", r".*") == []
@@ -590,7 +600,7 @@ def test_a_check_run_update_that_fails_with_502_is_retried(fake_github):
     fake_github.add_repository(REPO)
     fake_github.fail("PATCH", rf"/repos/{REPO}/check-runs/\d+", 502)
 
-    run_id = gh.create_check_run(_client(fake_github), REPO, HEAD, _output(60))
+    run_id = _client(fake_github).create_check_run(REPO, HEAD, _output(60))
 
     assert len(fake_github.requests_to("PATCH", rf"/repos/{REPO}/check-runs/{run_id}")) == 2
     assert len(fake_github.check_runs[run_id]["_annotations"]) == 60
@@ -606,7 +616,7 @@ def test_calls_and_the_rate_limit_left_are_reported_to_metrics(fake_github):
     counted = metrics.GITHUB_CALLS.labels(operation="get_pull", outcome="ok")
     before = counted._value.get()
 
-    gh.get_pull(_client(fake_github), REPO, 7)
+    _client(fake_github).get_pull(REPO, 7)
 
     assert counted._value.get() == before + 1
     # The fake counts down one per request: the token, then the pull request.
@@ -618,7 +628,7 @@ def test_calls_and_the_rate_limit_left_are_reported_to_metrics(fake_github):
 
 def test_the_fake_refuses_more_than_fifty_annotations_and_bad_tokens(fake_github):
     fake_github.add_repository(REPO)
-    token = gh.installation_token(1, fake_github.github_app())
+    token = fake_github.github_app().token(1)
     annotation = {
         "path": "a.py",
         "start_line": 1,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import requests
-from github import GithubException
 
 from bot.github import client as gh
+from bot.github.errors import GitHubError, Unavailable
 from tests.fakes.github import BOT_LOGIN, FakeGitHub, fake_github
 
 __all__ = ["fake_github"]  # the fixture, imported for pytest
@@ -17,7 +16,7 @@ CONTENTS = r"/repos/octo-org/\.github/contents/debtbot\.toml"
 
 
 def _client(fake: FakeGitHub) -> gh.InstallationClient:
-    return gh.installation_client(1, fake.github_app())
+    return fake.github_app().installation(1)
 
 
 @pytest.fixture
@@ -36,7 +35,7 @@ def fake(fake_github: FakeGitHub) -> FakeGitHub:
 def test_a_file_is_read_as_text_from_the_contents_api(fake):
     fake.add_file(CONFIG_REPO, "debtbot.toml", "[summary]\nrepository = 'é'\n" * 40)
 
-    text = gh.read_text_file(_client(fake), CONFIG_REPO, "debtbot.toml")
+    text = _client(fake).read_text_file(CONFIG_REPO, "debtbot.toml")
 
     assert text == "[summary]\nrepository = 'é'\n" * 40
     (request,) = fake.requests_to("GET", CONTENTS)
@@ -45,29 +44,29 @@ def test_a_file_is_read_as_text_from_the_contents_api(fake):
 
 def test_no_file_no_repository_and_another_accounts_repository_are_all_none(fake):
     client = _client(fake)
-    assert gh.read_text_file(client, CONFIG_REPO, "debtbot.toml") is None
-    assert gh.read_text_file(client, "octo-org/nothing-here", "debtbot.toml") is None
+    assert client.read_text_file(CONFIG_REPO, "debtbot.toml") is None
+    assert client.read_text_file("octo-org/nothing-here", "debtbot.toml") is None
     fake.add_file("umbrella/.github", "debtbot.toml", "[summary]\n")
-    assert gh.read_text_file(client, "umbrella/.github", "debtbot.toml") is None
+    assert client.read_text_file("umbrella/.github", "debtbot.toml") is None
 
 
 def test_a_file_that_is_not_utf8_is_said_so(fake):
     fake.add_file(CONFIG_REPO, "debtbot.toml", "hour = 9 # été\n".encode("latin-1"))
     with pytest.raises(UnicodeDecodeError):
-        gh.read_text_file(_client(fake), CONFIG_REPO, "debtbot.toml")
+        _client(fake).read_text_file(CONFIG_REPO, "debtbot.toml")
 
 
 def test_a_refusal_other_than_404_is_raised_not_taken_for_no_file(fake):
     fake.fail("GET", CONTENTS, 403, body={"message": "Resource not accessible by integration"})
-    with pytest.raises(GithubException) as raised:
-        gh.read_text_file(_client(fake), CONFIG_REPO, "debtbot.toml")
+    with pytest.raises(GitHubError) as raised:
+        _client(fake).read_text_file(CONFIG_REPO, "debtbot.toml")
     assert raised.value.status == 403
 
 
 def test_a_passing_server_error_is_retried(fake):
     fake.add_file(CONFIG_REPO, "debtbot.toml", "[summary]\n")
     fake.fail("GET", CONTENTS, 502)
-    assert gh.read_text_file(_client(fake), CONFIG_REPO, "debtbot.toml") == "[summary]\n"
+    assert _client(fake).read_text_file(CONFIG_REPO, "debtbot.toml") == "[summary]\n"
     assert len(fake.requests_to("GET", CONTENTS)) == 2
 
 
@@ -78,12 +77,12 @@ def test_an_issue_is_opened_once_and_found_again_among_the_apps_own(fake):
     client = _client(fake)
     fake.add_issue(TARGET, "someone else's", "<!-- marker -->", author="alice")
 
-    opened = gh.create_issue(client, TARGET, "Technical debt summary", "<!-- marker -->\nbody")
+    opened = client.create_issue(TARGET, "Technical debt summary", "<!-- marker -->\nbody")
 
     (request,) = fake.requests_to("POST", rf"/repos/{TARGET}/issues$")
     assert request.json == {"title": "Technical debt summary", "body": "<!-- marker -->\nbody"}
     assert opened.html_url.endswith(f"/issues/{opened.number}")
-    own = gh.list_own_issues(client, TARGET)
+    own = client.list_own_issues(TARGET)
     assert [(i.number, i.title) for i in own] == [(opened.number, "Technical debt summary")]
     (listing,) = fake.requests_to("GET", rf"/repos/{TARGET}/issues$")
     assert listing.query["creator"] == [BOT_LOGIN] and listing.query["state"] == ["all"]
@@ -92,7 +91,7 @@ def test_an_issue_is_opened_once_and_found_again_among_the_apps_own(fake):
 def test_the_apps_issues_are_listed_across_pages(fake):
     for week in range(1, 131):
         fake.add_issue(TARGET, f"week {week}", "")
-    titles = [i.title for i in gh.list_own_issues(_client(fake), TARGET)]
+    titles = [i.title for i in _client(fake).list_own_issues(TARGET)]
     assert titles == [f"week {week}" for week in range(130, 0, -1)]  # newest first
     assert len(fake.requests_to("GET", rf"/repos/{TARGET}/issues$")) == 2
 
@@ -103,8 +102,8 @@ def test_the_apps_issues_are_listed_across_pages(fake):
 )
 def test_an_issue_github_will_not_open_raises_with_its_status(fake, status, message):
     fake.fail("POST", rf"/repos/{TARGET}/issues$", status, body={"message": message})
-    with pytest.raises(GithubException) as raised:
-        gh.create_issue(_client(fake), TARGET, "title", "body")
+    with pytest.raises(GitHubError) as raised:
+        _client(fake).create_issue(TARGET, "title", "body")
     assert raised.value.status == status
     # A write is never sent twice: a second issue is worse than none.
     assert len(fake.requests_to("POST", rf"/repos/{TARGET}/issues$")) == 1
@@ -112,8 +111,8 @@ def test_an_issue_github_will_not_open_raises_with_its_status(fake, status, mess
 
 def test_a_server_error_opening_an_issue_is_not_retried(fake):
     fake.fail("POST", rf"/repos/{TARGET}/issues$", 502)
-    with pytest.raises(GithubException):
-        gh.create_issue(_client(fake), TARGET, "title", "body")
+    with pytest.raises(GitHubError):
+        _client(fake).create_issue(TARGET, "title", "body")
     assert len(fake.requests_to("POST", rf"/repos/{TARGET}/issues$")) == 1
     assert fake.issues(TARGET) == []
 
@@ -126,7 +125,7 @@ def test_the_installations_repositories_are_listed_across_pages(fake):
         fake.add_repository(f"octo-org/project-{n:03d}", installation_id=1)
     fake.remove_repository_from_installation("octo-org/project-007")
 
-    names = gh.installation_repositories(_client(fake))
+    names = _client(fake).installation_repositories()
 
     assert len(names) == 131  # .github, analytics-platform, 129 projects
     assert "octo-org/project-007" not in names and TARGET in names
@@ -136,16 +135,18 @@ def test_the_installations_repositories_are_listed_across_pages(fake):
 
 def test_a_rate_limited_listing_waits_for_the_reset_then_succeeds(fake):
     fake.fail_with_rate_limit("GET", r"/installation/repositories$", reset_in=1)
-    assert TARGET in gh.installation_repositories(_client(fake))
+    assert TARGET in _client(fake).installation_repositories()
     assert len(fake.requests_to("GET", r"/installation/repositories$")) == 2
 
 
 def test_an_issue_whose_answer_times_out_is_not_opened_twice(fake):
-    client = gh.installation_client(1, fake.github_app(timeout=1))
+    client = fake.github_app(timeout=1).installation(1)
     fake.answer_late("POST", rf"/repos/{TARGET}/issues$", seconds=2)
 
-    with pytest.raises(requests.exceptions.RequestException):
-        gh.create_issue(client, TARGET, "title", "body")
+    with pytest.raises(Unavailable) as raised:
+        client.create_issue(TARGET, "title", "body")
+
+    assert raised.value.status is None  # no answer came
 
     assert len(fake.requests_to("POST", rf"/repos/{TARGET}/issues$")) == 1
     assert len(fake.issues(TARGET)) == 1  # GitHub opened it; the caller must look before retrying
@@ -153,7 +154,7 @@ def test_an_issue_whose_answer_times_out_is_not_opened_twice(fake):
 
 def test_a_read_that_times_out_is_retried(fake):
     fake.add_file(CONFIG_REPO, "debtbot.toml", "[summary]\n")
-    client = gh.installation_client(1, fake.github_app(timeout=1))
+    client = fake.github_app(timeout=1).installation(1)
     fake.answer_late("GET", CONTENTS, seconds=2)
-    assert gh.read_text_file(client, CONFIG_REPO, "debtbot.toml") == "[summary]\n"
+    assert client.read_text_file(CONFIG_REPO, "debtbot.toml") == "[summary]\n"
     assert len(fake.requests_to("GET", CONTENTS)) == 2

@@ -1,12 +1,11 @@
 """The review pipeline on real git repositories, a real (SQLite) store and the real GitHub client.
 
-Every test runs the pipeline wired as in production (``review.default_deps``: bot.github.client's
-functions, bot.store.queries's), with the App pointed at the simulated GitHub of
-tests/fakes/github.py over
-real HTTP. What the tests assert is what reached GitHub: request bodies, endpoints, counts, and
-the state GitHub keeps (reviews, comments, threads, check runs). Crashes are GitHub failing at
+Every test runs the pipeline wired as in production (:class:`bot.services.Services` with the real
+GitHub client and store), with the App pointed at the simulated GitHub of tests/fakes/github.py
+over real HTTP. What the tests assert is what reached GitHub: request bodies, endpoints, counts,
+and the state GitHub keeps (reviews, comments, threads, check runs). Crashes are GitHub failing at
 the HTTP level. The pull request's repository is a real git repository in tmp_path, fetched from
-its local path (``ReviewDeps.clone_url``), with GitHub's ``refs/pull/N/head`` kept up to date.
+a local folder (``Mirrors.git_url``), with GitHub's ``refs/pull/N/head`` kept up to date.
 """
 
 from __future__ import annotations
@@ -14,21 +13,19 @@ from __future__ import annotations
 import base64
 import re
 import textwrap
-from dataclasses import dataclass, replace
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 import git
 import pytest
-from github import GithubException
 
 from bot.domain import PayloadError
-from bot.github import client as github
+from bot.github.errors import GitHubError
 from bot.review import comments
 from bot.review import pipeline as review
+from bot.services import Services
 from bot.store import queries as store
 from tests.conftest import commit_all, new_repo
 from tests.fakes.github import BOT_LOGIN, FakeGitHub, RecordedRequest
@@ -77,7 +74,7 @@ def diff_lines(remote: git.Repo, base: str, head: str) -> dict[str, set[int]]:
 class World:
     remote: git.Repo
     fake: FakeGitHub
-    deps: review.ReviewDeps
+    services: Services
     base_sha: str
 
     # -- arranging ---------------------------------------------------------------------------
@@ -110,7 +107,7 @@ class World:
         return self.fake.pull_request_event(REPO, NUMBER, action="synchronize")
 
     def run(self, event: dict[str, Any] | None = None) -> None:
-        review.handle_pull_request(event or self.event(), self.deps)
+        review.handle_pull_request(event or self.event(), self.services)
 
     # -- what reached GitHub -----------------------------------------------------------------
 
@@ -149,14 +146,15 @@ class World:
         return [(r.method, r.path) for r in self.fake.requests if not r.path.startswith("/app")]
 
     def open_findings(self) -> dict[str, store.StoredFinding]:
-        with self.deps.session_factory() as session:
+        with self.services.sessions() as session:
             return store.open_findings(session, REPO, NUMBER)
 
 
 @pytest.fixture
 def world(tmp_path: Path, fake_github: FakeGitHub) -> World:
-    remote = new_repo(tmp_path / "remote")
-    root = tmp_path / "remote"
+    # Where git fetches from: owner/name.git below a folder that stands in for GITHUB_URL.
+    root = tmp_path / "git" / f"{REPO}.git"
+    remote = new_repo(root)
     (root / "pkg").mkdir()
     (root / "pkg" / "__init__.py").write_text("")
     # Debt that is already on main: never the pull request's business.
@@ -169,26 +167,15 @@ def world(tmp_path: Path, fake_github: FakeGitHub) -> World:
 
     engine = store.make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     store.create_schema(engine)
-    settings = SimpleNamespace(
+    # Production's wiring, with the App's waits made short and git fetching the local remote.
+    services = fake_github.services(
+        store.make_session_factory(engine),
+        tmp_path / "data",
+        git_url=str(tmp_path / "git"),
         public_url=PUBLIC_URL,
         max_inline_comments=25,
-        github_url="https://github.com",
-        data_dir=str(tmp_path / "data"),
-        github_app_id=str(fake_github.app_id),
-        private_key_text=lambda: fake_github.private_key,
-        github_api_url=fake_github.url,
     )
-    # Production's wiring, with the App's waits made short and git fetching the local remote.
-    app = fake_github.github_app()
-    deps = replace(
-        review.default_deps(settings, store.make_session_factory(engine)),
-        installation_client=partial(github.installation_client, app=app),
-        installation_token=partial(github.installation_token, app=app),
-        clone_url=lambda full_name: str(root),
-    )
-    assert deps.create_review is github.create_review
-    assert deps.record_analysis is store.record_analysis
-    return World(remote, fake_github, deps, base_sha)
+    return World(remote, fake_github, services, base_sha)
 
 
 def run_crashing(world: World, method: str, path: str) -> None:
@@ -199,7 +186,7 @@ def run_crashing(world: World, method: str, path: str) -> None:
     """
     earlier = len(world.fake.requests_to(method, path))
     world.fake.fail(method, path, 502)
-    with pytest.raises(GithubException) as crash:
+    with pytest.raises(GitHubError) as crash:
         world.run()
     assert crash.value.status == 502
     assert len(world.fake.requests_to(method, path)) == earlier + 1
@@ -399,7 +386,7 @@ def test_findings_only_listed_in_a_body_are_not_posted_again_after_a_failure(
 def test_a_review_github_made_but_answered_502_for_is_not_posted_again(world: World) -> None:
     world.push({"pkg/model.py": MODEL})
     answer_502_after_acting(world.fake, "POST", PULL + "/reviews")
-    with pytest.raises(GithubException) as crash:
+    with pytest.raises(GitHubError) as crash:
         world.run()
     assert crash.value.status == 502
     assert len(world.fake.submitted_reviews(REPO, NUMBER)) == 1  # GitHub did post it
@@ -437,7 +424,7 @@ def test_a_job_for_an_old_head_is_dropped(world: World) -> None:
     world.push({"pkg/model.py": MODEL + "\n# later\n"})
     world.run(old)
     assert world.api_calls() == [("GET", PULL)]
-    assert not (world.deps.data_dir / "mirrors" / "acme" / "models.git").exists()
+    assert not (world.services.mirrors.data_dir / "mirrors" / "acme" / "models.git").exists()
 
 
 def test_a_closed_pull_request_is_not_reviewed(world: World) -> None:
@@ -519,7 +506,7 @@ def test_payload_without_what_the_review_needs_is_a_payload_error(world: World) 
     payload = world.event()
     del payload["pull_request"]["head"]
     with pytest.raises(PayloadError, match="head"):
-        review.handle_pull_request(payload, world.deps)
+        review.handle_pull_request(payload, world.services)
     assert world.fake.requests == []
 
 
@@ -531,20 +518,20 @@ def test_the_token_is_not_written_into_the_mirror(world: World) -> None:
     assert len(world.fake.requests_to("POST", rf"/app/installations/{INSTALLATION}/.*")) == 1
     secrets = [t.encode() for t in issued]
     secrets += [base64.b64encode(f"x-access-token:{t}".encode()) for t in issued]
-    files = [f for f in world.deps.data_dir.rglob("*") if f.is_file()]
+    files = [f for f in world.services.mirrors.data_dir.rglob("*") if f.is_file()]
     assert files
     for file in files:
         content = file.read_bytes()
         assert not any(secret in content for secret in secrets), file
 
 
-def test_default_clone_url_uses_the_configured_github(world: World) -> None:
+def test_git_fetches_from_the_configured_github(world: World) -> None:
     # No GitHub interaction: where git fetches from is a function of the App's settings.
-    deps = replace(world.deps, clone_url=None)
-    settings = SimpleNamespace(github_url="https://ghe.example.com/")
-    assert replace(deps, settings=settings).clone_url_of(REPO) == (
-        "https://ghe.example.com/acme/models.git"
+    settings = world.fake.settings(
+        world.services.mirrors.data_dir, github_url="https://ghe.example.com/"
     )
+    services = Services.from_settings(settings, world.services.sessions)
+    assert services.mirrors.clone_url(REPO) == "https://ghe.example.com/acme/models.git"
 
 
 # --- when GitHub refuses a line ------------------------------------------------------------

@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot.app.server import create_app
+from bot.services import Services
 from bot.settings import Settings
 from bot.store import queries as store
 from bot.summaries import figures as summary
@@ -133,12 +134,12 @@ def reported(fake: FakeGitHub, full_name: str) -> int:
     )
 
 
-def replica(settings: Settings, clock: list[datetime], engines: list) -> weekly.WeeklyDeps:
+def replica(settings: Settings, clock: list[datetime], engines: list) -> Services:
     """What a scheduler process has: its own engine and clients, and our clock."""
     engine = store.make_engine(settings.database_url)
     engines.append(engine)
-    deps = weekly.default_deps(settings, store.make_session_factory(engine))
-    return dataclasses.replace(deps, now=lambda: clock[0])
+    services = Services.from_settings(settings, store.make_session_factory(engine))
+    return dataclasses.replace(services, clock=lambda: clock[0])
 
 
 @pytest.fixture
@@ -150,13 +151,13 @@ def engines() -> Iterator[list]:
         engine.dispose()
 
 
-def race(*replicas: weekly.WeeklyDeps) -> list[dict[str, weekly.Outcome]]:
+def race(*replicas: Services) -> list[dict[str, weekly.Outcome]]:
     """Every replica's scheduler looks at the same moment."""
     start = threading.Barrier(len(replicas))
 
-    def look(deps: weekly.WeeklyDeps) -> dict[str, weekly.Outcome]:
+    def look(services: Services) -> dict[str, weekly.Outcome]:
         start.wait()
-        return schedule.run_due_summaries(deps, {})
+        return schedule.run_due_summaries(services, {})
 
     with ThreadPoolExecutor(len(replicas)) as pool:
         return list(pool.map(look, replicas))

@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from pathlib import Path
 
 import pytest
-from github import GithubException
 
 from bot.cli.main import main
-from bot.github import client as github
+from bot.github.errors import GitHubError
+from bot.services import Services
 from bot.store import queries as store
 from bot.summaries import figures as summary
 from bot.summaries import post as weekly
@@ -39,29 +39,29 @@ class World:
         self.fake = fake
         self.url = url
         self.clock = [datetime(2026, 11, 30, 8, 0, tzinfo=UTC)]
-        self.app = fake.github_app()
         self.engines: list = []
 
-    def deps(self) -> weekly.WeeklyDeps:
-        """Fresh deps on a fresh engine: what a restarted (or another) process has."""
+    def services(self) -> Services:
+        """Fresh services on a fresh engine: what a restarted (or another) process has."""
         database = store.make_engine(self.url)
         self.engines.append(database)
-        return weekly.WeeklyDeps(
-            session_factory=store.make_session_factory(database),
-            installation_client=partial(github.installation_client, app=self.app),
+        return self.fake.services(
+            store.make_session_factory(database),
+            Path("unused-data"),  # summaries never touch git
+            git_url="unused",
+            clock=lambda: self.clock[0],
             public_url=PUBLIC_URL,
             github_url="https://github.example",
-            now=lambda: self.clock[0],
         )
 
     def post(self, account: str = "acme", installation_id: int = 1) -> str:
         return self.outcome(account, installation_id).status
 
     def outcome(self, account: str = "acme", installation_id: int = 1) -> weekly.Outcome:
-        return weekly.post_weekly_summary(self.deps(), installation_id, account, WEEK)
+        return weekly.post_weekly_summary(self.services(), installation_id, account, WEEK)
 
     def posts(self, account: str = "acme") -> list[tuple[str, str, str, int | None]]:
-        with self.deps().session_factory() as session:
+        with self.services().sessions() as session:
             return [
                 (p.week, p.repository, p.status, p.issue_number)
                 for p in store.summary_posts(session, account)
@@ -108,7 +108,7 @@ def test_a_configured_account_gets_its_summary_as_one_issue_even_after_a_restart
     (issue,) = world.fake.issues("acme/analytics-platform")
     assert issue["title"] == "Technical debt summary, week 2026-W48"
     assert issue["user"]["login"] == world.fake.bot_login
-    with world.deps().session_factory() as session:
+    with world.services().sessions() as session:
         expected = summary.render_summary(
             summary.weekly_figures(session, "acme", WEEK), PUBLIC_URL, "https://github.example"
         )
@@ -133,7 +133,7 @@ def test_a_repository_the_installation_no_longer_sees_is_left_out(world):
     (issue,) = world.fake.issues("acme/analytics-platform")
     assert outcome.body == issue["body"]
     assert "acme/models" in issue["body"] and "acme/pipelines" not in issue["body"]
-    with world.deps().session_factory() as session:
+    with world.services().sessions() as session:
         everything = summary.weekly_figures(session, "acme", WEEK)
         seen = summary.weekly_figures(
             session, "acme", WEEK, visible=["ACME/models", "acme/.github"]
@@ -224,7 +224,7 @@ def test_a_broken_file_is_reported_in_the_next_summary_once_mended(world, caplog
         "08:00 UTC was not posted: `acme/.github/debtbot.toml: [summary] enabled must be true "
         "or false, not 'yes'`"
     )
-    with world.deps().session_factory() as session:
+    with world.services().sessions() as session:
         assert store.summary_problem(session, "acme") is None
 
 
@@ -274,7 +274,7 @@ def test_a_failed_post_is_retried_once_the_claim_expires_and_posted_once(world):
     world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
     world.fake.fail("POST", ISSUES, 502)
 
-    with pytest.raises(GithubException):
+    with pytest.raises(GitHubError):
         world.post()
     assert world.posts() == [(WEEK, "acme/analytics-platform", "posting", None)]
     # Another replica (or a restart) soon after: the claim is still held.
@@ -298,7 +298,7 @@ def test_a_failed_post_is_retried_once_the_claim_expires_and_posted_once(world):
 def test_a_summary_posted_just_before_a_crash_is_found_not_posted_again(world):
     world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
     # The process claimed, posted, and died before recording the issue.
-    with world.deps().session_factory() as session:
+    with world.services().sessions() as session:
         store.claim_summary(
             session, "acme", WEEK, "acme/analytics-platform", world.clock[0], weekly.CLAIM_LEASE
         )
@@ -354,10 +354,14 @@ def test_one_claim_per_account_and_week_and_one_taker_of_an_expired_one(engine):
 
 def test_the_config_file_parses_with_defaults():
     assert weekly.parse_summary_config(CONFIG) == weekly.SummaryConfig(
-        "analytics-platform", "monday", 9, "Europe/Amsterdam", True
+        repository="analytics-platform",
+        weekday="monday",
+        hour=9,
+        timezone="Europe/Amsterdam",
+        enabled=True,
     )
     assert weekly.parse_summary_config("[summary]\nrepository = 'a'\nweekday = 'Friday'") == (
-        weekly.SummaryConfig("a", "friday", 9, "UTC", True)
+        weekly.SummaryConfig(repository="a", weekday="friday", hour=9, timezone="UTC", enabled=True)
     )
     assert weekly.parse_summary_config("[other]\nx = 1") is None
 
@@ -374,7 +378,7 @@ def app_environment(world, monkeypatch) -> World:
     monkeypatch.setenv("PUBLIC_URL", PUBLIC_URL)
     monkeypatch.setenv("GITHUB_URL", "https://github.example")
     monkeypatch.setenv("DATABASE_URL", world.url)
-    with world.deps().session_factory() as session:
+    with world.services().sessions() as session:
         store.upsert_installation(session, 1, "acme", "Organization")
         store.upsert_installation(session, 2, "umbrella", "Organization")
     return world
@@ -434,7 +438,7 @@ def test_the_command_needs_the_apps_settings_and_an_installation_to_post(
 ):
     world = app_environment
     world.fake.add_file("acme/.github", "debtbot.toml", CONFIG)
-    with world.deps().session_factory() as session:
+    with world.services().sessions() as session:
         store.upsert_installation(session, 1, "acme", suspended=True)
     assert main(["summary", "--org", "acme", "--week", PAST_WEEK, "--post"]) == 2
     assert "debtbot has no active installation on 'acme'" in capsys.readouterr().err

@@ -17,7 +17,9 @@ from tests.bot.summaries.test_post import CONFIG, two_accounts_on_github
 from tests.bot.summaries.test_post import World as WeeklyWorld
 from tests.fakes.github import FakeGitHub
 
-AMSTERDAM = weekly.SummaryConfig("analytics-platform", "monday", 9, "Europe/Amsterdam")
+AMSTERDAM = weekly.SummaryConfig(
+    repository="analytics-platform", weekday="monday", hour=9, timezone="Europe/Amsterdam"
+)
 UMBRELLA_CONFIG = """
 [summary]
 repository = "notes"
@@ -41,19 +43,31 @@ def _utc(*args: int) -> datetime:
         (AMSTERDAM, "2026-W13", _utc(2026, 3, 30, 7)),
         # Monday 09:00 in Auckland comes before the week ends in UTC: the next Monday.
         (
-            weekly.SummaryConfig("r", "monday", 9, "Pacific/Auckland"),
+            weekly.SummaryConfig(
+                repository="r", weekday="monday", hour=9, timezone="Pacific/Auckland"
+            ),
             "2026-W48",
             _utc(2026, 12, 6, 20),
         ),
         # Sunday evening in Los Angeles is after the week's end in UTC: that same Sunday.
         (
-            weekly.SummaryConfig("r", "sunday", 18, "America/Los_Angeles"),
+            weekly.SummaryConfig(
+                repository="r", weekday="sunday", hour=18, timezone="America/Los_Angeles"
+            ),
             "2026-W48",
             _utc(2026, 11, 30, 2),
         ),
         # Midnight on Monday in UTC is the week's end itself.
-        (weekly.SummaryConfig("r", "monday", 0, "UTC"), "2026-W48", _utc(2026, 11, 30, 0)),
-        (weekly.SummaryConfig("r", "friday", 17, "UTC"), "2026-W53", _utc(2027, 1, 8, 17)),
+        (
+            weekly.SummaryConfig(repository="r", weekday="monday", hour=0, timezone="UTC"),
+            "2026-W48",
+            _utc(2026, 11, 30, 0),
+        ),
+        (
+            weekly.SummaryConfig(repository="r", weekday="friday", hour=17, timezone="UTC"),
+            "2026-W53",
+            _utc(2027, 1, 8, 17),
+        ),
     ],
 )
 def test_a_summary_is_due_at_the_first_chosen_hour_after_its_week(config, week, due):
@@ -66,7 +80,7 @@ def test_the_due_week_is_the_newest_whose_hour_has_come():
     assert schedule.due_week(AMSTERDAM, due) == "2026-W48"
     assert schedule.due_week(AMSTERDAM, due + timedelta(days=6, hours=23)) == "2026-W48"
     assert schedule.due_week(AMSTERDAM, due + timedelta(days=7)) == "2026-W49"
-    early = weekly.SummaryConfig("r", "monday", 0, "UTC")
+    early = weekly.SummaryConfig(repository="r", weekday="monday", hour=0, timezone="UTC")
     assert schedule.due_week(early, _utc(2026, 11, 30, 0)) == "2026-W48"
 
 
@@ -74,7 +88,7 @@ class World(WeeklyWorld):
     """The weekly tests' world (simulated GitHub, a store, a clock), run by the scheduler."""
 
     def run(self, cache: schedule.ConfigCache | None = None) -> dict[str, str]:
-        outcomes = schedule.run_due_summaries(self.deps(), cache)
+        outcomes = schedule.run_due_summaries(self.services(), cache)
         return {account: outcome.status for account, outcome in outcomes.items()}
 
     def config_reads(self) -> int:
@@ -148,12 +162,12 @@ def test_a_summary_missed_during_downtime_is_posted_when_the_scheduler_is_back(w
     assert [i["title"] for i in world.fake.issues("acme/analytics-platform")] == [
         weekly.issue_title("2026-W48")
     ]
-    with world.deps().session_factory() as session:
+    with world.services().sessions() as session:
         assert [p.week for p in store.summary_posts(session, "acme")] == ["2026-W48"]
 
 
 def test_weeks_that_ended_before_the_installation_are_not_summarised(world):
-    with world.deps().session_factory() as session:
+    with world.services().sessions() as session:
         session.get(store.Installation, 1).created_at = _utc(2026, 11, 25)
         session.commit()
     world.clock[0] = _utc(2026, 11, 27, 12, 0)  # week 47 is due, but acme arrived after it
@@ -259,9 +273,9 @@ def test_replicas_looking_at_once_post_each_summary_once(world):
     start = threading.Barrier(4)
 
     def replica() -> None:
-        deps = world.deps()
+        services = world.services()
         start.wait()
-        results.append({a: o.status for a, o in schedule.run_due_summaries(deps).items()})
+        results.append({a: o.status for a, o in schedule.run_due_summaries(services).items()})
 
     threads = [threading.Thread(target=replica) for _ in range(4)]
     for thread in threads:
@@ -277,7 +291,7 @@ def test_replicas_looking_at_once_post_each_summary_once(world):
 
 def test_the_scheduler_thread_looks_at_once_and_stops(world):
     world.clock[0] = _utc(2026, 11, 30, 8, 0)
-    scheduler = schedule.start_scheduler(world.deps(), interval_seconds=0.05)
+    scheduler = schedule.start_scheduler(world.services(), interval_seconds=0.05)
     try:
         deadline = datetime.now(UTC) + timedelta(seconds=20)
         while len(world.fake.requests_to("POST", ISSUES)) < 2 and datetime.now(UTC) < deadline:

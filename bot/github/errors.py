@@ -1,0 +1,35 @@
+"""What can go wrong when talking to GitHub, in our own terms.
+
+The client translates PyGithub's and requests' exceptions into these at its boundary, so the rest
+of the App never imports PyGithub to tell a missing repository from a rate limit.
+"""
+
+from __future__ import annotations
+
+
+class GitHubError(Exception):
+    """GitHub refused or failed a call. ``status`` is its HTTP status; None when no answer came."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NotFound(GitHubError):
+    """404 or 410: no such thing, or nothing the installation may see."""
+
+
+class Forbidden(GitHubError):
+    """403 other than a rate limit: the App lacks a permission, or the feature is off."""
+
+
+class Unprocessable(GitHubError):
+    """422: GitHub understood the request and would not do it (a comment off the diff, say)."""
+
+
+class RateLimited(GitHubError):
+    """The rate limit ran out and waiting for its reset would take too long. Nothing was done."""
+
+
+class Unavailable(GitHubError):
+    """A 5xx, or no answer at all. A POST may still have been acted on: look before resending."""
