@@ -60,6 +60,7 @@ References
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -148,6 +149,16 @@ _CONFIG_NAMES = frozenset(
 _CONFIG_SUFFIXES = ("_cfg", "_config", "_conf", "_hparams", "_settings")
 _SELF = frozenset({"self", "cls"})
 _CONFIG_WORD = re.compile(r"config|cfg|(^|_)(conf|settings|hparams|hyp)($|_)")
+
+
+@dataclass
+class State:
+    """Whether the file is left alone, and the configuration sections reported per function."""
+
+    # Worked out from the path on first use; None until then.
+    skip_file: bool | None = None
+    # Keyed by the id of the enclosing function (of None at module level).
+    sections: dict[int, list[tuple[str, ...]]] = field(default_factory=dict)
 
 
 def is_config_name(name: str) -> bool:
@@ -246,16 +257,16 @@ def _handles_config(name: str) -> bool:
     return _CONFIG_WORD.search(name.lower()) is not None
 
 
-def _skipped_file(ctx: Context) -> bool:
-    if "skip_file" not in ctx.state:
+def _skipped_file(ctx: Context[State]) -> bool:
+    if ctx.state.skip_file is None:
         folders, _, filename = ctx.path.rpartition("/")
-        ctx.state["skip_file"] = ctx.is_test or any(
+        ctx.state.skip_file = ctx.is_test or any(
             _handles_config(part) for part in [*folders.split("/"), filename.removesuffix(".py")]
         )
-    return ctx.state["skip_file"]
+    return ctx.state.skip_file
 
 
-def _check(node: cst.BaseExpression, ctx: Context) -> None:
+def _check(node: cst.BaseExpression, ctx: Context[State]) -> None:
     if _inner(node) is None or not _is_outermost(node, ctx) or _skipped_file(ctx):
         return
     found = _chain(node)
@@ -270,7 +281,7 @@ def _check(node: cst.BaseExpression, ctx: Context) -> None:
     # One finding per configuration section per function; a section nested in (or enclosing) one
     # already reported counts as the same.
     section = (root, *keys[:-1])
-    reported = ctx.state.setdefault("sections", {}).setdefault(id(scope), [])
+    reported = ctx.state.sections.setdefault(id(scope), [])
     for other in reported:
         shorter = min(len(other), len(section))
         if other[:shorter] == section[:shorter]:
@@ -279,14 +290,14 @@ def _check(node: cst.BaseExpression, ctx: Context) -> None:
     ctx.report(node, section=_render(root, keys[:-1]), depth=len(keys), root=root)
 
 
-def visit_Attribute(node: cst.Attribute, ctx: Context) -> None:
+def visit_Attribute(node: cst.Attribute, ctx: Context[State]) -> None:
     _check(node, ctx)
 
 
-def visit_Subscript(node: cst.Subscript, ctx: Context) -> None:
+def visit_Subscript(node: cst.Subscript, ctx: Context[State]) -> None:
     _check(node, ctx)
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     if isinstance(node.func, cst.Attribute) and node.func.attr.value == "get":
         _check(node, ctx)

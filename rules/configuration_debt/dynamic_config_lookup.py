@@ -59,6 +59,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -151,7 +153,17 @@ class Trainer:
 )
 
 
-def _what(node: cst.Call, ctx: Context) -> str | None:
+@dataclass
+class State:
+    """Whether the file is left alone, and the names bound to literal strings per function."""
+
+    # Worked out from the path on first use; None until then.
+    skip_file: bool | None = None
+    # Keyed by the id of the enclosing function (of None at module level).
+    literal_names: dict[int, set[str]] = field(default_factory=dict)
+
+
+def _what(node: cst.Call, ctx: Context[State]) -> str | None:
     """A short description of the dynamic access ``node`` performs, or None."""
     func = node.func
     if isinstance(func, cst.Name):
@@ -181,7 +193,7 @@ def _looks_like_settings(node: cst.BaseExpression, ctx: Context) -> bool:
     return any(marker in code for marker in ("vars(", "load(", "loads(", "parse_args(", "environ"))
 
 
-def _attr_access(node: cst.Call, name: str, ctx: Context) -> str | None:
+def _attr_access(node: cst.Call, name: str, ctx: Context[State]) -> str | None:
     target, attr = node.args[0].value, node.args[1].value
     if string_value(attr) is not None or node.args[0].keyword is not None:
         return None
@@ -204,7 +216,7 @@ def _base(node: cst.BaseExpression) -> cst.BaseExpression:
     return node
 
 
-def _names_known(attr: cst.BaseExpression, target: cst.BaseExpression, ctx: Context) -> bool:
+def _names_known(attr: cst.BaseExpression, target: cst.BaseExpression, ctx: Context[State]) -> bool:
     """The name runs over a literal list of strings (``for a in ("n_layer", "num_layers")``),
     over the object's own fields (``getattr(args, k) for k in vars(args)``), or was assigned a
     string literal earlier in the function."""
@@ -219,7 +231,7 @@ def _names_known(attr: cst.BaseExpression, target: cst.BaseExpression, ctx: Cont
                 return True
             return ctx.code(target) in ctx.code(loop) and _lists_fields(loop, ctx)
     scope = ctx.enclosing(cst.FunctionDef)
-    return attr.value in ctx.state.get("literal_names", {}).get(id(scope), ())
+    return attr.value in ctx.state.literal_names.get(id(scope), ())
 
 
 def _is_literal_choice(node: cst.BaseExpression) -> bool:
@@ -229,14 +241,14 @@ def _is_literal_choice(node: cst.BaseExpression) -> bool:
     return string_value(node) is not None
 
 
-def visit_Assign(node: cst.Assign, ctx: Context) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
     """Remember names bound to a literal attribute name, such as ``member = "a" if x else "b"``."""
     if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
         return
     if not _is_literal_choice(node.value):
         return
     scope = ctx.enclosing(cst.FunctionDef)
-    names = ctx.state.setdefault("literal_names", {}).setdefault(id(scope), set())
+    names = ctx.state.literal_names.setdefault(id(scope), set())
     names.add(node.targets[0].target.value)
 
 
@@ -329,13 +341,13 @@ def _is_globals(node: cst.BaseExpression) -> bool:
     )
 
 
-def _skipped_file(ctx: Context) -> bool:
-    if "skip_file" not in ctx.state:
-        ctx.state["skip_file"] = ctx.is_test or ctx.path.rsplit("/", 1)[-1] == "setup.py"
-    return ctx.state["skip_file"]
+def _skipped_file(ctx: Context[State]) -> bool:
+    if ctx.state.skip_file is None:
+        ctx.state.skip_file = ctx.is_test or ctx.path.rsplit("/", 1)[-1] == "setup.py"
+    return ctx.state.skip_file
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     func = node.func
     if isinstance(func, cst.Name):
         if func.value not in ("getattr", "setattr", "exec"):
@@ -349,7 +361,7 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
         ctx.report(node, what=what)
 
 
-def visit_AssignTarget(node: cst.AssignTarget, ctx: Context) -> None:
+def visit_AssignTarget(node: cst.AssignTarget, ctx: Context[State]) -> None:
     target = node.target
     if not (isinstance(target, cst.Subscript) and _is_globals(target.value)):
         return

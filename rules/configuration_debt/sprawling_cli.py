@@ -54,6 +54,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -142,6 +144,18 @@ _CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 _TUNING_SERVICES = frozenset({"nni", "azureml"})
 
 
+@dataclass
+class State:
+    """The options declared in the file so far, the first of them, and the decorators seen."""
+
+    count: int = 0
+    first: tuple[cst.Call, str] | None = None
+    # An option defaults to a config file: the flags sit on top of it, and the file is left alone.
+    config_file: bool = False
+    # Decorator calls, counted with their function rather than when the walk reaches them.
+    counted: set[int] = field(default_factory=set)
+
+
 def _names_config_file(node: cst.Call) -> bool:
     for arg in node.args:
         if arg.keyword is not None and arg.keyword.value == "default":
@@ -150,36 +164,38 @@ def _names_config_file(node: cst.Call) -> bool:
     return False
 
 
-def _count(node: cst.Call, api: str, ctx: Context) -> None:
+def _count(node: cst.Call, api: str, ctx: Context[State]) -> None:
     state = ctx.state
     if _names_config_file(node):
-        state["config_file"] = True
-    state["count"] = state.get("count", 0) + 1
-    state.setdefault("first", (node, api))
+        state.config_file = True
+    state.count += 1
+    if state.first is None:
+        state.first = (node, api)
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
     """Count decorators here: the walk reaches them after the parameters, but they come first."""
     for decorator in node.decorators:
         call = decorator.decorator
         if isinstance(call, cst.Call) and (api := _api(call, ctx)) is not None:
-            ctx.state.setdefault("counted", set()).add(id(call))
+            ctx.state.counted.add(id(call))
             if not ctx.is_test:
                 _count(call, api, ctx)
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     api = _api(node, ctx)
-    if api is None or ctx.is_test or id(node) in ctx.state.get("counted", ()):
+    if api is None or ctx.is_test or id(node) in ctx.state.counted:
         return
     _count(node, api, ctx)
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
-    count = ctx.state.get("count", 0)
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
+    count = ctx.state.count
     tuned = any(target.split(".", 1)[0] in _TUNING_SERVICES for target in ctx.aliases.values())
-    if ctx.state.get("config_file") or tuned:
+    if ctx.state.config_file or tuned:
         return
     if count > int(ctx.options["max-arguments"]):
-        first, api = ctx.state["first"]
+        assert ctx.state.first is not None  # set by the first option counted
+        first, api = ctx.state.first
         ctx.report(first, count=count, api=api)

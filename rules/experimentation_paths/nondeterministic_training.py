@@ -77,6 +77,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -261,56 +263,65 @@ _TORCH_ROOTS = ("torch", "lightning", "pytorch_lightning", "lightning_fabric")
 _CUDNN = frozenset({"torch.backends.cudnn", "cudnn"})
 
 
-def _flag(ctx: Context, name: str) -> None:
-    ctx.state[name] = True
+@dataclass
+class State:
+    """The file's first seeding call, and what it does that makes runs (non)deterministic."""
+
+    # The call, its ancestors (it is reported after the walk) and whether it seeds TensorFlow.
+    seed: tuple[cst.Call, list[cst.CSTNode], bool] | None = None
+    training: bool = False
+    deterministic: bool = False
+    benchmark: bool = False
+    speed_over_exactness: bool = False
+    lightning: bool = False
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     if keyword(node, "deterministic") is not None:
-        _flag(ctx, "deterministic")
+        ctx.state.deterministic = True
     method = method_name(node)
     if method == "step":
         if optimizer_stepped(node) is not None:
-            _flag(ctx, "training")
+            ctx.state.training = True
         return
     if method in ("apply_gradients", "fit"):
         if _imports(ctx, ("tensorflow", "keras")):
-            _flag(ctx, "training")
+            ctx.state.training = True
         return
     name = ctx.call_name(node)
     if name is None:
         return
     if name.endswith("set_float32_matmul_precision"):
-        _flag(ctx, "speed_over_exactness")
+        ctx.state.speed_over_exactness = True
     if "determinis" in name.rsplit(".", 1)[-1].lower():
-        _flag(ctx, "deterministic")  # set_deterministic_pytorch(args), make_deterministic(), ...
+        ctx.state.deterministic = True  # set_deterministic_pytorch(args), make_deterministic(), ...
     if name in _TORCH_SEEDS or name in _TF_SEEDS:
-        if "seed" not in ctx.state:
-            ctx.state["seed"] = (node, list(ctx.ancestors), name in _TF_SEEDS)
+        if ctx.state.seed is None:
+            ctx.state.seed = (node, list(ctx.ancestors), name in _TF_SEEDS)
     elif name in _DETERMINISTIC_CALLS:
-        _flag(ctx, "deterministic")
+        ctx.state.deterministic = True
     elif name in _TRAINERS:
-        _flag(ctx, "training")
-        _flag(ctx, "lightning")
+        ctx.state.training = True
+        ctx.state.lightning = True
 
 
 def _imports(ctx: Context, roots: tuple[str, ...]) -> bool:
     return any(t.split(".", 1)[0] in roots for t in ctx.aliases.values())
 
 
-def visit_Assign(node: cst.Assign, ctx: Context) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
     for target in node.targets:
         text = ctx.qualified_name(target.target) or dotted(target.target) or ""
         owner, _, attribute = text.rpartition(".")
         if attribute == "allow_tf32" and _is_true(node.value):
-            _flag(ctx, "speed_over_exactness")  # TF32 matmuls: exact reruns are not the goal
+            ctx.state.speed_over_exactness = True  # TF32 matmuls: exact reruns are not the goal
             continue
         if owner not in _CUDNN and not owner.endswith("backends.cudnn"):
             continue
         if attribute == "deterministic" and not _is_false(node.value):
-            _flag(ctx, "deterministic")
+            ctx.state.deterministic = True
         elif attribute == "benchmark" and _is_true(node.value):
-            ctx.state["benchmark"] = True
+            ctx.state.benchmark = True
 
 
 def _is_true(node: cst.BaseExpression) -> bool:
@@ -321,25 +332,25 @@ def _is_false(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "False"
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
     state = ctx.state
-    if ctx.is_test or "seed" not in state or not state.get("training"):
+    if ctx.is_test or state.seed is None or not state.training:
         return
     if ctx.path.rsplit("/", 1)[-1].startswith(("bench", "profil")):
         return  # measures speed, where determinism is not wanted
-    call, ancestors, tensorflow = state["seed"]
+    call, ancestors, tensorflow = state.seed
     if not _imports(ctx, ("tensorflow", "keras") if tensorflow else _TORCH_ROOTS):
         return  # e.g. transformers.set_seed in a JAX script
-    benchmark = state.get("benchmark", False)
-    if state.get("deterministic") and not benchmark:
+    benchmark = state.benchmark
+    if state.deterministic and not benchmark:
         return
-    if state.get("speed_over_exactness") and not benchmark:
+    if state.speed_over_exactness and not benchmark:
         return
     if benchmark:
         fix = "Set `torch.backends.cudnn.benchmark = False`"
     elif tensorflow:
         fix = "Call `tf.config.experimental.enable_op_determinism()`"
-    elif state.get("lightning"):
+    elif state.lightning:
         fix = "Pass `deterministic=True` to `Trainer`"
     else:
         fix = "Call `torch.use_deterministic_algorithms(True)`"

@@ -56,6 +56,7 @@ References
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import libcst as cst
 
@@ -164,6 +165,14 @@ _SEARCHES = re.compile(
 _EXAMPLE_PATH = re.compile(r"(^|/)(examples?|docs?|tutorials?|notebooks?|demos?)/")
 
 
+@dataclass
+class State:
+    """Whether the file is left alone, worked out at its first estimator."""
+
+    # None until then: the text is searched only in files that build an estimator.
+    skip: bool | None = None
+
+
 def _estimator(call: cst.Call, ctx: Context) -> str | None:
     name = ctx.call_name(call)
     if not name or "." not in name:
@@ -174,15 +183,15 @@ def _estimator(call: cst.Call, ctx: Context) -> str | None:
     return last if last in _BOOSTERS.get(package, ()) else None
 
 
-def _skipped_file(ctx: Context) -> bool:
-    if "skip" not in ctx.state:
-        ctx.state["skip"] = bool(
+def _skipped_file(ctx: Context[State]) -> bool:
+    if ctx.state.skip is None:
+        ctx.state.skip = bool(
             ctx.is_test or _EXAMPLE_PATH.search(ctx.path) or _SEARCHES.search(ctx.text)
         )
-    return ctx.state["skip"]
+    return ctx.state.skip
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     if node.args:
         return
     func = node.func

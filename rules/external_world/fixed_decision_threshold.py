@@ -64,6 +64,7 @@ References
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -243,6 +244,16 @@ _LOGGER_WORDS = frozenset(
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
+@dataclass
+class State:
+    """Whether the file is left alone, and the statements already reported."""
+
+    # Worked out from the path on first use; None until then.
+    skip_file: bool | None = None
+    # Ids of the statements holding a reported comparison.
+    statements: set[int] = field(default_factory=set)
+
+
 def _words(name: str) -> set[str]:
     return {w.lower() for w in _WORD.findall(name)}
 
@@ -306,11 +317,11 @@ def _threshold(node: cst.BaseExpression) -> float | None:
     return value
 
 
-def _skipped_file(ctx: Context) -> bool:
-    if "skip_file" not in ctx.state:
+def _skipped_file(ctx: Context[State]) -> bool:
+    if ctx.state.skip_file is None:
         name = ctx.path.rsplit("/", 1)[-1]
-        ctx.state["skip_file"] = ctx.is_test or _DISPLAY.search(name) is not None
-    return ctx.state["skip_file"]
+        ctx.state.skip_file = ctx.is_test or _DISPLAY.search(name) is not None
+    return ctx.state.skip_file
 
 
 def _in_display_code(ctx: Context) -> bool:
@@ -374,7 +385,10 @@ def _in_metric_or_text(ctx: Context) -> bool:
 
 
 def _report_once(
-    node: cst.Comparison, literal: cst.BaseExpression, other: cst.BaseExpression, ctx: Context
+    node: cst.Comparison,
+    literal: cst.BaseExpression,
+    other: cst.BaseExpression,
+    ctx: Context[State],
 ) -> None:
     if _skipped_file(ctx) or _in_display_code(ctx) or _passed_to_logging(ctx):
         return
@@ -383,14 +397,14 @@ def _report_once(
     # One finding per statement: `"high" if p > 0.7 else "mid" if p > 0.3` is one
     # hard-coded policy.
     statement = ctx.enclosing(cst.SimpleStatementLine, cst.BaseCompoundStatement)
-    reported = ctx.state.setdefault("statements", set())
+    reported = ctx.state.statements
     if id(statement) in reported:
         return
     reported.add(id(statement))
     ctx.report(node, value=ctx.code(literal), score=_short(other, ctx))
 
 
-def visit_Comparison(node: cst.Comparison, ctx: Context) -> None:
+def visit_Comparison(node: cst.Comparison, ctx: Context[State]) -> None:
     left = node.left
     for target in node.comparisons:
         right = target.comparator

@@ -54,6 +54,7 @@ References
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -161,6 +162,16 @@ _COMPARISONS = (
 )  # fmt: skip
 
 
+@dataclass
+class State:
+    """Whether the file is left alone, and the dates already reported in each function."""
+
+    # Worked out on first use; None until then.
+    skip_file: bool | None = None
+    # (id of the enclosing function, or of None at module level; the day, without the time).
+    seen: set[tuple[int, str]] = field(default_factory=set)
+
+
 def _date_string(node: cst.CSTNode) -> str | None:
     value = string_value(node)
     if value is None:
@@ -196,23 +207,23 @@ def _literal_date(node: cst.CSTNode, ctx: Context) -> str | None:
     return _date_string(node) or _constructed_date(node, ctx)
 
 
-def _skipped(ctx: Context) -> bool:
-    if "skip_file" not in ctx.state:
-        ctx.state["skip_file"] = ctx.is_test
-    return ctx.state["skip_file"]
+def _skipped(ctx: Context[State]) -> bool:
+    if ctx.state.skip_file is None:
+        ctx.state.skip_file = ctx.is_test
+    return ctx.state.skip_file
 
 
-def _report(node: cst.CSTNode, date: str, ctx: Context) -> None:
+def _report(node: cst.CSTNode, date: str, ctx: Context[State]) -> None:
     """Report each date once per function: a split date reused on three lines is one decision."""
     scope = ctx.enclosing(cst.FunctionDef)
-    seen = ctx.state.setdefault("seen", set())
+    seen = ctx.state.seen
     if (id(scope), date[:10]) in seen:
         return
     seen.add((id(scope), date[:10]))
     ctx.report(node, date=date)
 
 
-def visit_Comparison(node: cst.Comparison, ctx: Context) -> None:
+def visit_Comparison(node: cst.Comparison, ctx: Context[State]) -> None:
     operands = [node.left] + [c.comparator for c in node.comparisons]
     if not any(isinstance(c.operator, _COMPARISONS) for c in node.comparisons):
         return
@@ -224,7 +235,7 @@ def visit_Comparison(node: cst.Comparison, ctx: Context) -> None:
             _report(operand, date, ctx)
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     name = method_name(node)
     if name == "between":
         candidates = [a.value for a in node.args[:2]]
@@ -242,7 +253,7 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
             return
 
 
-def _check_query(node: cst.Call, ctx: Context) -> None:
+def _check_query(node: cst.Call, ctx: Context[State]) -> None:
     if not node.args:
         return
     text_node = node.args[0].value
@@ -258,7 +269,7 @@ def _check_query(node: cst.Call, ctx: Context) -> None:
     _report(text_node, date, ctx)
 
 
-def visit_Slice(node: cst.Slice, ctx: Context) -> None:
+def visit_Slice(node: cst.Slice, ctx: Context[State]) -> None:
     for bound in (node.lower, node.upper):
         if bound is not None and _date_string(bound) is not None and not _skipped(ctx):
             _report(bound, _date_string(bound) or "", ctx)

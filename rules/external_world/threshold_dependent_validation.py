@@ -56,6 +56,7 @@ References
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -158,6 +159,15 @@ _INDEPENDENT = re.compile(
 )
 
 
+@dataclass
+class State:
+    """Names bound to a model's predictions, and the first metric computed on them."""
+
+    predicted: set[str] = field(default_factory=set)
+    # The metric call and its name: one finding per file, so later calls are not looked at.
+    first: tuple[cst.Call, str] | None = None
+
+
 def _contains_predict(expr: cst.CSTNode) -> bool:
     pending = [expr]
     while pending:
@@ -170,21 +180,21 @@ def _contains_predict(expr: cst.CSTNode) -> bool:
     return False
 
 
-def _record_prediction(ctx: Context) -> None:
+def _record_prediction(ctx: Context[State]) -> None:
     """``y_pred = model.predict(X)``: remember ``y_pred`` (the call being visited is inside)."""
     for ancestor in reversed(ctx.ancestors):
         if isinstance(ancestor, cst.Lambda | cst.FunctionDef | cst.BaseStatement):
             return
         if isinstance(ancestor, cst.Assign):
-            predicted = ctx.state.setdefault("predicted", set())
+            predicted = ctx.state.predicted
             predicted.update(
                 t.target.value for t in ancestor.targets if isinstance(t.target, cst.Name)
             )
             return
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
-    if "first" in ctx.state or ctx.is_test:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
+    if ctx.state.first is not None or ctx.is_test:
         return
     if method_name(node) == "predict":
         _record_prediction(ctx)
@@ -206,13 +216,13 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
     if function is not None and function.name.value in {"score", "_score"}:
         return  # an estimator's `score` method: scikit-learn's API defines it as accuracy
     value = predicted.value
-    names = ctx.state.get("predicted", set())
+    names = ctx.state.predicted
     if (isinstance(value, cst.Name) and value.value in names) or _contains_predict(value):
-        ctx.state["first"] = (node, last)
+        ctx.state.first = (node, last)
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
-    first = ctx.state.get("first")
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
+    first = ctx.state.first
     if first is None or _INDEPENDENT.search(ctx.text):
         return
     call, metric = first

@@ -50,6 +50,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -137,19 +139,26 @@ class Cleaner:
 )
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
+@dataclass
+class State:
+    """The functions being walked, innermost last, and how deep each one's blocks nest."""
+
+    # One per enclosing function: [name, depth, blocks counted, reported already].
+    frames: list[list] = field(default_factory=list)
+
+
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
     if not ctx.is_test:
-        # name, depth, blocks counted, reported already
-        ctx.state.setdefault("frames", []).append([node.name.value, 0, set(), False])
+        ctx.state.frames.append([node.name.value, 0, set(), False])
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
     if not ctx.is_test:
-        ctx.state["frames"].pop()
+        ctx.state.frames.pop()
 
 
-def _enter(node: cst.BaseCompoundStatement, ctx: Context) -> None:
-    frames = ctx.state.get("frames")
+def _enter(node: cst.BaseCompoundStatement, ctx: Context[State]) -> None:
+    frames = ctx.state.frames
     if not frames:
         return
     parent = ctx.parent()
@@ -164,8 +173,8 @@ def _enter(node: cst.BaseCompoundStatement, ctx: Context) -> None:
         ctx.report(node, name=frame[0], depth=frame[1], limit=limit)
 
 
-def _leave(node: cst.BaseCompoundStatement, ctx: Context) -> None:
-    frames = ctx.state.get("frames")
+def _leave(node: cst.BaseCompoundStatement, ctx: Context[State]) -> None:
+    frames = ctx.state.frames
     if frames and id(node) in frames[-1][2]:
         frames[-1][1] -= 1
         frames[-1][2].discard(id(node))

@@ -51,6 +51,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -98,38 +100,46 @@ RULE = Rule(
 )
 
 
-def _count(ctx: Context, amount: int) -> None:
-    stack = ctx.state.get("stack")
+@dataclass
+class State:
+    """The functions being walked, outermost first, with the statements counted in each."""
+
+    # One [function, statements so far] per enclosing function.
+    stack: list[list] = field(default_factory=list)
+
+
+def _count(ctx: Context[State], amount: int) -> None:
+    stack = ctx.state.stack
     if stack:
         for frame in stack:
             frame[1] += amount
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
     if ctx.is_test:
         return
     _count(ctx, 1)
-    ctx.state.setdefault("stack", []).append([node, 0])
+    ctx.state.stack.append([node, 0])
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
     if ctx.is_test:
         return
-    _node, count = ctx.state["stack"].pop()
+    _node, count = ctx.state.stack.pop()
     limit = ctx.options["max-statements"]
     if count > limit:
         ctx.report(node.name, name=node.name.value, count=count, limit=limit)
 
 
-def visit_SimpleStatementLine(node: cst.SimpleStatementLine, ctx: Context) -> None:
+def visit_SimpleStatementLine(node: cst.SimpleStatementLine, ctx: Context[State]) -> None:
     _count(ctx, len(node.body))
 
 
-def visit_SimpleStatementSuite(node: cst.SimpleStatementSuite, ctx: Context) -> None:
+def visit_SimpleStatementSuite(node: cst.SimpleStatementSuite, ctx: Context[State]) -> None:
     _count(ctx, len(node.body))
 
 
-def _compound(node: cst.CSTNode, ctx: Context) -> None:
+def _compound(node: cst.CSTNode, ctx: Context[State]) -> None:
     _count(ctx, 1)
 
 

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -224,7 +225,20 @@ _VALUE = "\x00value:"
 _SCRIPT_VALUE = re.compile(r"^(?!.*(__file__|sys\.argv))(str\(|os\.path\.join\()?[A-Za-z_][\w.]*")
 
 
-def _tokens(node: cst.CSTNode | None, ctx: Context, depth: int = 0) -> list[str] | None:
+@dataclass
+class State:
+    """Commands assigned to local names, and the script runs found, until the file is judged."""
+
+    # Keyed by (id of the enclosing function, or 0 at module level; name): names are local.
+    commands: dict[tuple[int, str], cst.BaseExpression] = field(default_factory=dict)
+    # Names whose command goes through a distributed launcher in some branch.
+    launchers: set[tuple[int, str]] = field(default_factory=set)
+    # ``git checkout`` or ``git switch`` ran: a harness comparing revisions, left alone.
+    checkout: bool = False
+    found: list[tuple[cst.Call, str]] = field(default_factory=list)
+
+
+def _tokens(node: cst.CSTNode | None, ctx: Context[State], depth: int = 0) -> list[str] | None:
     """The words of a command, best effort; None when it cannot be read."""
     if node is None or depth > 3:
         return None
@@ -266,13 +280,13 @@ def _tokens(node: cst.CSTNode | None, ctx: Context, depth: int = 0) -> list[str]
         if ctx.call_name(node) == "shlex.split" and node.args:
             return _tokens(node.args[0].value, ctx, depth + 1)
     if isinstance(node, cst.Name):
-        command = ctx.state.get("commands", {}).get((_scope(ctx), node.value))
+        command = ctx.state.commands.get((_scope(ctx), node.value))
         if command is not None:
             return _tokens(command, ctx, depth + 1)
     return None
 
 
-def _template(node: cst.CSTNode, ctx: Context) -> str | None:
+def _template(node: cst.CSTNode, ctx: Context[State]) -> str | None:
     """The text of a (possibly formatted, possibly concatenated) string; values become
     placeholders, except the interpreter and names bound to a literal."""
     text = string_value(node)
@@ -309,11 +323,11 @@ def _path_tail(node: cst.CSTNode, ctx: Context, depth: int = 0) -> str | None:
     return None
 
 
-def _named_string(node: cst.CSTNode, ctx: Context) -> str | None:
+def _named_string(node: cst.CSTNode, ctx: Context[State]) -> str | None:
     """The literal a local name was assigned, e.g. ``script = "train.py"``."""
     if not isinstance(node, cst.Name):
         return None
-    value = ctx.state.get("commands", {}).get((_scope(ctx), node.value))
+    value = ctx.state.commands.get((_scope(ctx), node.value))
     return string_value(value) if value is not None else None
 
 
@@ -380,20 +394,20 @@ def _scope(ctx: Context) -> int:
     return id(function) if function is not None else 0
 
 
-def visit_Assign(node: cst.Assign, ctx: Context) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
     if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
         return
     value = node.value
     if not isinstance(value, _COMMAND_VALUES):
         return
     key = (_scope(ctx), node.targets[0].target.value)
-    ctx.state.setdefault("commands", {})[key] = value
+    ctx.state.commands[key] = value
     # One branch launching several processes makes the variable a launcher command in all.
     if _launches(_tokens(value, ctx) or []):
-        ctx.state.setdefault("launchers", set()).add(key)
+        ctx.state.launchers.add(key)
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     func = node.func
     short = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
     if short not in _SHORT_NAMES:
@@ -406,20 +420,20 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
     if argument is None:
         return
     value = argument.value
-    if isinstance(value, cst.Name) and (_scope(ctx), value.value) in ctx.state.get("launchers", ()):
+    if isinstance(value, cst.Name) and (_scope(ctx), value.value) in ctx.state.launchers:
         return
     words = _tokens(value, ctx) or []
     if words[:1] == ["git"] and words[1:2] in (["checkout"], ["switch"]):
-        ctx.state["checkout"] = True
+        ctx.state.checkout = True
         return
     script = _script(words)
     if script is not None:
-        ctx.state.setdefault("found", []).append((node, script))
+        ctx.state.found.append((node, script))
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
     # A harness that checks out other revisions must start a fresh interpreter for each one.
-    if ctx.state.get("checkout"):
+    if ctx.state.checkout:
         return
-    for call, script in ctx.state.get("found", ()):
+    for call, script in ctx.state.found:
         ctx.report(call, script=script)
