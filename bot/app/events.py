@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot import store
 from bot.domain import PayloadError
 from bot.services import Services
-from bot.store import queries as store
 
 Handler = Callable[[dict[str, Any], Services], None]
 

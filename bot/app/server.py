@@ -11,12 +11,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from bot import store
 from bot.app import events, pages, webhooks
 from bot.app.worker import RetryPolicy, start_worker
 from bot.metrics import QUEUE, exposition
 from bot.services import Services
 from bot.settings import Settings, SettingsError, get_settings, load_settings
-from bot.store import queries as store
 from bot.summaries import schedule
 
 

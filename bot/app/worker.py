@@ -21,12 +21,12 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import store
 from bot.app.events import Route
 from bot.domain import PayloadError
 from bot.metrics import DELIVERIES, JOB_SECONDS
 from bot.services import Services
 from bot.settings import Settings
-from bot.store import queries as store
 
 log = logging.getLogger(__name__)
 

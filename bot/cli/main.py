@@ -256,9 +256,9 @@ def _summary(account: str, week: str | None, url: str | None, post: bool) -> int
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bot import store
     from bot.github.errors import GitHubError
     from bot.services import Services
-    from bot.store import queries as store
     from bot.summaries import figures as summary
     from bot.summaries import post as weekly
 
@@ -288,7 +288,7 @@ def _summary(account: str, week: str | None, url: str | None, post: bool) -> int
     sessions = store.make_session_factory(engine)
     try:
         with sessions() as session:
-            if not summary.account_repositories(session, account):
+            if not store.account_repositories(session, account):
                 raise UsageError(f"the store has no repositories of {account!r}")
             installation = store.installation_of(session, account)
         if installation is not None:

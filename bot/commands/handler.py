@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot import store
 from bot.analysis import analyse_at, config_at
 from bot.commands import render as commands
 from bot.commands.render import FULL, HELP, Command, ReportInput
@@ -25,7 +26,6 @@ from bot.github import mirror as gitmirror
 from bot.github.client import InstallationClient
 from bot.metrics import COMMANDS
 from bot.services import Services
-from bot.store import queries as store
 from rules.engine import ConfigError, select
 
 log = logging.getLogger(__name__)

@@ -19,14 +19,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot import metrics
+from bot import metrics, store
 from bot.analysis import analyse_at, config_at
 from bot.domain import InlineComment, PayloadError, PostedComment, PullRequestRef
 from bot.github import mirror as gitmirror
 from bot.github.client import InstallationClient
 from bot.review import comments
 from bot.services import Services
-from bot.store import queries as store
 from rules.engine import Config, ConfigError, ScanResult, only_added
 from rules.finding import Finding
 

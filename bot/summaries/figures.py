@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import store
 from bot.markdown import count
-from bot.store.queries import Analysis, FindingRecord, PullRequest, Repository, as_utc
 from rules.catalogue import rules_by_code
 from rules.principles import PRINCIPLES
 
@@ -125,29 +124,6 @@ class WeekFigures:
     hotspots: tuple[Hotspot, ...]
 
 
-def account_repositories(
-    session: Session, account: str, visible: Collection[str] | None = None
-) -> dict[int, str]:
-    """Repository id -> name of the account's own repositories the App can still see.
-
-    Owned means named ``account/...``: GitHub logins are case-insensitive and an installation
-    sees only its account's repositories, so the name is the surest tie and cannot mix two
-    accounts. Repositories removed from the installation are left out, and so, when
-    ``visible`` is given (what GitHub says the installation sees now), is any other.
-    """
-    wanted = account.strip().lower()
-    seen = None if visible is None else {name.lower() for name in visible}
-    rows = session.execute(
-        select(Repository.id, Repository.full_name).where(Repository.removed_at.is_(None))
-    )
-    return {
-        repository_id: full_name
-        for repository_id, full_name in rows
-        if full_name.partition("/")[0].lower() == wanted
-        and (seen is None or full_name.lower() in seen)
-    }
-
-
 def weekly_figures(
     session: Session, account: str, week: str, visible: Collection[str] | None = None
 ) -> WeekFigures:
@@ -155,38 +131,15 @@ def weekly_figures(
     start = week_start(year, number)
     end = start + timedelta(days=7)
     trend_start = start - timedelta(days=7 * (TREND_WEEKS - 1))
-    repositories = account_repositories(session, account, visible)
+    repositories = store.account_repositories(session, account, visible)
     ids = list(repositories)
 
-    reviewed_rows = session.execute(
-        select(PullRequest.repository_id, PullRequest.number)
-        .join(Analysis, Analysis.pull_request_id == PullRequest.id)
-        .where(
-            PullRequest.repository_id.in_(ids),
-            Analysis.finished_at >= start,
-            Analysis.finished_at < end,
-        )
-        .distinct()
-    ).all()
+    reviewed_rows = store.reviewed_pull_requests(session, ids, start, end)
     reviewed_per_repository = Counter(
         repositories[repository_id] for repository_id, _ in reviewed_rows
     )
 
-    findings = session.execute(
-        select(
-            PullRequest.repository_id,
-            FindingRecord.fingerprint,
-            FindingRecord.code,
-            FindingRecord.principle,
-            FindingRecord.path,
-            FindingRecord.status,
-            FindingRecord.created_at,
-            FindingRecord.updated_at,
-            FindingRecord.last_seen_sha,
-        )
-        .join(PullRequest, FindingRecord.pull_request_id == PullRequest.id)
-        .where(PullRequest.repository_id.in_(ids), FindingRecord.created_at < end)
-    ).all()
+    findings = store.findings_created_before(session, ids, end)
 
     def per_kind() -> dict[str, Counter[str]]:
         return {"repository": Counter(), "principle": Counter()}
@@ -202,7 +155,7 @@ def weekly_figures(
             row.fingerprint,
             row.principle,
         )
-        created, updated = as_utc(row.created_at), as_utc(row.updated_at)
+        created, updated = row.created_at, row.updated_at
         closed = updated if row.status in ("fixed", "suppressed") else None
         if start <= created < end:
             added_by["repository"][repository] += 1

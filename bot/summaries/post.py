@@ -32,10 +32,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
+from bot import store
 from bot.github.client import InstallationClient
 from bot.github.errors import Forbidden, NotFound
 from bot.services import Services
-from bot.store import queries as store
 from bot.summaries import figures as summary
 
 log = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot import store
 from bot.github.errors import GitHubError
 from bot.metrics import SUMMARIES
 from bot.services import Services
-from bot.store import queries as store
 from bot.summaries import figures as summary
 from bot.summaries import post as weekly
 

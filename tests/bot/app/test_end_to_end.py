@@ -21,10 +21,10 @@ import git
 import pytest
 from fastapi.testclient import TestClient
 
+from bot import store
 from bot.app.server import create_app
 from bot.app.webhooks import signature
 from bot.settings import Settings
-from bot.store import queries as store
 from rules.engine import factcache, scanner
 from tests.conftest import commit_all, new_repo
 from tests.fakes.github import FakeGitHub

@@ -12,13 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 
+from bot import store
 from bot.app import events
 from bot.app import server as main
 from bot.app.events import Route
 from bot.app.webhooks import MAX_BODY_BYTES, signature
 from bot.github.client import GitHubApp
 from bot.settings import Settings, SettingsError, load_settings
-from bot.store import queries as store
 from tests import ROOT
 from tests.fakes.github import app_private_key
 

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from bot import store
 from bot.app import events
 from bot.app import server as main
 from bot.commands import handler as report
 from bot.domain import PayloadError
 from bot.review import pipeline as review
-from bot.store import queries as store
 from tests import TESTS
 from tests.bot.app.test_server import make_settings, post
 

@@ -19,12 +19,12 @@ import psycopg
 import pytest
 from sqlalchemy import select, update
 
+from bot import store
 from bot.app.events import Route
 from bot.app.webhooks import signature
 from bot.app.worker import RetryPolicy, process_next, start_worker
 from bot.domain import PayloadError
 from bot.services import Services
-from bot.store import queries as store
 from tests import ROOT
 from tests.bot.app.test_server import PEM, SECRET, make_settings, pull_request_payload
 

@@ -16,12 +16,12 @@ from typing import Any
 import git
 import pytest
 
+from bot import store
 from bot.app import events
 from bot.commands import handler as report
 from bot.commands import render as commands
 from bot.review import pipeline as review
 from bot.services import Services
-from bot.store import queries as store
 from tests.bot.review.test_pipeline import MODEL, diff_lines
 from tests.conftest import commit_all, new_repo
 from tests.fakes.github import BOT_LOGIN, FakeGitHub

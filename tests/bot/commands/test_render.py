@@ -17,7 +17,7 @@ from bot.commands.render import (
     parse_command,
     render_report,
 )
-from bot.store.queries import StoredFinding
+from bot.store import StoredFinding
 from rules.finding import Finding, Skipped
 
 PUBLIC_URL = "https://debtbot.example.com/"

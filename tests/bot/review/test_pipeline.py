@@ -21,12 +21,12 @@ from urllib.parse import urlsplit
 import git
 import pytest
 
+from bot import store
 from bot.domain import PayloadError
 from bot.github.errors import GitHubError
 from bot.review import comments
 from bot.review import pipeline as review
 from bot.services import Services
-from bot.store import queries as store
 from tests.conftest import commit_all, new_repo
 from tests.fakes.github import BOT_LOGIN, FakeGitHub, RecordedRequest
 

@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from sqlalchemy import select, text
 
+from bot import store
 from bot.domain import PullRequestRef
-from bot.store import queries as store
 from rules.finding import Finding
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -25,10 +25,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from bot import store
 from bot.app.server import create_app
 from bot.services import Services
 from bot.settings import Settings
-from bot.store import queries as store
 from bot.summaries import figures as summary
 from bot.summaries import post as weekly
 from bot.summaries import schedule

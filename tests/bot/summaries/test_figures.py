@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot import store
 from bot.cli.main import main
 from bot.domain import PullRequestRef
-from bot.store import queries as store
 from bot.summaries import figures as summary
 from rules.finding import Finding
 from tests.bot.store.test_store import engine, postgres_engine, sqlite_engine  # noqa: F401  (fixtures)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import store
 from bot.cli.main import main
 from bot.github.errors import GitHubError
 from bot.services import Services
-from bot.store import queries as store
 from bot.summaries import figures as summary
 from bot.summaries import post as weekly
 from tests.bot.store.test_store import engine, postgres_engine, sqlite_engine  # noqa: F401  (fixtures)

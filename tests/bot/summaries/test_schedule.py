@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.store import queries as store
+from bot import store
 from bot.summaries import post as weekly
 from bot.summaries import schedule
 from tests.bot.store.test_store import engine, postgres_engine, sqlite_engine  # noqa: F401  (fixtures)

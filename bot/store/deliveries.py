@@ -1,0 +1,171 @@
+"""Deliveries: the durable job queue the webhook fills and the workers drain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    func,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.store.models import DELIVERY_STATUSES, Delivery, utcnow
+
+
+def record_delivery(
+    session: Session,
+    delivery_id: str,
+    event: str,
+    action: str,
+    payload_text: str,
+    subject: str = "",
+) -> bool:
+    """Store a delivery as pending; False when this delivery id was already recorded."""
+    session.add(
+        Delivery(
+            delivery_id=delivery_id,
+            event=event,
+            action=action or "",
+            subject=subject,
+            payload=payload_text,
+        )
+    )
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        known = session.scalar(select(Delivery.id).where(Delivery.delivery_id == delivery_id))
+        if known is None:
+            raise
+        return False
+    return True
+
+
+def claim_next_delivery(session: Session, now: datetime | None = None) -> Delivery | None:
+    """Mark the oldest due pending delivery running and return it; None when there is none.
+
+    Safe with several workers: PostgreSQL skips rows another transaction has locked, and the
+    conditional UPDATE (status still pending) decides any race on SQLite. A delivery whose
+    subject already has a running job waits for it.
+    """
+    now = now or utcnow()
+    busy = (
+        select(Delivery.subject)
+        .where(Delivery.status == "running", Delivery.subject != "")
+        .scalar_subquery()
+    )
+    candidates = (
+        select(Delivery.id)
+        .where(
+            Delivery.status == "pending",
+            Delivery.next_attempt_at <= now,
+            (Delivery.subject == "") | Delivery.subject.not_in(busy),
+        )
+        .order_by(Delivery.id)  # oldest received first: pushes are reviewed in order
+        .limit(5)
+        .with_for_update(skip_locked=True)
+    )
+    for delivery_id in session.scalars(candidates).all():
+        claimed = _try_claim(session, delivery_id, now)
+        if claimed is not None:
+            return claimed
+    session.rollback()
+    return None
+
+
+def _try_claim(session: Session, delivery_id: int, now: datetime) -> Delivery | None:
+    statement = (
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == "pending")
+        .values(status="running", attempts=Delivery.attempts + 1, alive_at=now)
+    )
+    try:
+        changed = session.execute(statement).rowcount
+        session.commit()
+    except IntegrityError:
+        # Another worker started a job for the same subject in the meantime.
+        session.rollback()
+        return None
+    if changed != 1:
+        return None
+    return session.get(Delivery, delivery_id, populate_existing=True)
+
+
+def _running_attempt(delivery_id: int, attempt: int | None):
+    """The delivery, as long as the claim that made ``attempt`` still runs it: a worker whose
+    lease ran out must not touch what another worker now runs."""
+    held = (Delivery.id == delivery_id) & (Delivery.status == "running")
+    return held if attempt is None else held & (Delivery.attempts == attempt)
+
+
+def finish_delivery(
+    session: Session,
+    delivery_id: int,
+    status: str,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+    attempt: int | None = None,
+) -> bool:
+    """Close a claimed delivery: done, failed or ignored; or ``pending`` again with ``retry_at``.
+
+    ``attempt``: the claim's attempt number; False when that claim no longer holds it.
+    """
+    if status not in DELIVERY_STATUSES or status == "running":
+        raise ValueError(f"cannot finish a delivery as {status!r}")
+    values: dict[str, object] = {"status": status, "last_error": error}
+    if status == "pending":
+        values["next_attempt_at"] = retry_at or utcnow()
+    else:
+        values["finished_at"] = utcnow()
+    changed = session.execute(
+        update(Delivery).where(_running_attempt(delivery_id, attempt)).values(**values)
+    ).rowcount
+    session.commit()
+    return changed == 1
+
+
+def heartbeat(
+    session: Session, delivery_id: int, now: datetime | None = None, attempt: int | None = None
+) -> bool:
+    """Show that the worker running a delivery is alive; False when that claim does not run it
+    any more (finished, or taken back after its worker was thought dead)."""
+    changed = session.execute(
+        update(Delivery)
+        .where(_running_attempt(delivery_id, attempt))
+        .values(alive_at=now or utcnow())
+    ).rowcount
+    session.commit()
+    return changed == 1
+
+
+def requeue_abandoned(session: Session, alive_before: datetime, max_attempts: int) -> int:
+    """Put back in the queue the running deliveries whose worker has not shown itself alive
+    since ``alive_before``: their process died. One that has had ``max_attempts`` tries fails
+    instead, since a job that kills its process would otherwise take down worker after worker.
+    Safe to call from every worker at any time."""
+    abandoned = (Delivery.status == "running") & (
+        Delivery.alive_at.is_(None) | (Delivery.alive_at < alive_before)
+    )
+    now = utcnow()
+    failed = session.execute(
+        update(Delivery)
+        .where(abandoned, Delivery.attempts >= max_attempts)
+        .values(
+            status="failed",
+            finished_at=now,
+            last_error="its worker died on every try (killed, out of memory, or crashed)",
+        )
+    ).rowcount
+    requeued = session.execute(
+        update(Delivery).where(abandoned).values(status="pending", next_attempt_at=now)
+    ).rowcount
+    session.commit()
+    return failed + requeued
+
+
+def delivery_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+    return {status: count for status, count in rows}
