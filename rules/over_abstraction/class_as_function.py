@@ -410,7 +410,7 @@ def _pairs(body: Sequence[cst.CSTNode], ctx: Context[State]) -> None:
             ctx.state.pairs.append((built[0], built[1], method))
 
 
-def visit_IndentedBlock(node: cst.IndentedBlock, ctx: Context[State]) -> None:
+def visit_IndentedBlock(node: cst.IndentedBlock, ctx: Context) -> None:
     _pairs(node.body, ctx)
 
 
