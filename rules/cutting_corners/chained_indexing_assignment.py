@@ -182,7 +182,7 @@ _PANDAS_TYPES = frozenset({"pandas.DataFrame", "pandas.Series"})
 class State:
     """Which names hold pandas objects, and whether the file uses pandas at all."""
 
-    # None until a chained assignment asks.
+    # Decided when a chained assignment first asks: most files never need to.
     pandas: bool | None = None
     # A stack of scopes, the module's first: name -> holds a DataFrame or Series.
     scopes: list[dict[str, bool]] = field(default_factory=lambda: [{}])
