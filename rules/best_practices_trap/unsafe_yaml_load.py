@@ -48,6 +48,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -172,6 +174,13 @@ _UNSAFE_LOADERS = frozenset(
 )
 
 
+@dataclass
+class State:
+    """Imported names that the file rebinds, such as ``yaml = YAML(typ="safe")``."""
+
+    rebound: set[str] = field(default_factory=set)
+
+
 def _loader(call: cst.Call) -> cst.Arg | None:
     found = keyword(call, "Loader")
     if found is not None:
@@ -215,20 +224,20 @@ def _root(node: cst.BaseExpression) -> str | None:
     return node.value if isinstance(node, cst.Name) else None
 
 
-def visit_Assign(node: cst.Assign, ctx: Context) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
     # `yaml = YAML(typ="safe")` (ruamel.yaml) rebinds the name: its `.load` is not PyYAML's.
     for target in node.targets:
         name = target.target
         if isinstance(name, cst.Name) and name.value in ctx.aliases:
-            ctx.state.setdefault("rebound", set()).add(name.value)
+            ctx.state.rebound.add(name.value)
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     name = ctx.call_name(node)
     if name not in _LOADS:
         return
     root = _root(node.func)
-    if root not in ctx.aliases or root in ctx.state.get("rebound", ()):
+    if root not in ctx.aliases or root in ctx.state.rebound:
         return  # `yaml` is not the imported PyYAML module here
     if name not in _ALWAYS_UNSAFE:
         loader = _loader(node)

@@ -67,6 +67,7 @@ References
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -253,17 +254,31 @@ def train_batch(model, batch):
 )
 
 
-def _frames(ctx: Context) -> list[dict]:
-    return ctx.state.setdefault("frames", [])
+@dataclass
+class State:
+    """The functions being walked and the globals they rebind; how the file uses its functions."""
+
+    # One frame per function being walked (see visit_FunctionDef).
+    frames: list[dict] = field(default_factory=list)
+    defined: set[str] = field(default_factory=set)
+    # (the ``global`` statement, the names it rebinds, the function)
+    candidates: list[tuple[cst.Global, list[str], str]] = field(default_factory=list)
+    # Functions under ``if __name__ == "__main__":`` that rebind globals.
+    main_functions: set[str] = field(default_factory=set)
+    # Names passed as ``initializer=``, and names passed as any argument.
+    initializers: set[str] = field(default_factory=set)
+    passed: set[str] = field(default_factory=set)
+    # (the function that registers, or None at module level; the names it hands over)
+    registrations: list[tuple[str | None, set[str]]] = field(default_factory=list)
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
-    ctx.state.setdefault("defined", set()).add(node.name.value)
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
+    ctx.state.defined.add(node.name.value)
     if ctx.is_test:
         return
     # declared: name -> Global node; assigned/guarded: names rebound without/with a guard;
     # early: names tested by an `if` that returns.
-    _frames(ctx).append(
+    ctx.state.frames.append(
         {"node": node, "declared": {}, "assigned": set(), "guarded": set(), "early": set()}
     )
 
@@ -306,8 +321,8 @@ def _disabled(node: cst.FunctionDef, ctx: Context) -> bool:
     return any(line.startswith("#") and _DISABLED.search(line) for line in ctx.lines)
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
-    frames = _frames(ctx)
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
+    frames = ctx.state.frames
     if not frames or frames[-1]["node"] is not node:
         return
     frame = frames.pop()
@@ -317,7 +332,7 @@ def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     if _startup_hook(node) or _disabled(node, ctx):
         return
     if _in_main_block(ctx):
-        ctx.state.setdefault("main_functions", set()).add(node.name.value)
+        ctx.state.main_functions.add(node.name.value)
     seen: set[int] = set()
     for statement in frame["declared"].values():
         if id(statement) in seen:
@@ -326,18 +341,18 @@ def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
         names = [n.name.value for n in statement.names if n.name.value in assigned]
         if names:
             candidate = (statement, names, node.name.value)
-            ctx.state.setdefault("candidates", []).append(candidate)
+            ctx.state.candidates.append(candidate)
 
 
-def visit_Global(node: cst.Global, ctx: Context) -> None:
-    frames = _frames(ctx)
+def visit_Global(node: cst.Global, ctx: Context[State]) -> None:
+    frames = ctx.state.frames
     if frames:
         for item in node.names:
             frames[-1]["declared"][item.name.value] = node
 
 
-def _frame(ctx: Context) -> dict | None:
-    frames = _frames(ctx)
+def _frame(ctx: Context[State]) -> dict | None:
+    frames = ctx.state.frames
     return frames[-1] if frames and frames[-1]["declared"] else None
 
 
@@ -413,13 +428,13 @@ def visit_If(node: cst.If, ctx: Context) -> None:
                 frame["early"].add(name)
 
 
-def visit_Arg(node: cst.Arg, ctx: Context) -> None:
+def visit_Arg(node: cst.Arg, ctx: Context[State]) -> None:
     if not isinstance(node.value, cst.Name):
         return
     if node.keyword is not None and node.keyword.value == "initializer":
-        ctx.state.setdefault("initializers", set()).add(node.value.value)
+        ctx.state.initializers.add(node.value.value)
     # Any function handed to another call: a callback whose signature the callee fixes.
-    ctx.state.setdefault("passed", set()).add(node.value.value)
+    ctx.state.passed.add(node.value.value)
 
 
 # Methods that hand a function to an event system (IPython's ``events.register``, Qt's
@@ -438,7 +453,7 @@ _REGISTRATION = frozenset(
 )
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     if not isinstance(node.func, cst.Attribute) or node.func.attr.value not in _REGISTRATION:
         return
     if (ctx.call_name(node) or "").startswith("atexit."):
@@ -446,16 +461,16 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
     handed = {a.value.value for a in node.args if isinstance(a.value, cst.Name)}
     function = ctx.enclosing(cst.FunctionDef)
     registrar = function.name.value if function is not None else None
-    ctx.state.setdefault("registrations", []).append((registrar, handed))
+    ctx.state.registrations.append((registrar, handed))
 
 
-def _event_functions(ctx: Context) -> set[str]:
+def _event_functions(ctx: Context[State]) -> set[str]:
     """Functions of this file handed to an event system, and the functions handing them over
     (they keep the callbacks' switches: part of the same design). ``sqlite3.connect(path)`` or
     ``atexit.register(close)`` hand over no function of the file, and exempt nothing."""
-    defined = ctx.state.get("defined", set())
+    defined = ctx.state.defined
     exempt: set[str] = set()
-    for registrar, handed in ctx.state.get("registrations", []):
+    for registrar, handed in ctx.state.registrations:
         callbacks = handed & defined
         if callbacks:
             exempt |= callbacks
@@ -464,12 +479,12 @@ def _event_functions(ctx: Context) -> set[str]:
     return exempt
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
     exempt = (
-        ctx.state.get("initializers", set())
-        | (ctx.state.get("main_functions", set()) & ctx.state.get("passed", set()))
+        ctx.state.initializers
+        | (ctx.state.main_functions & ctx.state.passed)
         | _event_functions(ctx)
     )
-    for statement, names, function in ctx.state.get("candidates", []):
+    for statement, names, function in ctx.state.candidates:
         if function not in exempt:
             ctx.report(statement, names="`, `".join(names))

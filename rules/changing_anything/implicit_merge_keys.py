@@ -49,6 +49,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -124,11 +126,19 @@ _PANDAS_MERGES = frozenset(
 _PANDAS_LIKE = frozenset({"pandas", "modin", "dask", "geopandas"})
 
 
-def _uses_pandas(ctx: Context) -> bool:
-    if "pandas" not in ctx.state:
+@dataclass
+class State:
+    """Whether the file imports pandas or a library like it."""
+
+    # Decided when a ``.merge(...)`` method call first asks, from the imports seen by then.
+    pandas: bool | None = None
+
+
+def _uses_pandas(ctx: Context[State]) -> bool:
+    if ctx.state.pandas is None:
         roots = {t.lstrip(".").split(".", 1)[0] for t in ctx.aliases.values()}
-        ctx.state["pandas"] = bool(roots & _PANDAS_LIKE)
-    return ctx.state["pandas"]
+        ctx.state.pandas = bool(roots & _PANDAS_LIKE)
+    return ctx.state.pandas
 
 
 def visit_Call(node: cst.Call, ctx: Context) -> None:

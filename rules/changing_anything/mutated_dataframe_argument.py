@@ -54,6 +54,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -198,6 +200,15 @@ _PANDAS_INPLACE = frozenset(
 _MARKERS = ("in place", "in-place", "inplace", "modif", "mutat")
 
 
+@dataclass
+class State:
+    """The parameters of each function being walked that still hold the caller's data."""
+
+    # One entry per function being walked: parameter name -> whether its type or name says it
+    # is a DataFrame or an array.
+    stack: list[dict[str, bool]] = field(default_factory=list)
+
+
 def _strong_name(name: str) -> bool:
     return (
         name == "df"
@@ -236,8 +247,8 @@ def _skipped(node: cst.FunctionDef) -> bool:
     return doc is not None and any(m in doc.lower() for m in _MARKERS)
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
-    stack = ctx.state.setdefault("stack", [])
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
+    stack = ctx.state.stack
     tracked: dict[str, bool] = {}
     if not ctx.is_test and not _skipped(node):
         params = node.params
@@ -252,12 +263,12 @@ def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     stack.append(tracked)
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
-    ctx.state["stack"].pop()
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
+    ctx.state.stack.pop()
 
 
-def _tracked(ctx: Context) -> dict[str, bool] | None:
-    stack = ctx.state.get("stack")
+def _tracked(ctx: Context[State]) -> dict[str, bool] | None:
+    stack = ctx.state.stack
     return stack[-1] if stack and stack[-1] else None
 
 

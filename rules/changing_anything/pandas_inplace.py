@@ -52,6 +52,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -148,6 +150,14 @@ _OTHER_LIBRARIES = frozenset(
 _PANDAS_LIKE = frozenset({"pandas", "geopandas", "modin", "dask", "pyspark", "databricks"})
 
 
+@dataclass
+class State:
+    """Whether the file imports a 3D library whose methods take ``inplace``, and no pandas."""
+
+    # Decided when an ``inplace=True`` call first asks, from the imports seen by then.
+    other_only: bool | None = None
+
+
 def _is_true(arg: cst.Arg | None) -> bool:
     return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "True"
 
@@ -162,13 +172,13 @@ def _root_module(expr: cst.BaseExpression, ctx: Context) -> str | None:
     return target.lstrip(".").split(".", 1)[0] if target else None
 
 
-def _file_imports_only_other_libraries(ctx: Context) -> bool:
-    if "other_only" not in ctx.state:
+def _file_imports_only_other_libraries(ctx: Context[State]) -> bool:
+    if ctx.state.other_only is None:
         roots = {t.lstrip(".").split(".", 1)[0] for t in ctx.aliases.values()}
-        ctx.state["other_only"] = bool(roots & {"pyvista", "vtk", "open3d", "trimesh"}) and not (
+        ctx.state.other_only = bool(roots & {"pyvista", "vtk", "open3d", "trimesh"}) and not (
             roots & _PANDAS_LIKE
         )
-    return ctx.state["other_only"]
+    return ctx.state.other_only
 
 
 def visit_Call(node: cst.Call, ctx: Context) -> None:

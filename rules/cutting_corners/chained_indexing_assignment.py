@@ -59,6 +59,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -176,12 +178,24 @@ _FRAME_METHODS = frozenset(
 _PANDAS_TYPES = frozenset({"pandas.DataFrame", "pandas.Series"})
 
 
-def _uses_pandas(ctx: Context) -> bool:
-    if "pandas" not in ctx.state:
-        ctx.state["pandas"] = any(t.split(".", 1)[0] == "pandas" for t in ctx.aliases.values()) or (
+@dataclass
+class State:
+    """Which names hold pandas objects, and whether the file uses pandas at all."""
+
+    # Decided when a chained assignment first asks: most files never need to.
+    pandas: bool | None = None
+    # A stack of scopes, the module's first: name -> holds a DataFrame or Series.
+    scopes: list[dict[str, bool]] = field(default_factory=lambda: [{}])
+    # The same for attributes (``self.df``), whatever the scope.
+    attributes: dict[str, bool] = field(default_factory=dict)
+
+
+def _uses_pandas(ctx: Context[State]) -> bool:
+    if ctx.state.pandas is None:
+        ctx.state.pandas = any(t.split(".", 1)[0] == "pandas" for t in ctx.aliases.values()) or (
             "import pandas" in ctx.text or "from pandas" in ctx.text
         )
-    return ctx.state["pandas"]
+    return ctx.state.pandas
 
 
 def _is_mask(node: cst.BaseExpression) -> bool:
@@ -206,31 +220,20 @@ def _single_index(subscript: cst.Subscript) -> cst.BaseExpression | None:
     return element.value if isinstance(element, cst.Index) else None
 
 
-# Which names hold pandas objects: a stack of scopes, plus one table for attributes (self.df).
-
-
-def _scopes(ctx: Context) -> list[dict[str, bool]]:
-    return ctx.state.setdefault("scopes", [{}])
-
-
-def _attributes(ctx: Context) -> dict[str, bool]:
-    return ctx.state.setdefault("attributes", {})
-
-
-def _is_frame_name(key: str, ctx: Context) -> bool:
+def _is_frame_name(key: str, ctx: Context[State]) -> bool:
     if "." in key:
-        return _attributes(ctx).get(key, False)
-    for scope in reversed(_scopes(ctx)):
+        return ctx.state.attributes.get(key, False)
+    for scope in reversed(ctx.state.scopes):
         if key in scope:
             return scope[key]
     return False
 
 
-def _bind(key: str, is_frame: bool, ctx: Context) -> None:
+def _bind(key: str, is_frame: bool, ctx: Context[State]) -> None:
     if "." in key:
-        _attributes(ctx)[key] = is_frame
+        ctx.state.attributes[key] = is_frame
     else:
-        _scopes(ctx)[-1][key] = is_frame
+        ctx.state.scopes[-1][key] = is_frame
 
 
 def _frame_value(value: cst.BaseExpression, ctx: Context) -> bool:
@@ -274,7 +277,7 @@ def _frame_expr(expr: cst.BaseExpression, ctx: Context) -> bool:
     return key is not None and _is_frame_name(key, ctx)
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
     scope: dict[str, bool] = {}
     params = node.params
     for param in (*params.posonly_params, *params.params, *params.kwonly_params):
@@ -282,11 +285,11 @@ def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
         scope[param.name.value] = annotation is not None and _annotated_frame(
             annotation.annotation, ctx
         )
-    _scopes(ctx).append(scope)
+    ctx.state.scopes.append(scope)
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
-    _scopes(ctx).pop()
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
+    ctx.state.scopes.pop()
 
 
 def _annotated_frame(annotation: cst.BaseExpression, ctx: Context) -> bool:

@@ -52,6 +52,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -221,6 +223,16 @@ _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _SMALL_RANGE = 10
 
 
+@dataclass
+class State:
+    """What each function has bound its names to so far, and the loops already reported."""
+
+    # id of the function (id(None) at module level) -> name -> every value bound to it, None
+    # for a binding by a loop, an augmented assignment or unpacking
+    bindings: dict[int, dict[str, list[cst.BaseExpression | None]]] = field(default_factory=dict)
+    reported_loops: set[int] = field(default_factory=set)
+
+
 def _first_argument(call: cst.Call) -> cst.BaseExpression | None:
     for arg in call.args:
         if arg.keyword is None and not arg.star:
@@ -285,18 +297,18 @@ def _short_literal(node: cst.BaseExpression | None) -> bool:
     )
 
 
-def _remember(name: str, value: cst.BaseExpression | None, ctx: Context) -> None:
+def _remember(name: str, value: cst.BaseExpression | None, ctx: Context[State]) -> None:
     """Record a binding of ``name`` in the current scope (value None: not a literal list)."""
     scope = ctx.enclosing(cst.FunctionDef)
-    bindings = ctx.state.setdefault("bindings", {}).setdefault(id(scope), {})
+    bindings = ctx.state.bindings.setdefault(id(scope), {})
     bindings.setdefault(name, []).append(value)
 
 
-def _literal_name(name: str, ctx: Context, small=_short_literal) -> bool:
+def _literal_name(name: str, ctx: Context[State], small=_short_literal) -> bool:
     """``name`` was bound exactly once so far, to a small literal (a short list by default), in
     the loop's function (or at module level when the function neither binds it nor takes it as
     a parameter)."""
-    bindings = ctx.state.get("bindings", {})
+    bindings = ctx.state.bindings
     function = ctx.enclosing(cst.FunctionDef)
     values = bindings.get(id(function), {}).get(name)
     if values is None and function is not None:
@@ -466,7 +478,7 @@ def visit_For(node: cst.For, ctx: Context) -> None:
     _remember_targets(node.target, None, ctx)
 
 
-def visit_Assign(node: cst.Assign, ctx: Context) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
     for assign_target in node.targets:
         _remember_targets(assign_target.target, node.value, ctx)
     call = node.value
@@ -488,7 +500,7 @@ def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     if found is None:
         return
     loop, top = found
-    reported = ctx.state.setdefault("reported_loops", set())
+    reported = ctx.state.reported_loops
     if (
         id(loop) in reported  # one finding per loop, however many frames it grows
         or _bounded(loop, ctx)

@@ -86,6 +86,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -242,12 +244,44 @@ _PLAIN_BASES = frozenset({"object", "ABC", "Generic", "Protocol"})
 _LIGHTNING_HOOKS = ("validation_step", "test_step", "predict_step", "on_validation", "on_test")
 
 
+@dataclass
+class State:
+    """Models built, switched to eval or train, and used under ``no_grad``; training loops."""
+
+    # Counts what is recorded, so that a use and a switch to eval can be put in order.
+    order: int = 0
+    # How many ``no_grad`` blocks and functions enclose the node, and which nodes they are.
+    no_grad: int = 0
+    no_grad_nodes: set[int] = field(default_factory=set)
+    # id of a function -> its parameter names
+    params: dict[int, set[str]] = field(default_factory=dict)
+    # class name -> the last names of its bases
+    classes: dict[str, list[str]] = field(default_factory=dict)
+    # scope key -> the root names bound in it
+    bound: dict[int, set[str]] = field(default_factory=dict)
+    # ("class", id of the class) or ("scope", scope key) -> (name, the callee that built it,
+    # or "load_state_dict")
+    built: dict[tuple[str, int], list[tuple[str, str]]] = field(default_factory=dict)
+    # (name, "eval" or "train", order, scope key, id of the class or 0)
+    modes: list[tuple[str, str, int, int, int]] = field(default_factory=list)
+    trained: set[str] = field(default_factory=set)
+    training_loops: set[int] = field(default_factory=set)
+    # (call, name used, order, ancestors, ids of the loops around)
+    uses: list[tuple[cst.Call, str, int, list[cst.CSTNode], list[int]]] = field(
+        default_factory=list
+    )
+    # id of a loop still being walked -> what it does (see _loop)
+    loops: dict[int, dict] = field(default_factory=dict)
+    # (call, model, ancestors): an eval() in a training loop that never switches back to train
+    toggles: list[tuple[cst.Call, str, list[cst.CSTNode]]] = field(default_factory=list)
+
+
 # --- what the walk records -------------------------------------------------------------------
 
 
-def _counter(ctx: Context) -> int:
-    ctx.state["order"] = ctx.state.get("order", 0) + 1
-    return ctx.state["order"]
+def _counter(ctx: Context[State]) -> int:
+    ctx.state.order += 1
+    return ctx.state.order
 
 
 def _function(ctx: Context) -> cst.FunctionDef | None:
@@ -276,37 +310,37 @@ def _is_false(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "False"
 
 
-def visit_With(node: cst.With, ctx: Context) -> None:
+def visit_With(node: cst.With, ctx: Context[State]) -> None:
     if any(_is_no_grad(item.item, ctx) for item in node.items):
-        ctx.state["no_grad"] = ctx.state.get("no_grad", 0) + 1
-        ctx.state.setdefault("no_grad_nodes", set()).add(id(node))
+        ctx.state.no_grad += 1
+        ctx.state.no_grad_nodes.add(id(node))
 
 
-def leave_With(node: cst.With, ctx: Context) -> None:
-    if id(node) in ctx.state.get("no_grad_nodes", ()):
-        ctx.state["no_grad"] -= 1
+def leave_With(node: cst.With, ctx: Context[State]) -> None:
+    if id(node) in ctx.state.no_grad_nodes:
+        ctx.state.no_grad -= 1
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
     params = node.params
     names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
     names |= {
         p.name.value for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)
     }
-    ctx.state.setdefault("params", {})[id(node)] = names
+    ctx.state.params[id(node)] = names
     if any(_is_no_grad(d.decorator, ctx) for d in node.decorators):
-        ctx.state["no_grad"] = ctx.state.get("no_grad", 0) + 1
-        ctx.state.setdefault("no_grad_nodes", set()).add(id(node))
+        ctx.state.no_grad += 1
+        ctx.state.no_grad_nodes.add(id(node))
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
-    if id(node) in ctx.state.get("no_grad_nodes", ()):
-        ctx.state["no_grad"] -= 1
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
+    if id(node) in ctx.state.no_grad_nodes:
+        ctx.state.no_grad -= 1
 
 
-def visit_ClassDef(node: cst.ClassDef, ctx: Context) -> None:
+def visit_ClassDef(node: cst.ClassDef, ctx: Context[State]) -> None:
     bases = [dotted(b.value) or "" for b in node.bases]
-    ctx.state.setdefault("classes", {})[node.name.value] = [b.rsplit(".", 1)[-1] for b in bases]
+    ctx.state.classes[node.name.value] = [b.rsplit(".", 1)[-1] for b in bases]
 
 
 def _chain(value: cst.BaseExpression) -> tuple[cst.Call | None, list[str]]:
@@ -323,14 +357,14 @@ def _chain(value: cst.BaseExpression) -> tuple[cst.Call | None, list[str]]:
 
 
 def _record_binding(
-    target: cst.BaseExpression, value: cst.BaseExpression | None, ctx: Context
+    target: cst.BaseExpression, value: cst.BaseExpression | None, ctx: Context[State]
 ) -> None:
     name = dotted(target)
     if name is None:
         return
     state = ctx.state
     scope = _scope_key(ctx)
-    state.setdefault("bound", {}).setdefault(scope, set()).add(name.split(".", 1)[0])
+    state.bound.setdefault(scope, set()).add(name.split(".", 1)[0])
     if value is None:
         return
     call, methods = _chain(value)
@@ -343,7 +377,7 @@ def _record_binding(
     if callee.endswith(".eval"):
         return  # `model = model.eval()`: recorded as a mode above
     key = _evidence_key(name, ctx)
-    state.setdefault("built", {}).setdefault(key, []).append((name, callee))
+    state.built.setdefault(key, []).append((name, callee))
 
 
 def _evidence_key(name: str, ctx: Context) -> tuple[str, int]:
@@ -362,16 +396,14 @@ def visit_AnnAssign(node: cst.AnnAssign, ctx: Context) -> None:
     _record_binding(node.target, node.value, ctx)
 
 
-def visit_For(node: cst.For, ctx: Context) -> None:
+def visit_For(node: cst.For, ctx: Context[State]) -> None:
     for name in bound_names(node.target):
-        ctx.state.setdefault("bound", {}).setdefault(_scope_key(ctx), set()).add(name)
+        ctx.state.bound.setdefault(_scope_key(ctx), set()).add(name)
 
 
-def _record_mode(name: str, mode: str, order: int, ctx: Context) -> None:
+def _record_mode(name: str, mode: str, order: int, ctx: Context[State]) -> None:
     owner = _class_of(ctx)
-    ctx.state.setdefault("modes", []).append(
-        (name, mode, order, _scope_key(ctx), 0 if owner is None else id(owner))
-    )
+    ctx.state.modes.append((name, mode, order, _scope_key(ctx), 0 if owner is None else id(owner)))
 
 
 def _mode_of(call: cst.Call, method: str) -> str | None:
@@ -386,7 +418,7 @@ def _mode_of(call: cst.Call, method: str) -> str | None:
     return None
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     method = method_name(node)
     state = ctx.state
     if method is not None:
@@ -399,29 +431,26 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
             for loop in ctx.enclosing_loops():
                 _loop(loop, ctx)[mode].append((receiver, node))
             if mode == "train":
-                state.setdefault("trained", set()).add(receiver)
+                state.trained.add(receiver)
             return
         if receiver is not None and method == "load_state_dict":
-            state.setdefault("built", {}).setdefault(_evidence_key(receiver, ctx), []).append(
+            state.built.setdefault(_evidence_key(receiver, ctx), []).append(
                 (receiver, "load_state_dict")
             )
         elif receiver is not None and method == "zero_grad":
-            state.setdefault("trained", set()).add(receiver)
+            state.trained.add(receiver)
         elif method in ("parameters", "named_parameters") and receiver is not None:
             if any(
                 "optim" in (dotted(getattr(n, "func", None)) or "").lower() for n in _calls(ctx)
             ):
-                state.setdefault("trained", set()).add(receiver)
-        elif is_backward(node) or (
-            method == "step"
-            and optimizer_stepped(node) is not None
-        ):
+                state.trained.add(receiver)
+        elif is_backward(node) or (method == "step" and optimizer_stepped(node) is not None):
             loops = ctx.enclosing_loops()
             for loop in loops:
                 _loop(loop, ctx)["training"] = True
             if loops:  # the loop that runs one training step per iteration
-                state.setdefault("training_loops", set()).add(id(loops[0]))
-    if not state.get("no_grad"):
+                state.training_loops.add(id(loops[0]))
+    if not state.no_grad:
         return
     used = dotted(node.func)
     if method in ("forward", "generate") and isinstance(node.func, cst.Attribute):
@@ -430,7 +459,7 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
         return
     if used.rsplit(".", 1)[-1][:1].isupper():
         return
-    state.setdefault("uses", []).append(
+    state.uses.append(
         (node, used, _counter(ctx), list(ctx.ancestors), [id(x) for x in ctx.enclosing_loops()])
     )
 
@@ -452,8 +481,8 @@ def _calls(ctx: Context):
 # --- the train/eval toggling inside training loops --------------------------------------------
 
 
-def _loop(loop: cst.CSTNode, ctx: Context) -> dict:
-    loops = ctx.state.setdefault("loops", {})
+def _loop(loop: cst.CSTNode, ctx: Context[State]) -> dict:
+    loops = ctx.state.loops
     info = loops.get(id(loop))
     if info is None:
         info = loops[id(loop)] = {"eval": [], "train": [], "training": False, "inner": False}
@@ -464,8 +493,8 @@ def _same(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
-def _leave_loop(node: cst.For | cst.While, ctx: Context) -> None:
-    info = ctx.state.get("loops", {}).pop(id(node), None)
+def _leave_loop(node: cst.For | cst.While, ctx: Context[State]) -> None:
+    info = ctx.state.loops.pop(id(node), None)
     if info is None or not info["training"] or not info["eval"]:
         return
     outer = ctx.enclosing_loops()
@@ -479,7 +508,7 @@ def _leave_loop(node: cst.For | cst.While, ctx: Context) -> None:
         return  # switches one model to train and another to eval: on purpose (GAN critics)
     for receiver, call in info["eval"]:
         if not any(_same(receiver, other) for other, _ in info["train"]):
-            ctx.state.setdefault("toggles", []).append((call, receiver, list(ctx.ancestors)))
+            ctx.state.toggles.append((call, receiver, list(ctx.ancestors)))
             return
 
 
@@ -494,8 +523,8 @@ def leave_While(node: cst.While, ctx: Context) -> None:
 # --- decisions at the end of the file ----------------------------------------------------------
 
 
-def _module_classes(ctx: Context) -> set[str]:
-    classes: dict[str, list[str]] = ctx.state.get("classes", {})
+def _module_classes(ctx: Context[State]) -> set[str]:
+    classes = ctx.state.classes
     found = {name for name, bases in classes.items() if any(b.endswith("Module") for b in bases)}
     changed = True
     while changed:  # subclasses of the file's own modules
@@ -519,10 +548,10 @@ def _is_model_source(callee: str, modules: set[str]) -> bool:
 
 
 def _plain_class(
-    name: str, ctx: Context, modules: set[str], seen: frozenset[str] = frozenset()
+    name: str, ctx: Context[State], modules: set[str], seen: frozenset[str] = frozenset()
 ) -> bool:
     """A class of this file whose bases are all plain (``object``, ``ABC``, other plain classes)."""
-    classes = ctx.state.get("classes", {})
+    classes = ctx.state.classes
     if name in modules or name in seen or name not in classes:
         return False
     return all(
@@ -531,10 +560,10 @@ def _plain_class(
     )
 
 
-def _built(name: str, key: tuple[str, int], ctx: Context, modules: set[str]) -> bool:
+def _built(name: str, key: tuple[str, int], ctx: Context[State], modules: set[str]) -> bool:
     return any(
         name == bound and _is_model_source(callee, modules)
-        for bound, callee in ctx.state.get("built", {}).get(key, ())
+        for bound, callee in ctx.state.built.get(key, ())
     )
 
 
@@ -546,16 +575,16 @@ def _in_module_class(ancestors: list[cst.CSTNode], modules: set[str]) -> bool:
     return any(isinstance(n, cst.ClassDef) and n.name.value in modules for n in ancestors)
 
 
-def _unevaluated_use(use, ctx: Context, modules: set[str]) -> bool:
+def _unevaluated_use(use, ctx: Context[State], modules: set[str]) -> bool:
     _, name, order, ancestors, loops = use
-    if loops and ctx.state.get("training_loops", set()) & set(loops):
+    if loops and ctx.state.training_loops & set(loops):
         return False
     if _in_module_class(ancestors, modules):
         return False
     functions = _enclosing_functions(ancestors)
     if any(f.name.value.startswith(_LIGHTNING_HOOKS) for f in functions):
         return False
-    modes = [m for m in ctx.state.get("modes", ()) if m[1] == "eval" and _same(m[0], name)]
+    modes = [m for m in ctx.state.modes if m[1] == "eval" and _same(m[0], name)]
     root = name.split(".", 1)[0]
     if root == "self":
         owner = next((n for n in reversed(ancestors) if isinstance(n, cst.ClassDef)), None)
@@ -564,10 +593,10 @@ def _unevaluated_use(use, ctx: Context, modules: set[str]) -> bool:
         if not _built(name, ("class", id(owner)), ctx, modules):
             return False
         return not any(m[4] == id(owner) for m in modes)
-    params = ctx.state.get("params", {})
+    params = ctx.state.params
     if any(root in params.get(id(f), ()) for f in functions):
         return False
-    bound = ctx.state.get("bound", {})
+    bound = ctx.state.bound
     local = next((f for f in reversed(functions) if root in bound.get(id(f), ())), None)
     if local is not None:
         if not _built(name, ("scope", id(local)), ctx, modules):
@@ -580,13 +609,13 @@ def _unevaluated_use(use, ctx: Context, modules: set[str]) -> bool:
     return not any(m[2] < order or m[3] != 0 for m in modes)
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
     state = ctx.state
-    if ctx.is_test or not (state.get("uses") or state.get("toggles")):
+    if ctx.is_test or not (state.uses or state.toggles):
         return
     modules = _module_classes(ctx)
     reported: set[tuple[int, str]] = set()
-    for use in state.get("uses", ()):
+    for use in state.uses:
         call, name, _, ancestors, _ = use
         scope = id(_enclosing_functions(ancestors)[-1]) if _enclosing_functions(ancestors) else 0
         if (scope, name) in reported or not _unevaluated_use(use, ctx, modules):
@@ -594,8 +623,8 @@ def leave_Module(node: cst.Module, ctx: Context) -> None:
         reported.add((scope, name))
         when = "before running it under `torch.no_grad()`"
         ctx.report_from(call, ancestors, call=f"{name}.eval()", when=when)
-    trained = state.get("trained", set())
-    for call, name, ancestors in state.get("toggles", ()):
+    trained = state.trained
+    for call, name, ancestors in state.toggles:
         if any(_same(name, other) for other in trained):
             when = f"in this training loop after `{name}.eval()`"
             ctx.report_from(call, ancestors, call=f"{name}.train()", when=when)

@@ -62,6 +62,7 @@ References
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -223,6 +224,18 @@ _CONCATS = frozenset(
 _HELD_OUT = re.compile(r"test|(^|_)(val|valid|validation|holdout|dev)(_|$)", re.IGNORECASE)
 
 
+@dataclass
+class State:
+    """What the names of each scope hold (transformers, fitted data, splitters), and reports."""
+
+    # A stack of scopes (see _new_scope), the module's first.
+    scopes: list[dict] = field(default_factory=lambda: [_new_scope()])
+    # One entry per assignment being walked, applied to the scope when it is left.
+    assigns: list[dict] = field(default_factory=list)
+    # ids of the fit calls already reported
+    reported: set[int] = field(default_factory=set)
+
+
 def _transformer(call: cst.BaseExpression, ctx: Context) -> str | None:
     """The class name when ``call`` constructs a transformer this rule knows."""
     if not isinstance(call, cst.Call):
@@ -236,9 +249,8 @@ def _transformer(call: cst.BaseExpression, ctx: Context) -> str | None:
     return None
 
 
-def _scope(ctx: Context) -> dict:
-    scopes = ctx.state.setdefault("scopes", [_new_scope()])
-    return scopes[-1]
+def _scope(ctx: Context[State]) -> dict:
+    return ctx.state.scopes[-1]
 
 
 def _new_scope() -> dict:
@@ -247,12 +259,12 @@ def _new_scope() -> dict:
     return {"transformers": {}, "tainted": {}, "splitters": set(), "combined": set()}
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
-    ctx.state.setdefault("scopes", [_new_scope()]).append(_new_scope())
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
+    ctx.state.scopes.append(_new_scope())
 
 
-def leave_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
-    ctx.state["scopes"].pop()
+def leave_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
+    ctx.state.scopes.pop()
 
 
 def _names(target: cst.BaseExpression) -> list[str]:
@@ -345,15 +357,15 @@ def _switched_off(ctx: Context) -> bool:
     )
 
 
-def _report(fit: cst.Call, transformer: str, why: str, ctx: Context) -> None:
-    reported = ctx.state.setdefault("reported", set())
+def _report(fit: cst.Call, transformer: str, why: str, ctx: Context[State]) -> None:
+    reported = ctx.state.reported
     if id(fit) in reported:
         return
     reported.add(id(fit))
     ctx.report(fit, transformer=transformer, why=why)
 
 
-def visit_Assign(node: cst.Assign, ctx: Context) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
     if ctx.is_test:
         return
     scope = _scope(ctx)
@@ -361,7 +373,7 @@ def visit_Assign(node: cst.Assign, ctx: Context) -> None:
     tainted = scope["tainted"]
     source = _mentions(value, tainted) if tainted else None
     # Bindings change when the statement is left, after the calls in its value have run.
-    ctx.state.setdefault("assigns", []).append(
+    ctx.state.assigns.append(
         {
             "transformer": _transformer(value, ctx),
             "splitter": _is_splitter(value, ctx),
@@ -394,10 +406,10 @@ def visit_Assign(node: cst.Assign, ctx: Context) -> None:
                 _report(fit, cls, f"`{target.value}` is then cut from `{root}`", ctx)
 
 
-def leave_Assign(node: cst.Assign, ctx: Context) -> None:
+def leave_Assign(node: cst.Assign, ctx: Context[State]) -> None:
     if ctx.is_test:
         return
-    info = ctx.state["assigns"].pop()
+    info = ctx.state.assigns.pop()
     scope = _scope(ctx)
     origin = info["fitted"] or info["origin"]
     for target in node.targets:
@@ -432,7 +444,7 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
         _split(node, method, ctx)
 
 
-def _fit(node: cst.Call, method: str, ctx: Context) -> None:
+def _fit(node: cst.Call, method: str, ctx: Context[State]) -> None:
     receiver = node.func.value
     scope = _scope(ctx)
     cls = _transformer(receiver, ctx)
@@ -457,7 +469,7 @@ def _fit(node: cst.Call, method: str, ctx: Context) -> None:
     transforms = method == "fit_transform" or (
         isinstance(ctx.parent(), cst.Attribute) and ctx.parent().attr.value == "transform"
     )
-    assigns = ctx.state.get("assigns")
+    assigns = ctx.state.assigns
     if transforms and isinstance(outer, cst.Assign) and assigns:
         assigns[-1]["fitted"] = (node, cls)
 

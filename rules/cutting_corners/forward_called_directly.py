@@ -46,6 +46,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -164,12 +166,22 @@ RULE = Rule(
 _TORCH_ROOTS = frozenset({"torch", "pytorch_lightning", "lightning", "torchvision", "timm"})
 
 
-def _imports_torch(ctx: Context) -> bool:
-    if "torch" not in ctx.state:
-        ctx.state["torch"] = any(
+@dataclass
+class State:
+    """Names bound to other libraries' objects, and what the file imports (once asked)."""
+
+    # Decided when a ``.forward(...)`` call first asks, from the imports seen by then.
+    torch: bool | None = None
+    remote: bool | None = None
+    foreign: set[str] = field(default_factory=set)
+
+
+def _imports_torch(ctx: Context[State]) -> bool:
+    if ctx.state.torch is None:
+        ctx.state.torch = any(
             target.split(".", 1)[0] in _TORCH_ROOTS for target in ctx.aliases.values()
         )
-    return ctx.state["torch"]
+    return ctx.state.torch
 
 
 # RRef methods that return a proxy running the owner's methods remotely: the proxy cannot be
@@ -180,11 +192,11 @@ _REMOTE_MODULE = frozenset(
 )
 
 
-def _uses_remote_modules(ctx: Context) -> bool:
+def _uses_remote_modules(ctx: Context[State]) -> bool:
     """A file working with ``RemoteModule``s, whose documented call is ``.forward(...)``."""
-    if "remote" not in ctx.state:
-        ctx.state["remote"] = any(target in _REMOTE_MODULE for target in ctx.aliases.values())
-    return ctx.state["remote"]
+    if ctx.state.remote is None:
+        ctx.state.remote = any(target in _REMOTE_MODULE for target in ctx.aliases.values())
+    return ctx.state.remote
 
 
 def _is_class_reference(node: cst.BaseExpression) -> bool:
@@ -193,7 +205,7 @@ def _is_class_reference(node: cst.BaseExpression) -> bool:
     return text is not None and text.rsplit(".", 1)[-1][:1].isupper()
 
 
-def visit_Assign(node: cst.Assign, ctx: Context) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
     """Remember names bound to objects of other libraries (``net = cv2.dnn.readNet(...)``)."""
     if not isinstance(node.value, cst.Call):
         return
@@ -202,16 +214,16 @@ def visit_Assign(node: cst.Assign, ctx: Context) -> None:
         for target in node.targets:
             text = dotted(target.target)
             if text is not None:
-                ctx.state.setdefault("foreign", set()).add(text)
+                ctx.state.foreign.add(text)
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     if method_name(node) != "forward" or ctx.is_test or not _imports_torch(ctx):
         return
     if not node.args:
         return  # a module's forward takes its input; OpenCV's ``net.forward()`` does not
     receiver = node.func.value
-    if dotted(receiver) in ctx.state.get("foreign", ()) or _uses_remote_modules(ctx):
+    if dotted(receiver) in ctx.state.foreign or _uses_remote_modules(ctx):
         return
     if isinstance(receiver, cst.Call) and method_name(receiver) in _RREF_PROXIES:
         return  # ``rref.rpc_async().forward(x)`` runs the module's method where it lives

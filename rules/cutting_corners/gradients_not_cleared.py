@@ -59,6 +59,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -194,7 +196,22 @@ RULE = Rule(
 _INTERESTING = frozenset({"backward", "manual_backward", "step", "zero_grad", "zero_"})
 
 
-def visit_Assign(node: cst.Assign, ctx: Context) -> None:
+@dataclass
+class State:
+    """Optimizers built, what each loop does, and the functions that clear gradients."""
+
+    optimizers: set[str] = field(default_factory=set)
+    # id of a loop still being walked -> what it does (see _info)
+    loops: dict[int, dict] = field(default_factory=dict)
+    # How many loops enclose the node.
+    depth: int = 0
+    # Names of the functions that clear gradients, for loops that call them as helpers.
+    clearing: set[str] = field(default_factory=set)
+    # Loops that back-propagate and step without clearing, judged at the end of the file.
+    suspects: list[dict] = field(default_factory=list)
+
+
+def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
     value = node.value
     if not isinstance(value, cst.Call):
         return
@@ -203,11 +220,11 @@ def visit_Assign(node: cst.Assign, ctx: Context) -> None:
         for target in node.targets:
             text = dotted(target.target)
             if text is not None:
-                ctx.state.setdefault("optimizers", set()).add(text)
+                ctx.state.optimizers.add(text)
 
 
-def _info(loop: cst.CSTNode, ctx: Context) -> dict:
-    loops = ctx.state.setdefault("loops", {})
+def _info(loop: cst.CSTNode, ctx: Context[State]) -> dict:
+    loops = ctx.state.loops
     info = loops.get(id(loop))
     if info is None:
         info = loops[id(loop)] = {
@@ -220,10 +237,10 @@ def _info(loop: cst.CSTNode, ctx: Context) -> dict:
     return info
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     method = method_name(node)
     if method not in _INTERESTING:
-        if ctx.state.get("depth") and _helper_name(node) is not None:
+        if ctx.state.depth and _helper_name(node) is not None:
             for loop in ctx.enclosing_loops():
                 _info(loop, ctx)["calls"].add(_helper_name(node))
         return
@@ -239,7 +256,7 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
             if info["backward"] is None:
                 info["backward"] = node
     elif method == "step":
-        optimizer = optimizer_stepped(node, ctx.state.get("optimizers", ()))
+        optimizer = optimizer_stepped(node, ctx.state.optimizers)
         if optimizer is not None:
             for loop in loops:
                 info = _info(loop, ctx)
@@ -257,13 +274,13 @@ def _helper_name(call: cst.Call) -> str | None:
     return None
 
 
-def _cleared(ctx: Context) -> None:
+def _cleared(ctx: Context[State]) -> None:
     """Gradients are reset here: mark the loops around, and the function as a clearing helper."""
     for loop in ctx.enclosing_loops():
         _info(loop, ctx)["clear"] = True
     function = ctx.enclosing(cst.FunctionDef)
     if function is not None:
-        ctx.state.setdefault("clearing", set()).add(function.name.value)
+        ctx.state.clearing.add(function.name.value)
 
 
 def _is_grad(node: cst.BaseExpression) -> bool:
@@ -278,17 +295,17 @@ def visit_AssignTarget(node: cst.AssignTarget, ctx: Context) -> None:
         _cleared(ctx)
 
 
-def visit_For(node: cst.For, ctx: Context) -> None:
-    ctx.state["depth"] = ctx.state.get("depth", 0) + 1
+def visit_For(node: cst.For, ctx: Context[State]) -> None:
+    ctx.state.depth += 1
 
 
-def visit_While(node: cst.While, ctx: Context) -> None:
-    ctx.state["depth"] = ctx.state.get("depth", 0) + 1
+def visit_While(node: cst.While, ctx: Context[State]) -> None:
+    ctx.state.depth += 1
 
 
-def _leave_loop(node: cst.For | cst.While, ctx: Context) -> None:
-    ctx.state["depth"] -= 1
-    info = ctx.state.get("loops", {}).pop(id(node), None)
+def _leave_loop(node: cst.For | cst.While, ctx: Context[State]) -> None:
+    ctx.state.depth -= 1
+    info = ctx.state.loops.pop(id(node), None)
     if info is None or info["backward"] is None or info["step"] is None:
         return
     outer = ctx.enclosing_loops()
@@ -297,7 +314,7 @@ def _leave_loop(node: cst.For | cst.While, ctx: Context) -> None:
     if info["inner"] or info["clear"]:
         return  # an inner loop back-propagates and steps: it is the one judged
     info["ancestors"] = list(ctx.ancestors)
-    ctx.state.setdefault("suspects", []).append(info)
+    ctx.state.suspects.append(info)
 
 
 def leave_For(node: cst.For, ctx: Context) -> None:
@@ -308,10 +325,10 @@ def leave_While(node: cst.While, ctx: Context) -> None:
     _leave_loop(node, ctx)
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
     """Judge the loops once every helper of the file is known (``reset_grad()`` defined later)."""
-    clearing = ctx.state.get("clearing", set())
-    for info in ctx.state.get("suspects", ()):
+    clearing = ctx.state.clearing
+    for info in ctx.state.suspects:
         if info["calls"] & clearing:
             continue
         ctx.report_from(

@@ -56,6 +56,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import libcst as cst
@@ -254,6 +255,18 @@ RULE = Rule(
 )
 
 
+@dataclass
+class State:
+    """The one-method classes, the uses of names, and the calls chained on a construction."""
+
+    candidates: dict[str, tuple[cst.ClassDef, str]] = field(default_factory=dict)
+    uses: dict[str, int] = field(default_factory=dict)
+    # (class, method) -> how many times ``Class(...).method(...)`` is called
+    chained: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (variable, class, method) for ``variable = Class(...)`` then ``variable.method(...)``
+    pairs: list[tuple[str, str, str]] = field(default_factory=list)
+
+
 def _undecorated_method(statement: cst.CSTNode) -> cst.FunctionDef | None:
     if isinstance(statement, cst.FunctionDef) and not statement.decorators:
         return statement
@@ -320,31 +333,24 @@ def _plain_bases(node: cst.ClassDef, ctx: Context) -> bool:
     )
 
 
-def visit_Module(node: cst.Module, ctx: Context) -> None:
-    ctx.state["candidates"] = {}
-    ctx.state["uses"] = {}
-    ctx.state["chained"] = {}
-    ctx.state["pairs"] = []
-
-
-def visit_ClassDef(node: cst.ClassDef, ctx: Context) -> None:
+def visit_ClassDef(node: cst.ClassDef, ctx: Context[State]) -> None:
     if ctx.is_test or len(ctx.ancestors) != 1:  # module-level classes only
         return
     if not _plain_bases(node, ctx):
         return
     method = _only_method(node)
     if method is not None:
-        ctx.state["candidates"][node.name.value] = (node, method)
+        ctx.state.candidates[node.name.value] = (node, method)
 
 
-def visit_Name(node: cst.Name, ctx: Context) -> None:
+def visit_Name(node: cst.Name, ctx: Context[State]) -> None:
     if not is_reference(node, ctx.parent()):
         return
-    uses = ctx.state["uses"]
+    uses = ctx.state.uses
     uses[node.value] = uses.get(node.value, 0) + 1
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     func = node.func
     if (
         isinstance(func, cst.Attribute)
@@ -352,7 +358,7 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
         and isinstance(func.value.func, cst.Name)
     ):
         key = (func.value.func.value, func.attr.value)
-        chained = ctx.state["chained"]
+        chained = ctx.state.chained
         chained[key] = chained.get(key, 0) + 1
 
 
@@ -393,7 +399,7 @@ def _method_called_on(statement: cst.CSTNode, variable: str) -> str | None:
     return None
 
 
-def _pairs(body: Sequence[cst.CSTNode], ctx: Context) -> None:
+def _pairs(body: Sequence[cst.CSTNode], ctx: Context[State]) -> None:
     """Record ``x = Class(...)`` followed at once by ``x.method(...)``."""
     for first, second in pairwise(body):
         built = _construction(first)
@@ -401,23 +407,23 @@ def _pairs(body: Sequence[cst.CSTNode], ctx: Context) -> None:
             continue
         method = _method_called_on(second, built[0])
         if method is not None:
-            ctx.state["pairs"].append((built[0], built[1], method))
+            ctx.state.pairs.append((built[0], built[1], method))
 
 
 def visit_IndentedBlock(node: cst.IndentedBlock, ctx: Context) -> None:
     _pairs(node.body, ctx)
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
-    if not ctx.state["candidates"]:
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
+    if not ctx.state.candidates:
         return
     _pairs(node.body, ctx)
-    chained = ctx.state["chained"]
-    uses = ctx.state["uses"]
-    for variable, name, method in ctx.state["pairs"]:
+    chained = ctx.state.chained
+    uses = ctx.state.uses
+    for variable, name, method in ctx.state.pairs:
         if uses.get(variable) == 2:  # assigned once, used once
             chained[(name, method)] = chained.get((name, method), 0) + 1
-    for name, (classdef, method) in ctx.state["candidates"].items():
+    for name, (classdef, method) in ctx.state.candidates.items():
         calls = chained.get((name, method), 0)
         if calls and uses.get(name, 0) == calls:
             ctx.report(classdef.name, name=name, method=method)

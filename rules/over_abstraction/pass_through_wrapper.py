@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -242,6 +243,17 @@ _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _BUILTINS = frozenset(name for name in dir(builtins) if name[0].islower())
 
 
+@dataclass
+class State:
+    """The module-level functions, those that only pass their arguments on, and their uses."""
+
+    functions: set[str] = field(default_factory=set)
+    wrappers: list[tuple[cst.FunctionDef, cst.Call]] = field(default_factory=list)
+    uses: dict[str, int] = field(default_factory=dict)
+    # Only uses of module-level function names matter; counting every name costs a lot.
+    function_names: set[str] = field(default_factory=set)
+
+
 def _returned_call(node: cst.FunctionDef) -> cst.Call | None:
     if not isinstance(node.body, cst.IndentedBlock):
         statements = [node.body]
@@ -297,21 +309,15 @@ def _words(name: str) -> set[str]:
     return {word.lower() for word in _WORD.findall(name)}
 
 
-def visit_Module(node: cst.Module, ctx: Context) -> None:
-    ctx.state["functions"] = set()
-    ctx.state["wrappers"] = []
-    ctx.state["uses"] = {}
-    # Only uses of module-level function names matter; counting every name costs a lot.
-    ctx.state["function_names"] = {
-        s.name.value for s in node.body if isinstance(s, cst.FunctionDef)
-    }
+def visit_Module(node: cst.Module, ctx: Context[State]) -> None:
+    ctx.state.function_names = {s.name.value for s in node.body if isinstance(s, cst.FunctionDef)}
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
     if len(ctx.ancestors) != 1:  # module level only
         return
     name = node.name.value
-    ctx.state["functions"].add(name)
+    ctx.state.functions.add(name)
     if ctx.is_test or node.decorators or node.asynchronous is not None:
         return
     if name.startswith("__") and name.endswith("__"):
@@ -319,21 +325,21 @@ def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
     call = _returned_call(node)
     if call is None or not _passes_through(node.params, call):
         return
-    ctx.state["wrappers"].append((node, call))
+    ctx.state.wrappers.append((node, call))
 
 
-def visit_Name(node: cst.Name, ctx: Context) -> None:
-    if node.value not in ctx.state["function_names"]:
+def visit_Name(node: cst.Name, ctx: Context[State]) -> None:
+    if node.value not in ctx.state.function_names:
         return
     if not is_reference(node, ctx.parent()):
         return
-    uses = ctx.state["uses"]
+    uses = ctx.state.uses
     uses[node.value] = uses.get(node.value, 0) + 1
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
-    for function, call in ctx.state["wrappers"]:
-        if not ctx.state["uses"].get(function.name.value):
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
+    for function, call in ctx.state.wrappers:
+        if not ctx.state.uses.get(function.name.value):
             continue  # not used here: maybe a hook that other code looks up by name
         callee = ctx.qualified_name(call.func)
         if callee is None:
@@ -341,8 +347,8 @@ def leave_Module(node: cst.Module, ctx: Context) -> None:
         root = callee.split(".", 1)[0]
         written = ctx.code(call.func)
         imported = written.split(".", 1)[0] in ctx.aliases
-        local = "." not in written and written in ctx.state["functions"]
-        builtin = written in _BUILTINS and written not in ctx.state["functions"]
+        local = "." not in written and written in ctx.state.functions
+        builtin = written in _BUILTINS and written not in ctx.state.functions
         if written == function.name.value or not (imported or local or builtin):
             continue
         if root == function.name.value:

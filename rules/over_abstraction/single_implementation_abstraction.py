@@ -66,6 +66,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -324,6 +326,20 @@ _ABSTRACT_DECORATORS = frozenset(
 )
 
 
+@dataclass
+class State:
+    """The file's abstract classes, every class with its bases, and the uses of class names."""
+
+    skip: bool = False
+    abstract: dict[str, cst.ClassDef] = field(default_factory=dict)
+    # (ClassDef, names of its bases, is abstract)
+    classes: list[tuple[cst.ClassDef, list[str], bool]] = field(default_factory=list)
+    uses: dict[str, int] = field(default_factory=dict)
+    # Never read: it keeps the names in type annotations out of ``uses`` (see the docstring).
+    annotation_uses: dict[str, int] = field(default_factory=dict)
+    annotation_depth: int = 0
+
+
 def _base_expression(arg: cst.Arg) -> cst.BaseExpression:
     value = arg.value
     return value.value if isinstance(value, cst.Subscript) else value
@@ -386,44 +402,39 @@ def _skipped_module(ctx: Context) -> bool:
     return stem in ctx.options["plugin-modules"]
 
 
-def visit_Module(node: cst.Module, ctx: Context) -> None:
-    ctx.state["skip"] = _skipped_module(ctx)
-    ctx.state["abstract"] = {}  # name -> ClassDef
-    ctx.state["classes"] = []  # (ClassDef, names of its bases, is abstract)
-    ctx.state["uses"] = {}
-    ctx.state["annotation_uses"] = {}
-    ctx.state["annotation_depth"] = 0
+def visit_Module(node: cst.Module, ctx: Context[State]) -> None:
+    ctx.state.skip = _skipped_module(ctx)
 
 
-def visit_ClassDef(node: cst.ClassDef, ctx: Context) -> None:
-    if ctx.state["skip"]:
+def visit_ClassDef(node: cst.ClassDef, ctx: Context[State]) -> None:
+    if ctx.state.skip:
         return
     abstract = _is_abstract_class(node, ctx)
     if abstract and len(ctx.ancestors) == 1:
-        ctx.state["abstract"][node.name.value] = node
+        ctx.state.abstract[node.name.value] = node
     bases = []
     for arg in node.bases:
         base = _base_expression(arg)
         if isinstance(base, cst.Name):
             bases.append(base.value)
-    ctx.state["classes"].append((node, bases, abstract or _declares_abstract_methods(node, ctx)))
+    ctx.state.classes.append((node, bases, abstract or _declares_abstract_methods(node, ctx)))
 
 
-def visit_Annotation(node: cst.Annotation, ctx: Context) -> None:
-    ctx.state["annotation_depth"] += 1
+def visit_Annotation(node: cst.Annotation, ctx: Context[State]) -> None:
+    ctx.state.annotation_depth += 1
 
 
-def leave_Annotation(node: cst.Annotation, ctx: Context) -> None:
-    ctx.state["annotation_depth"] -= 1
+def leave_Annotation(node: cst.Annotation, ctx: Context[State]) -> None:
+    ctx.state.annotation_depth -= 1
 
 
-def visit_Name(node: cst.Name, ctx: Context) -> None:
+def visit_Name(node: cst.Name, ctx: Context[State]) -> None:
     first = node.value[0]
-    if not (first.isupper() or first == "_") or ctx.state["skip"]:
+    if not (first.isupper() or first == "_") or ctx.state.skip:
         return  # only class-like names matter here
     if not is_reference(node, ctx.parent()):
         return
-    table = ctx.state["annotation_uses"] if ctx.state["annotation_depth"] else ctx.state["uses"]
+    table = ctx.state.annotation_uses if ctx.state.annotation_depth else ctx.state.uses
     table[node.value] = table.get(node.value, 0) + 1
 
 
@@ -445,13 +456,13 @@ def _is_script(module: cst.Module) -> bool:
     return False
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
-    if ctx.state["skip"] or not ctx.state["abstract"]:
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
+    if ctx.state.skip or not ctx.state.abstract:
         return
     everywhere = ctx.options["include-importable"] or (_is_script(node) and not _in_package(ctx))
     exported = _exported(node)
-    classes = ctx.state["classes"]
-    for name, classdef in ctx.state["abstract"].items():
+    classes = ctx.state.classes
+    for name, classdef in ctx.state.abstract.items():
         if name in exported or not (everywhere or name.startswith("_")):
             continue
         subclasses = [c for c in classes if name in c[1]]
@@ -462,6 +473,6 @@ def leave_Module(node: cst.Module, ctx: Context) -> None:
         if sub_abstract or any(sub_name in c[1] for c in classes):
             continue
         base_uses = subclasses[0][1].count(name)
-        if ctx.state["uses"].get(name, 0) != base_uses:
+        if ctx.state.uses.get(name, 0) != base_uses:
             continue
         ctx.report(classdef.name, name=name, impl=sub_name)

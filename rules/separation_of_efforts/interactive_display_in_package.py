@@ -77,6 +77,7 @@ References
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -336,16 +337,25 @@ _CLI_MODULES = frozenset({"argparse", "click", "typer", "fire", "docopt"})
 _SPECIAL_METHODS = frozenset({"_repr_html_", "_ipython_display_", "_repr_png_", "_repr_svg_"})
 
 
-def visit_Module(node: cst.Module, ctx: Context) -> None:
+@dataclass
+class State:
+    """Whether the file is judged or is a command-line tool; the figures each function binds."""
+
+    skip: bool = False
+    cli: bool = False
+    # id of the function (0 at module level) -> name -> "figure" or "image"
+    figures: dict[int, dict[str, str]] = field(default_factory=dict)
+
+
+def visit_Module(node: cst.Module, ctx: Context[State]) -> None:
     # A module that loops at its top level runs as a script, whatever folder it sits in.
-    ctx.state["skip"] = _skipped_file(ctx) or any(
+    ctx.state.skip = _skipped_file(ctx) or any(
         isinstance(statement, cst.For | cst.While) for statement in node.body
     )
-    ctx.state["figures"] = {}
     # A command-line module may ask its user a question; the module-level imports are known
     # before the walk starts.
     imported = {target.split(".", 1)[0] for target in ctx.aliases.values()}
-    ctx.state["cli"] = bool(imported & _CLI_MODULES)
+    ctx.state.cli = bool(imported & _CLI_MODULES)
 
 
 def _skipped_file(ctx: Context) -> bool:
@@ -361,13 +371,13 @@ def _skipped_file(ctx: Context) -> bool:
     )
 
 
-def visit_Assign(node: cst.Assign, ctx: Context) -> None:
-    if ctx.state["skip"] or not isinstance(node.value, cst.Call):
+def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
+    if ctx.state.skip or not isinstance(node.value, cst.Call):
         return
     kind = _made_kind(node.value, ctx)
     if kind is None:
         return
-    names = ctx.state["figures"].setdefault(_scope_key(ctx), {})
+    names = ctx.state.figures.setdefault(_scope_key(ctx), {})
     for target in node.targets:
         bound = target.target
         if isinstance(bound, cst.Tuple | cst.List) and bound.elements:
@@ -376,16 +386,16 @@ def visit_Assign(node: cst.Assign, ctx: Context) -> None:
             names[bound.value] = kind
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
-    if ctx.state["skip"]:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
+    if ctx.state.skip:
         return
     kind = _kind(node, ctx)
-    if kind is None or (kind == "input" and ctx.state["cli"]) or _exempt(node, kind, ctx):
+    if kind is None or (kind == "input" and ctx.state.cli) or _exempt(node, kind, ctx):
         return
     ctx.report(node, call=_shown_name(node, ctx), alternative=_ALTERNATIVES[kind])
 
 
-def _kind(call: cst.Call, ctx: Context) -> str | None:
+def _kind(call: cst.Call, ctx: Context[State]) -> str | None:
     func = call.func
     if isinstance(func, cst.Attribute) and func.attr.value == "show":
         name = ctx.qualified_name(func)
@@ -395,7 +405,7 @@ def _kind(call: cst.Call, ctx: Context) -> str | None:
         if isinstance(owner, cst.Call):
             return _made_kind(owner, ctx)
         if isinstance(owner, cst.Name) and owner is func.value:
-            return ctx.state["figures"].get(_scope_key(ctx), {}).get(owner.value)
+            return ctx.state.figures.get(_scope_key(ctx), {}).get(owner.value)
         return None
     if isinstance(func, cst.Name | cst.Attribute):
         return _CALLS.get(ctx.qualified_name(func) or "")

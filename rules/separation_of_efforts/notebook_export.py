@@ -62,6 +62,7 @@ References
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -217,6 +218,16 @@ _MAGIC_METHODS = frozenset(
 _SCAN_LINES = 200
 
 
+@dataclass
+class State:
+    """The first IPython magic and ``display(...)`` call seen, and whether ``display`` is bound."""
+
+    skip: bool = False
+    magic: cst.Call | None = None
+    display: list[cst.Call] = field(default_factory=list)
+    bound: bool = False
+
+
 def _first_cell_marker(ctx: Context) -> tuple[int, str] | None:
     if "In[" not in ctx.text:
         return None
@@ -240,23 +251,20 @@ def _skipped_path(ctx: Context) -> bool:
     return any(folder in folders for folder in ctx.options["exploration-folders"])
 
 
-def visit_Module(node: cst.Module, ctx: Context) -> None:
-    ctx.state["skip"] = _skipped_path(ctx) or _is_notebook_source(ctx)
-    ctx.state["magic"] = None
-    ctx.state["display"] = []
-    ctx.state["bound"] = False
+def visit_Module(node: cst.Module, ctx: Context[State]) -> None:
+    ctx.state.skip = _skipped_path(ctx) or _is_notebook_source(ctx)
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
-    if ctx.state["skip"]:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
+    if ctx.state.skip:
         return
     func = node.func
     if isinstance(func, cst.Name):
-        if func.value == "display" and not ctx.state["display"]:
-            ctx.state["display"].append(node)
+        if func.value == "display" and not ctx.state.display:
+            ctx.state.display.append(node)
         return
     if (
-        ctx.state["magic"] is None
+        ctx.state.magic is None
         and isinstance(func, cst.Attribute)
         and func.attr.value in _MAGIC_METHODS
         and isinstance(func.value, cst.Call)
@@ -267,7 +275,7 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
             or ctx.enclosing(cst.FunctionDef) is None
         )
     ):
-        ctx.state["magic"] = node
+        ctx.state.magic = node
 
 
 def _binds_display(target: cst.CSTNode | None) -> bool:
@@ -278,67 +286,67 @@ def _binds_display(target: cst.CSTNode | None) -> bool:
     return isinstance(target, cst.Name) and target.value == "display"
 
 
-def visit_FunctionDef(node: cst.FunctionDef, ctx: Context) -> None:
+def visit_FunctionDef(node: cst.FunctionDef, ctx: Context[State]) -> None:
     if node.name.value == "display":
-        ctx.state["bound"] = True
+        ctx.state.bound = True
 
 
-def visit_ClassDef(node: cst.ClassDef, ctx: Context) -> None:
+def visit_ClassDef(node: cst.ClassDef, ctx: Context[State]) -> None:
     if node.name.value == "display":
-        ctx.state["bound"] = True
+        ctx.state.bound = True
 
 
-def visit_Param(node: cst.Param, ctx: Context) -> None:
+def visit_Param(node: cst.Param, ctx: Context[State]) -> None:
     if node.name.value == "display":
-        ctx.state["bound"] = True
+        ctx.state.bound = True
 
 
-def visit_AssignTarget(node: cst.AssignTarget, ctx: Context) -> None:
+def visit_AssignTarget(node: cst.AssignTarget, ctx: Context[State]) -> None:
     if _binds_display(node.target):
-        ctx.state["bound"] = True
+        ctx.state.bound = True
 
 
-def visit_AnnAssign(node: cst.AnnAssign, ctx: Context) -> None:
+def visit_AnnAssign(node: cst.AnnAssign, ctx: Context[State]) -> None:
     if _binds_display(node.target):
-        ctx.state["bound"] = True
+        ctx.state.bound = True
 
 
-def visit_For(node: cst.For, ctx: Context) -> None:
+def visit_For(node: cst.For, ctx: Context[State]) -> None:
     if _binds_display(node.target):
-        ctx.state["bound"] = True
+        ctx.state.bound = True
 
 
-def visit_AsName(node: cst.AsName, ctx: Context) -> None:
+def visit_AsName(node: cst.AsName, ctx: Context[State]) -> None:
     if _binds_display(node.name):
-        ctx.state["bound"] = True
+        ctx.state.bound = True
 
 
-def visit_CompFor(node: cst.CompFor, ctx: Context) -> None:
+def visit_CompFor(node: cst.CompFor, ctx: Context[State]) -> None:
     if _binds_display(node.target):
-        ctx.state["bound"] = True
+        ctx.state.bound = True
 
 
-def visit_NamedExpr(node: cst.NamedExpr, ctx: Context) -> None:
+def visit_NamedExpr(node: cst.NamedExpr, ctx: Context[State]) -> None:
     if _binds_display(node.target):
-        ctx.state["bound"] = True
+        ctx.state.bound = True
 
 
-def visit_ImportFrom(node: cst.ImportFrom, ctx: Context) -> None:
+def visit_ImportFrom(node: cst.ImportFrom, ctx: Context[State]) -> None:
     if isinstance(node.names, cst.ImportStar):
-        ctx.state["bound"] = True  # display may come from the star import
+        ctx.state.bound = True  # display may come from the star import
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
-    if ctx.state["skip"]:
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
+    if ctx.state.skip:
         return
     marker = _first_cell_marker(ctx)
     if marker is not None:
         ctx.report_line(marker[0], marker=marker[1])
         return
-    if ctx.state["magic"] is not None:
-        call = ctx.state["magic"]
+    if ctx.state.magic is not None:
+        call = ctx.state.magic
         ctx.report(call, marker=f"get_ipython().{call.func.attr.value}(...)")
         return
-    calls = ctx.state["display"]
-    if calls and not ctx.state["bound"] and ctx.qualified_name(calls[0].func) == "display":
+    calls = ctx.state.display
+    if calls and not ctx.state.bound and ctx.qualified_name(calls[0].func) == "display":
         ctx.report(calls[0], marker="display(...)")
