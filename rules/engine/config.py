@@ -9,12 +9,13 @@ import fnmatch
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from rules.catalogue import all_rules
+from rules.catalogue import all_rules, rules_by_code
 from rules.finding import Severity
 from rules.principles import PRINCIPLES
 from rules.rule import Rule
@@ -137,26 +138,41 @@ def _validate_options(raw: dict[str, dict[str, object]]) -> dict[str, dict[str, 
         rule = by_code.get(key.upper()) or by_name.get(key)
         if rule is None:
             raise ConfigError(f"[tool.debtbot.rules] unknown rule {key!r}")
-        for name, value in values.items():
+        try:
+            _options_model(rule.code).model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            name = str(error["loc"][0]) if error["loc"] else ""
             where = f"[tool.debtbot.rules.{key}] {name}"
-            if name not in rule.options:
+            if error["type"] == "extra_forbidden":
                 known = ", ".join(sorted(rule.options)) or "none"
-                raise ConfigError(f"{where}: unknown option (known options: {known})")
-            default = rule.options[name]
-            if not _same_kind(default, value):
-                raise ConfigError(f"{where}: expected {_kind_name(default)}, got {value!r}")
+                raise ConfigError(f"{where}: unknown option (known options: {known})") from None
+            expected = _kind_name(rule.options[name])
+            raise ConfigError(f"{where}: expected {expected}, got {values[name]!r}") from None
         result[rule.code] = dict(values)
     return result
 
 
-def _same_kind(default: object, value: object) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
+@cache
+def _options_model(code: str) -> type[BaseModel]:
+    """A pydantic model of the rule's options, typed by their defaults, names as written."""
+    rule = rules_by_code()[code]
+    fields: dict[str, Any] = {
+        f"option_{index}": (_option_type(default), Field(default=default, alias=name))
+        for index, (name, default) in enumerate(rule.options.items())
+    }
+    config = ConfigDict(extra="forbid", strict=True)
+    return create_model(f"{code}Options", __config__=config, **fields)
+
+
+def _option_type(default: object) -> object:
+    if isinstance(default, bool):
+        return bool
     if isinstance(default, int | float):
-        return isinstance(value, int | float)
+        return int | float
     if isinstance(default, list | tuple):
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    return isinstance(value, type(default))
+        return list[str]
+    return type(default)
 
 
 def _kind_name(default: object) -> str:

@@ -270,3 +270,24 @@ def test_a_huge_operator_chain_is_skipped_quickly() -> None:
     assert "chains more than 1000 operators" in result.skipped[0].reason
     ordinary = ("total = " + " + ".join(["a"] * 50) + "\n" + "x = a + b\n" * 2_000).encode()
     assert analyse_source("ordinary.py", ordinary, default_config()).skipped == []
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max-statements": "x"}, "max-statements: expected a number, got 'x'"),
+        ({"max-statements": True}, "max-statements: expected a number, got True"),
+        ({"limit": 3}, "limit: unknown option (known options: max-statements)"),
+    ],
+)
+def test_rule_options_are_validated_with_a_message_naming_the_option(options, message) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config({"rules": {"DEBT802": options}})
+    assert str(error.value) == f"[tool.debtbot.rules.DEBT802] {message}"
+
+
+def test_a_list_option_takes_strings_only_and_is_reported_whole() -> None:
+    with pytest.raises(ConfigError, match=r"expected a list of strings, got \['a', 3\]"):
+        parse_config({"rules": {"DEBT101": {"exploration-folders": ["a", 3]}}})
+    config = parse_config({"rules": {"notebook-export": {"exploration-folders": ["labs"]}}})
+    assert config.options["DEBT101"] == {"exploration-folders": ["labs"]}
