@@ -38,7 +38,6 @@ def create_app(
         store.create_schema(engine)
         if run_worker:
             app.state.worker = start_worker(
-                session_factory,
                 app.state.routes,
                 services,
                 RetryPolicy.from_settings(settings),

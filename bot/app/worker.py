@@ -49,13 +49,13 @@ class RetryPolicy:
 
 
 def process_next(
-    session_factory: sessionmaker[Session],
     routes: Mapping[tuple[str, str], Route],
     services: Services,
     policy: RetryPolicy,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> bool:
     """Run one due delivery; False when there was none."""
+    session_factory = services.sessions
     with session_factory() as session:
         delivery = store.claim_next_delivery(session)
     if delivery is None:
@@ -168,7 +168,6 @@ class Worker:
 
 
 def start_worker(
-    session_factory: sessionmaker[Session],
     routes: Mapping[tuple[str, str], Route],
     services: Services,
     policy: RetryPolicy,
@@ -180,7 +179,7 @@ def start_worker(
 
     def requeue_abandoned() -> None:
         alive_before = store.utcnow() - timedelta(seconds=lease_seconds)
-        with session_factory() as session:
+        with services.sessions() as session:
             requeued = store.requeue_abandoned(session, alive_before, policy.max_attempts)
         if requeued:
             log.warning("took back %d deliveries whose worker died mid-job", requeued)
@@ -194,7 +193,7 @@ def start_worker(
                 if time.monotonic() - swept >= lease_seconds / 3:
                     requeue_abandoned()
                     swept = time.monotonic()
-                worked = process_next(session_factory, routes, services, policy, lease_seconds)
+                worked = process_next(routes, services, policy, lease_seconds)
             except Exception:
                 # The store itself failed (database down): wait, then try again.
                 log.exception("worker could not reach the store")

@@ -40,7 +40,7 @@ def sessions(tmp_path):
 
 
 @pytest.fixture
-def context(tmp_path, sessions):
+def services(tmp_path, sessions):
     return Services.from_settings(make_settings(tmp_path), sessions)
 
 
@@ -60,41 +60,39 @@ def routes_to(handler) -> dict:
     return {("pull_request", "opened"): Route(handler, (), lambda payload: "s")}
 
 
-def test_a_handled_delivery_is_done_and_its_payload_reaches_the_handler(sessions, context):
+def test_a_handled_delivery_is_done_and_its_payload_reaches_the_handler(sessions, services):
     seen = []
     record(sessions, "d-1", {"n": 1})
-    assert process_next(
-        sessions, routes_to(lambda p, c: seen.append((p, c))), context, RetryPolicy()
-    )
-    assert seen == [({"n": 1}, context)]
+    assert process_next(routes_to(lambda p, c: seen.append((p, c))), services, RetryPolicy())
+    assert seen == [({"n": 1}, services)]
     assert the_delivery(sessions, "d-1").status == "done"
-    assert not process_next(sessions, routes_to(seen.append), context, RetryPolicy())
+    assert not process_next(routes_to(seen.append), services, RetryPolicy())
 
 
-def test_a_failing_handler_is_retried_with_backoff_then_failed(sessions, context):
+def test_a_failing_handler_is_retried_with_backoff_then_failed(sessions, services):
     calls = []
 
-    def flaky(payload, context):
+    def flaky(payload, services):
         calls.append(payload)
         raise RuntimeError(f"GitHub said 502 (call {len(calls)})")
 
     policy = RetryPolicy(max_attempts=3, backoff_seconds=60)
     record(sessions, "d-1", {"n": 1})
     before = store.utcnow()
-    assert process_next(sessions, routes_to(flaky), context, policy)
+    assert process_next(routes_to(flaky), services, policy)
     delivery = the_delivery(sessions, "d-1")
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert delivery.last_error == "RuntimeError: GitHub said 502 (call 1)"
     waited = delivery.next_attempt_at.replace(tzinfo=None) - before.replace(tzinfo=None)
     assert timedelta(seconds=59) < waited < timedelta(seconds=70)
     # Not due yet: nothing to do.
-    assert not process_next(sessions, routes_to(flaky), context, policy)
+    assert not process_next(routes_to(flaky), services, policy)
 
     for attempt in (2, 3):
         with sessions() as session:
             session.execute(update(store.Delivery).values(next_attempt_at=store.utcnow()))
             session.commit()
-        assert process_next(sessions, routes_to(flaky), context, policy)
+        assert process_next(routes_to(flaky), services, policy)
         assert the_delivery(sessions, "d-1").attempts == attempt
     delivery = the_delivery(sessions, "d-1")
     assert (delivery.status, delivery.last_error) == (
@@ -109,32 +107,31 @@ def test_backoff_doubles_up_to_a_ceiling():
     assert [policy.delay(n) for n in (1, 2, 3, 4, 5)] == [10, 20, 40, 80, 100]
 
 
-def test_a_payload_the_handler_cannot_use_fails_at_once(sessions, context):
-    def picky(payload, context):
+def test_a_payload_the_handler_cannot_use_fails_at_once(sessions, services):
+    def picky(payload, services):
         raise PayloadError("a repository entry lacks id")
 
     record(sessions, "d-1", {"n": 1})
-    process_next(sessions, routes_to(picky), context, RetryPolicy(max_attempts=5))
+    process_next(routes_to(picky), services, RetryPolicy(max_attempts=5))
     delivery = the_delivery(sessions, "d-1")
     assert (delivery.status, delivery.attempts) == ("failed", 1)
     assert "lacks id" in delivery.last_error
 
 
-def test_a_delivery_no_route_handles_any_more_is_ignored(sessions, context):
+def test_a_delivery_no_route_handles_any_more_is_ignored(sessions, services):
     record(sessions, "d-1", {"n": 1}, event="pull_request", action="closed")
-    assert process_next(sessions, routes_to(print), context, RetryPolicy())
+    assert process_next(routes_to(print), services, RetryPolicy())
     assert the_delivery(sessions, "d-1").status == "ignored"
 
 
-def test_the_thread_requeues_what_a_dead_process_left_and_runs_it(sessions, context):
+def test_the_thread_requeues_what_a_dead_process_left_and_runs_it(sessions, services):
     record(sessions, "left-running", {"n": 1})
     with sessions() as session:
         started = store.claim_next_delivery(session).alive_at  # the previous process died here
     done = []
     worker = start_worker(
-        sessions,
         routes_to(lambda p, c: done.append(p)),
-        context,
+        services,
         RetryPolicy(),
         30.0,
         lease_seconds=1.0,
@@ -159,18 +156,17 @@ def test_the_thread_requeues_what_a_dead_process_left_and_runs_it(sessions, cont
     assert the_delivery(sessions, "left-running").attempts == 2
 
 
-def test_a_long_job_keeps_its_lease_and_no_other_worker_takes_it(sessions, context):
+def test_a_long_job_keeps_its_lease_and_no_other_worker_takes_it(sessions, services):
     record(sessions, "long", {"n": 1})
     runs = []
 
-    def slow(payload, context):
+    def slow(payload, services):
         runs.append(payload)
         time.sleep(2.5)  # two and a half leases long
 
     routes = routes_to(slow)
     workers = [
-        start_worker(sessions, routes, context, RetryPolicy(), 0.05, lease_seconds=1.0)
-        for _ in range(2)
+        start_worker(routes, services, RetryPolicy(), 0.05, lease_seconds=1.0) for _ in range(2)
     ]
     try:
         deadline = time.monotonic() + 10
@@ -197,7 +193,7 @@ RUNNER = textwrap.dedent(
 
     marks = Path(sys.argv[2])
 
-    def review(payload, context):
+    def review(payload, services):
         with marks.open("a") as out:
             out.write(f"start {payload['number']}\\n")
         if (marks.parent / "block").exists():
