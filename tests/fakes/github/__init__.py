@@ -11,7 +11,8 @@ Use the ``fake_github`` fixture, or ``running_fake_github(prefix="/api/v3")`` fo
 a GitHub Enterprise Server (REST under /api/v3, GraphQL at /api/graphql).
 
 state.py holds what GitHub keeps and the helpers that arrange and inspect it; server.py the
-HTTP server that answers from it.
+HTTP server that answers from it (and ``FakeGitHub``, the state served); payloads.py the JSON
+GitHub sends, built from the state: webhook payloads and the bodies of API answers.
 """
 
 from tests.fakes.github.server import (

@@ -1,6 +1,10 @@
 """The simulated GitHub's HTTP side: a real server on 127.0.0.1 that answers the App's REST and
 GraphQL requests from the state of state.py, as GitHub would (authentication, validation, 404s
-and 422s, paging), records every request, and fails when the test scripts it to.
+and 422s, paging, rate-limit headers), with bodies from payloads.py; it records every request,
+and fails or answers late when the test scripts it to.
+
+``FakeGitHub`` is the state with all this added; ``running_fake_github`` and the ``fake_github``
+fixture start and stop one.
 """
 
 from __future__ import annotations
@@ -28,15 +32,14 @@ from bot.github.client import GitHubApp
 from bot.github.mirror import Mirrors
 from bot.services import Services
 from bot.settings import Settings
+from tests.fakes.github import payloads
 from tests.fakes.github.state import (
     BOT_LOGIN,
-    LEGACY_PERMISSION,
     FakePull,
     FakeRepository,
     GitHubState,
     now_text,
     public,
-    user_json,
 )
 
 RATE_LIMIT = 5000
@@ -55,6 +58,8 @@ CHECK_RUN_CONCLUSIONS = {
 
 @dataclass(frozen=True)
 class RecordedRequest:
+    """A request as the server received it, for tests to inspect."""
+
     method: str
     path: str  # relative to the API base (or "/graphql"), without the query string
     query: dict[str, list[str]]
@@ -65,6 +70,8 @@ class RecordedRequest:
 
 @dataclass
 class ScriptedFailure:
+    """The answer the test scripted for the next ``times`` matching requests."""
+
     method: str
     path: re.Pattern[str]
     status: int
@@ -240,78 +247,20 @@ class FakeGitHub(GitHubState):
     def pull_request_event(self, full_name: str, number: int, action: str = "opened") -> dict:
         """A ``pull_request`` webhook payload for a pull request of this server."""
         with self.lock:
-            repository = self.repositories[full_name]
-            pull = self._pull_of(full_name, number)
-            return {
-                "action": action,
-                "number": number,
-                "pull_request": self._pull_json(repository, pull),
-                "repository": self._repository_json(repository),
-                "installation": {
-                    "id": repository.installation_id,
-                    "node_id": f"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{repository.installation_id}",
-                },
-                "sender": user_json(self.url, pull.author, pull.author_type),
-            }
+            return payloads.pull_request_event(self, full_name, number, action)
 
     def issue_comment_event(
         self, full_name: str, number: int, comment: dict[str, Any], action: str = "created"
     ) -> dict:
         """An ``issue_comment`` webhook payload for a comment on a pull request of this server."""
         with self.lock:
-            repository = self.repositories[full_name]
-            pull = self._pull_of(full_name, number)
-            pull_json = self._pull_json(repository, pull)
-            return {
-                "action": action,
-                "issue": {
-                    "number": number,
-                    "title": pull_json["title"],
-                    "state": pull.state,
-                    "user": pull_json["user"],
-                    "html_url": pull_json["html_url"],
-                    # Only pull requests carry this key: it is how a handler tells them apart.
-                    "pull_request": {"url": pull_json["url"], "html_url": pull_json["html_url"]},
-                },
-                "comment": public(comment),
-                "repository": self._repository_json(repository),
-                "installation": {"id": repository.installation_id},
-                "sender": comment["user"],
-            }
+            return payloads.issue_comment_event(self, full_name, number, comment, action)
 
     def installation_event(self, installation_id: int, action: str = "created") -> dict:
         """An ``installation`` webhook payload, listing the installation's repositories as
         GitHub does when the App is installed."""
         with self.lock:
-            account = self.installations[installation_id]
-            repositories = sorted(
-                (r for r in self.repositories.values() if r.installation_id == installation_id),
-                key=lambda r: r.full_name,
-            )
-            return {
-                "action": action,
-                "installation": {
-                    "id": installation_id,
-                    "account": user_json(self.url, account, "Organization"),
-                    "repository_selection": "selected",
-                    "app_id": self.app_id,
-                    "app_slug": self.app_slug,
-                    "target_type": "Organization",
-                    "permissions": {"contents": "read", "issues": "write"},
-                    "events": ["pull_request", "issue_comment"],
-                },
-                "repositories": [
-                    {
-                        "id": r.id,
-                        "node_id": f"R_fake{r.id}",
-                        "name": r.full_name.partition("/")[2],
-                        "full_name": r.full_name,
-                        "private": True,
-                    }
-                    for r in repositories
-                ],
-                "sender": user_json(self.url, "octocat"),
-            }
+            return payloads.installation_event(self, installation_id, action)
 
     # -- serving -----------------------------------------------------------------------------
 
@@ -484,35 +433,15 @@ class FakeGitHub(GitHubState):
 
     def _get_app(self, request: RecordedRequest) -> tuple[int, Any]:
         self._require_app(request)
-        return 200, {
-            "id": self.app_id,
-            "slug": self.app_slug,
-            "node_id": "MDM6QXBwNDI0Mg==",
-            "name": "debtbot",
-            "description": "Reviews pull requests for machine-learning technical debt",
-            "owner": user_json(self.url, "octo-org", "Organization"),
-            "external_url": "https://debtbot.example",
-            "html_url": f"https://github.example/apps/{self.app_slug}",
-            "created_at": "2024-01-01T00:00:00Z",
-            "updated_at": "2024-01-01T00:00:00Z",
-            "permissions": {"checks": "write", "contents": "read", "pull_requests": "write"},
-            "events": ["pull_request"],
-        }
+        return 200, payloads.app_json(self)
 
     def _create_token(self, request: RecordedRequest, installation: str) -> tuple[int, Any]:
         self._require_app(request)
         installation_id = int(installation)
         if installation_id not in self.installations:
             raise _not_found()
-        token = f"ghs_fake{next(self._ids)}"
-        expires_at = datetime.now(UTC) + self.token_lifetime
-        self.tokens[token] = (installation_id, expires_at)
-        return 201, {
-            "token": token,
-            "expires_at": expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "permissions": {"checks": "write", "contents": "read", "pull_requests": "write"},
-            "repository_selection": "selected",
-        }
+        token, expires_at = self._new_token(installation_id)
+        return 201, payloads.token_json(token, expires_at)
 
     def _installation_repositories(self, request: RecordedRequest) -> tuple[int, Any]:
         installation_id = self._token_installation(request)
@@ -520,18 +449,18 @@ class FakeGitHub(GitHubState):
             (r for r in self.repositories.values() if r.installation_id == installation_id),
             key=lambda r: r.full_name,
         )
-        _, page, headers = self._page(request, [self._repository_json(r) for r in visible])
+        _, page, headers = self._page(request, [payloads.repository_json(self, r) for r in visible])
         body = {"total_count": len(visible), "repository_selection": "selected"}
         return 200, body | {"repositories": page}, headers
 
     def _get_repository(self, request: RecordedRequest, full_name: str) -> tuple[int, Any]:
         repository = self._require_installation(request, full_name)
-        return 200, self._repository_json(repository)
+        return 200, payloads.repository_json(self, repository)
 
     def _get_pull(self, request: RecordedRequest, full_name: str, number: str) -> tuple[int, Any]:
         repository = self._require_installation(request, full_name)
         pull = self._find_pull(repository, number)
-        return 200, self._pull_json(repository, pull)
+        return 200, payloads.pull_json(self, repository, pull)
 
     def _list_comments(self, request: RecordedRequest, full_name: str, number: str) -> tuple:
         repository = self._require_installation(request, full_name)
@@ -629,29 +558,10 @@ class FakeGitHub(GitHubState):
         body = request.json or {}
         if not body.get("name") or not body.get("head_sha"):
             raise _unprocessable("name and head_sha are required")
-        run_id = next(self._ids)
-        run: dict[str, Any] = {
-            "id": run_id,
-            "node_id": f"CR_fake{run_id}",
-            "name": body["name"],
-            "head_sha": body["head_sha"],
-            "status": "queued",
-            "conclusion": None,
-            "started_at": now_text(),
-            "completed_at": None,
-            "url": f"{self.url}/repos/{full_name}/check-runs/{run_id}",
-            "html_url": f"https://github.example/{full_name}/runs/{run_id}",
-            "details_url": body.get("details_url"),
-            "external_id": body.get("external_id", ""),
-            "app": {"id": self.app_id, "slug": self.app_slug, "name": "debtbot"},
-            "pull_requests": [],
-            "_repository": repository.full_name,
-            "_annotations": [],
-            "_output": {"title": None, "summary": None},
-        }
+        run = self._new_check_run(repository, body)
         self._apply_check_run_update(run, body)
-        self.check_runs[run_id] = run
-        return 201, self._check_run_json(run)
+        self.check_runs[run["id"]] = run
+        return 201, payloads.check_run_json(run)
 
     def _update_check_run(self, request: RecordedRequest, full_name: str, run_id: str) -> tuple:
         self._require_installation(request, full_name)
@@ -659,14 +569,14 @@ class FakeGitHub(GitHubState):
         if run is None or run["_repository"] != full_name:
             raise _not_found()
         self._apply_check_run_update(run, request.json or {})
-        return 200, self._check_run_json(run)
+        return 200, payloads.check_run_json(run)
 
     def _get_check_run(self, request: RecordedRequest, full_name: str, run_id: str) -> tuple:
         self._require_installation(request, full_name)
         run = self.check_runs.get(int(run_id))
         if run is None or run["_repository"] != full_name:
             raise _not_found()
-        return 200, self._check_run_json(run)
+        return 200, payloads.check_run_json(run)
 
     def _apply_check_run_update(self, run: dict[str, Any], body: dict[str, Any]) -> None:
         output = body.get("output")
@@ -698,11 +608,7 @@ class FakeGitHub(GitHubState):
         if login.startswith("ghost-"):
             raise _not_found()  # a login GitHub does not know
         role = self.roles.get((full_name, login))
-        return 200, {
-            "permission": LEGACY_PERMISSION.get(role, "none"),
-            "role_name": role or "none",
-            "user": user_json(self.url, login),
-        }
+        return 200, payloads.permission_json(self, login, role)
 
     def _list_issue_comments(self, request: RecordedRequest, full_name: str, number: str) -> tuple:
         repository = self._require_installation(request, full_name)
@@ -722,26 +628,7 @@ class FakeGitHub(GitHubState):
         if text is None:
             raise _not_found()
         raw = text if isinstance(text, bytes) else text.encode()
-        encoded = base64.b64encode(raw).decode()
-        # GitHub wraps the base64 text at 60 characters.
-        wrapped = "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n"
-        sha = f"{sum(raw) % 10**6:040d}"
-        api = f"{self.url}/repos/{full_name}"
-        web = f"https://github.example/{full_name}/blob/{repository.default_branch}/{path}"
-        return 200, {
-            "type": "file",
-            "encoding": "base64",
-            "size": len(raw),
-            "name": path.rpartition("/")[2],
-            "path": path,
-            "content": wrapped,
-            "sha": sha,
-            "url": f"{api}/contents/{path}",
-            "git_url": f"{api}/git/blobs/{sha}",
-            "html_url": web,
-            "download_url": f"https://raw.github.example/{full_name}/HEAD/{path}",
-            "_links": {"self": f"{api}/contents/{path}", "git": f"{api}/git/blobs/{sha}"},
-        }
+        return 200, payloads.contents_json(self, repository, path, raw)
 
     def _list_issues(self, request: RecordedRequest, full_name: str) -> tuple:
         repository = self._require_installation(request, full_name)
@@ -795,13 +682,7 @@ class FakeGitHub(GitHubState):
         for reaction in comment["_reactions"]:
             if reaction["content"] == content and reaction["user"]["login"] == BOT_LOGIN:
                 return 200, reaction  # GitHub answers 200 with the reaction already there
-        reaction = {
-            "id": next(self._ids),
-            "node_id": f"REA_fake{comment_id}",
-            "content": content,
-            "user": user_json(self.url, BOT_LOGIN, "Bot"),
-            "created_at": now_text(),
-        }
+        reaction = self._new_reaction(comment_id, content, BOT_LOGIN)
         comment["_reactions"].append(reaction)
         return 201, reaction
 
@@ -831,44 +712,16 @@ class FakeGitHub(GitHubState):
         full_name = f"{variables.get('owner')}/{variables.get('name')}"
         repository = self.repositories.get(full_name)
         if repository is None or repository.installation_id != installation_id:
-            return _graphql_not_found(f"Could not resolve to a Repository named '{full_name}'")
+            return payloads.graphql_not_found(
+                f"Could not resolve to a Repository named '{full_name}'"
+            )
         pull = repository.pulls.get(int(variables.get("number") or 0))
         if pull is None:
-            return _graphql_not_found("Could not resolve to a PullRequest")
+            return payloads.graphql_not_found("Could not resolve to a PullRequest")
         page_size = _first(query, "reviewThreads")
         start = int(base64.b64decode(variables["after"])) if variables.get("after") else 0
-        page = pull.threads[start : start + page_size]
-        end = start + len(page)
         comment_count = _first(query, "comments")
-        by_id = {comment["id"]: comment for comment in pull.comments}
-        nodes = [
-            {
-                "id": thread["id"],
-                "isResolved": thread["isResolved"],
-                "comments": {
-                    "nodes": [
-                        {"id": by_id[comment_id]["node_id"], "databaseId": comment_id}
-                        for comment_id in thread["comment_ids"][:comment_count]
-                    ]
-                },
-            }
-            for thread in page
-        ]
-        return {
-            "data": {
-                "repository": {
-                    "pullRequest": {
-                        "reviewThreads": {
-                            "pageInfo": {
-                                "hasNextPage": end < len(pull.threads),
-                                "endCursor": base64.b64encode(str(end).encode()).decode(),
-                            },
-                            "nodes": nodes,
-                        }
-                    }
-                }
-            }
-        }
+        return payloads.review_threads_json(pull, start, page_size, comment_count)
 
     def _resolve_thread(self, thread_id: str | None) -> dict[str, Any]:
         for repository in self.repositories.values():
@@ -876,16 +729,12 @@ class FakeGitHub(GitHubState):
                 for thread in pull.threads:
                     if thread["id"] == thread_id:
                         thread["isResolved"] = True
-                        return {
-                            "data": {
-                                "resolveReviewThread": {
-                                    "thread": {"id": thread_id, "isResolved": True}
-                                }
-                            }
-                        }
-        return _graphql_not_found(f"Could not resolve to a node with the global id of {thread_id}")
+                        return payloads.resolved_thread_json(thread["id"])
+        return payloads.graphql_not_found(
+            f"Could not resolve to a node with the global id of {thread_id}"
+        )
 
-    # -- building objects --------------------------------------------------------------------
+    # -- paging and finding ------------------------------------------------------------------
 
     def _page(self, request: RecordedRequest, items: list[dict[str, Any]]) -> tuple:
         per_page = min(int(request.query.get("per_page", ["30"])[0]), 100)
@@ -900,68 +749,6 @@ class FakeGitHub(GitHubState):
             links += [f'<{base}{page - 1}>; rel="prev"', f'<{base}1>; rel="first"']
         headers = {"link": ", ".join(links)} if links else {}
         return 200, [public(item) for item in chunk], headers
-
-    def _check_run_json(self, run: dict[str, Any]) -> dict[str, Any]:
-        return public(run) | {
-            "output": run["_output"]
-            | {
-                "text": None,
-                "annotations_count": len(run["_annotations"]),
-                "annotations_url": f"{run['url']}/annotations",
-            }
-        }
-
-    def _repository_json(self, repository: FakeRepository) -> dict[str, Any]:
-        owner, _, name = repository.full_name.partition("/")
-        return {
-            "id": repository.id,
-            "node_id": f"R_fake{repository.id}",
-            "name": name,
-            "full_name": repository.full_name,
-            "private": True,
-            "owner": user_json(self.url, owner, "Organization"),
-            "html_url": f"https://github.example/{repository.full_name}",
-            "url": f"{self.url}/repos/{repository.full_name}",
-            "clone_url": repository.clone_url,
-            "default_branch": repository.default_branch,
-            "fork": False,
-        }
-
-    def _pull_json(self, repository: FakeRepository, pull: FakePull) -> dict[str, Any]:
-        api = f"{self.url}/repos/{repository.full_name}"
-        repository_json = self._repository_json(repository)
-        return {
-            "url": f"{api}/pulls/{pull.number}",
-            "id": repository.id * 1000 + pull.number,
-            "node_id": f"PR_fake{repository.id}_{pull.number}",
-            "html_url": f"https://github.example/{repository.full_name}/pull/{pull.number}",
-            "number": pull.number,
-            "state": pull.state,
-            "locked": False,
-            "title": f"Pull request {pull.number}",
-            "body": "",
-            "draft": pull.draft,
-            "user": user_json(self.url, pull.author, pull.author_type),
-            "created_at": "2024-01-01T00:00:00Z",
-            "updated_at": now_text(),
-            "merged": False,
-            "head": {
-                "label": f"{repository.full_name.partition('/')[0]}:{pull.head_ref}",
-                "ref": pull.head_ref,
-                "sha": pull.head_sha,
-                "repo": repository_json,
-                "user": user_json(self.url, pull.author, pull.author_type),
-            },
-            "base": {
-                "label": f"{repository.full_name.partition('/')[0]}:{pull.base_ref}",
-                "ref": pull.base_ref,
-                "sha": pull.base_sha,
-                "repo": repository_json,
-                "user": repository_json["owner"],
-            },
-            "comments_url": f"{api}/issues/{pull.number}/comments",
-            "review_comments_url": f"{api}/pulls/{pull.number}/comments",
-        }
 
     def _find_pull(self, repository: FakeRepository, number: str) -> FakePull:
         pull = repository.pulls.get(int(number))
@@ -1006,10 +793,6 @@ def _first(query: str, connection: str) -> int:
     if match is None:
         raise _Reply(200, {"errors": [{"message": f"{connection} needs a first argument"}]})
     return min(int(match.group(1)), 100)
-
-
-def _graphql_not_found(message: str) -> dict[str, Any]:
-    return {"data": None, "errors": [{"type": "NOT_FOUND", "message": message}]}
 
 
 @contextmanager

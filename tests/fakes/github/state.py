@@ -95,7 +95,7 @@ class GitHubState:
         self.bot_login = BOT_LOGIN
         self.private_key = app_private_key()
         self._public_key = _public_key(self.private_key)
-        self.url = ""  # the API base, known once a server listens; the records' URLs start so
+        self.url = ""  # the API base, set when a server listens: records carry URLs under it
         self.token_lifetime = timedelta(hours=1)
         self.repositories: dict[str, FakeRepository] = {}
         self.installations: dict[int, str] = {}
@@ -377,6 +377,46 @@ class GitHubState:
             comment["in_reply_to_id"] = in_reply_to
         review["_comments"].append(comment)
         return comment
+
+    def _new_reaction(self, comment_id: str, content: str, author: str) -> dict[str, Any]:
+        return {
+            "id": next(self._ids),
+            "node_id": f"REA_fake{comment_id}",
+            "content": content,
+            "user": user_json(self.url, author, "Bot"),
+            "created_at": now_text(),
+        }
+
+    def _new_check_run(self, repository: FakeRepository, fields: dict[str, Any]) -> dict[str, Any]:
+        """A queued check run, as the App's request (``fields``) creates it: no output yet."""
+        full_name = repository.full_name
+        run_id = next(self._ids)
+        return {
+            "id": run_id,
+            "node_id": f"CR_fake{run_id}",
+            "name": fields["name"],
+            "head_sha": fields["head_sha"],
+            "status": "queued",
+            "conclusion": None,
+            "started_at": now_text(),
+            "completed_at": None,
+            "url": f"{self.url}/repos/{full_name}/check-runs/{run_id}",
+            "html_url": f"https://github.example/{full_name}/runs/{run_id}",
+            "details_url": fields.get("details_url"),
+            "external_id": fields.get("external_id", ""),
+            "app": {"id": self.app_id, "slug": self.app_slug, "name": "debtbot"},
+            "pull_requests": [],
+            "_repository": full_name,
+            "_annotations": [],
+            "_output": {"title": None, "summary": None},
+        }
+
+    def _new_token(self, installation_id: int) -> tuple[str, datetime]:
+        """An installation token, kept until it expires ``token_lifetime`` from now."""
+        token = f"ghs_fake{next(self._ids)}"
+        expires_at = datetime.now(UTC) + self.token_lifetime
+        self.tokens[token] = (installation_id, expires_at)
+        return token, expires_at
 
     def _submit_comments(self, pull: FakePull, comments: list[dict[str, Any]]) -> None:
         for comment in comments:
