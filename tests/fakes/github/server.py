@@ -1,30 +1,24 @@
-"""A simulated GitHub for tests: a real HTTP server on 127.0.0.1.
+"""The simulated GitHub's HTTP side: a real server on 127.0.0.1 that answers the App's REST and
+GraphQL requests from the state of state.py, as GitHub would (authentication, validation, 404s
+and 422s, paging, rate-limit headers), with bodies from payloads.py; it records every request,
+and fails or answers late when the test scripts it to.
 
-PyGithub speaks HTTP through ``requests``, which respx cannot intercept, so the App is pointed at
-this server instead (its ``url`` is the API base). It records every request, answers with
-payloads shaped like GitHub's, and behaves like GitHub where the App depends on it: JWT and
-installation-token auth, 422 for a review comment off the diff, at most 50 annotations per
-check-run request, paginated lists with Link headers, GraphQL review threads, rate-limit headers,
-and failures scripted by the test (5xx, rate limits, 404).
-
-Use the ``fake_github`` fixture, or ``running_fake_github(prefix="/api/v3")`` for the layout of
-a GitHub Enterprise Server (REST under /api/v3, GraphQL at /api/graphql).
+``FakeGitHub`` is the state with all this added; ``running_fake_github`` and the ``fake_github``
+fixture start and stop one.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
-import itertools
 import json
 import math
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -32,21 +26,22 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.github.client import GitHubApp
 from bot.github.mirror import Mirrors
 from bot.services import Services
 from bot.settings import Settings
+from tests.fakes.github import payloads
+from tests.fakes.github.state import (
+    BOT_LOGIN,
+    FakePull,
+    FakeRepository,
+    GitHubState,
+    now_text,
+    public,
+)
 
-APP_ID = 4242
-# Each simulated GitHub registers its own App id: github.py caches clients and tokens per
-# App, and a later server on a reused port must not be handed an earlier server's token.
-_APP_IDS = itertools.count(APP_ID)
-APP_SLUG = "debtbot"
-BOT_LOGIN = f"{APP_SLUG}[bot]"
 RATE_LIMIT = 5000
 ANNOTATIONS_PER_REQUEST = 50
 CHECK_RUN_CONCLUSIONS = {
@@ -61,23 +56,10 @@ CHECK_RUN_CONCLUSIONS = {
 }
 
 
-@functools.cache
-def app_private_key() -> str:
-    """One RSA key per test session: generating one takes a noticeable fraction of a second."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-def _public_key(private_pem: str) -> Any:
-    return serialization.load_pem_private_key(private_pem.encode(), password=None).public_key()
-
-
 @dataclass(frozen=True)
 class RecordedRequest:
+    """A request as the server received it, for tests to inspect."""
+
     method: str
     path: str  # relative to the API base (or "/graphql"), without the query string
     query: dict[str, list[str]]
@@ -88,46 +70,14 @@ class RecordedRequest:
 
 @dataclass
 class ScriptedFailure:
+    """The answer the test scripted for the next ``times`` matching requests."""
+
     method: str
     path: re.Pattern[str]
     status: int
     headers: dict[str, str]
     body: Any
     times: int
-
-
-@dataclass
-class FakePull:
-    full_name: str
-    number: int
-    head_sha: str
-    base_sha: str
-    base_ref: str
-    head_ref: str
-    draft: bool
-    author: str
-    author_type: str
-    state: str = "open"
-    commentable: dict[str, set[int]] = field(default_factory=dict)
-    commits: set[str] = field(default_factory=set)
-    reviews: list[dict[str, Any]] = field(default_factory=list)
-    comments: list[dict[str, Any]] = field(default_factory=list)  # submitted ones only
-    threads: list[dict[str, Any]] = field(default_factory=list)
-    # The conversation: issue comments, each with its reactions under "_reactions".
-    issue_comments: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class FakeRepository:
-    full_name: str
-    id: int
-    installation_id: int
-    clone_url: str
-    default_branch: str
-    pulls: dict[int, FakePull] = field(default_factory=dict)
-    # path -> text (or bytes, for a file that is not UTF-8), on the default branch
-    files: dict[str, str | bytes] = field(default_factory=dict)
-    issues: list[dict[str, Any]] = field(default_factory=list)  # plain issues, oldest first
 
 
 class _Reply(Exception):
@@ -151,203 +101,21 @@ def _not_found() -> _Reply:
 _Route = tuple[str, re.Pattern[str], Callable[..., tuple[int, Any]]]
 
 
-class FakeGitHub:
-    """State of the simulated GitHub, and the helpers tests use to arrange and inspect it."""
+class FakeGitHub(GitHubState):
+    """The simulated GitHub: its state, served over HTTP, with failures the test scripts."""
 
     def __init__(self, prefix: str = "") -> None:
+        super().__init__()
         self.prefix = prefix.rstrip("/")
         self.graphql_path = (self.prefix.removesuffix("/v3") or "") + "/graphql"
-        self.app_id = next(_APP_IDS)
-        self.app_slug = APP_SLUG
-        self.bot_login = BOT_LOGIN
-        self.private_key = app_private_key()
-        self._public_key = _public_key(self.private_key)
-        self.token_lifetime = timedelta(hours=1)
         self.requests: list[RecordedRequest] = []
-        self.repositories: dict[str, FakeRepository] = {}
-        self.installations: dict[int, str] = {}
-        self.tokens: dict[str, tuple[int, datetime]] = {}
-        self.check_runs: dict[int, dict[str, Any]] = {}
         self.rate_limit_remaining = RATE_LIMIT
-        # (repository, login) -> role: admin, maintain, write, triage or read; others have none.
-        self.roles: dict[tuple[str, str], str] = {}
         self._failures: list[ScriptedFailure] = []
         self._pauses: list[tuple[str, re.Pattern[str], float]] = []
-        self._ids = itertools.count(1001)
-        self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
-        self.url = ""
         self._routes = self._route_table()
 
-    # -- arranging ---------------------------------------------------------------------------
-
-    def add_installation(self, installation_id: int = 1, account: str = "octo-org") -> int:
-        with self._lock:
-            self.installations[installation_id] = account
-        return installation_id
-
-    def add_repository(
-        self,
-        full_name: str,
-        installation_id: int = 1,
-        clone_url: str | None = None,
-        default_branch: str = "main",
-    ) -> FakeRepository:
-        with self._lock:
-            if installation_id not in self.installations:
-                self.add_installation(installation_id, full_name.partition("/")[0])
-            repository = FakeRepository(
-                full_name=full_name,
-                id=next(self._ids),
-                installation_id=installation_id,
-                clone_url=clone_url or f"https://github.example/{full_name}.git",
-                default_branch=default_branch,
-            )
-            self.repositories[full_name] = repository
-            return repository
-
-    def add_pull(
-        self,
-        full_name: str,
-        number: int,
-        head_sha: str = "a" * 40,
-        base_sha: str = "b" * 40,
-        *,
-        base_ref: str = "main",
-        head_ref: str = "feature",
-        draft: bool = False,
-        author: str = "octocat",
-        author_type: str = "User",
-        commentable: dict[str, Iterable[int]] | None = None,
-    ) -> FakePull:
-        """A pull request; ``commentable`` is path -> the lines of the diff GitHub accepts."""
-        with self._lock:
-            if full_name not in self.repositories:
-                self.add_repository(full_name)
-            pull = FakePull(
-                full_name=full_name,
-                number=number,
-                head_sha=head_sha,
-                base_sha=base_sha,
-                base_ref=base_ref,
-                head_ref=head_ref,
-                draft=draft,
-                author=author,
-                author_type=author_type,
-                commits={head_sha},
-            )
-            for path, lines in (commentable or {}).items():
-                pull.commentable[path] = set(lines)
-            self.repositories[full_name].pulls[number] = pull
-            return pull
-
-    def set_commentable_lines(
-        self, full_name: str, number: int, path: str, lines: Iterable[int]
-    ) -> None:
-        with self._lock:
-            self._pull_of(full_name, number).commentable[path] = set(lines)
-
-    def push(self, full_name: str, number: int, head_sha: str) -> None:
-        """A new head commit on the pull request."""
-        with self._lock:
-            pull = self._pull_of(full_name, number)
-            pull.head_sha = head_sha
-            pull.commits.add(head_sha)
-
-    def add_review_comment(
-        self,
-        full_name: str,
-        number: int,
-        path: str,
-        line: int,
-        body: str,
-        *,
-        author: str | None = None,
-        in_reply_to: int | None = None,
-    ) -> dict[str, Any]:
-        """A review comment already on the pull request (by the App unless ``author`` says)."""
-        with self._lock:
-            pull = self._pull_of(full_name, number)
-            review = self._new_review(pull, pull.head_sha, "", "COMMENTED", author or BOT_LOGIN)
-            pull.reviews.append(review)
-            spec = {"path": path, "line": line, "body": body}
-            comment = self._new_comment(pull, review, spec, author or BOT_LOGIN, in_reply_to)
-            self._submit_comments(pull, [comment])
-            return comment
-
-    def remove_repository_from_installation(self, full_name: str) -> None:
-        """What an organisation owner does in the App's settings: the installation no longer
-        sees the repository (and, as here, no webhook need have told the App)."""
-        with self._lock:
-            self.repositories[full_name].installation_id = 0
-
-    def add_file(self, full_name: str, path: str, text: str | bytes) -> None:
-        """A file on the repository's default branch (the repository is created if new)."""
-        with self._lock:
-            if full_name not in self.repositories:
-                self.add_repository(full_name)
-            self.repositories[full_name].files[path] = text
-
-    def add_issue(
-        self, full_name: str, title: str, body: str, author: str = BOT_LOGIN
-    ) -> dict[str, Any]:
-        """An issue already in the repository (opened by the App unless ``author`` says)."""
-        with self._lock:
-            repository = self.repositories[full_name]
-            issue = self._new_issue(repository, title, body, author)
-            repository.issues.append(issue)
-            return self._public(issue)
-
-    def set_role(self, full_name: str, login: str, role: str) -> None:
-        """What ``login`` may do in the repository: admin, maintain, write, triage or read."""
-        if role not in _LEGACY_PERMISSION:
-            raise ValueError(f"GitHub has no repository role {role!r}")
-        with self._lock:
-            self.roles[(full_name, login)] = role
-
-    def add_issue_comment(
-        self, full_name: str, number: int, body: str, author: str = "octocat"
-    ) -> dict[str, Any]:
-        """A comment in the pull request's conversation (a bot when ``author`` ends in [bot])."""
-        with self._lock:
-            pull = self._pull_of(full_name, number)
-            comment = self._new_issue_comment(pull, body, author)
-            pull.issue_comments.append(comment)
-            return comment
-
-    def issue_comments(self, full_name: str, number: int) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self._pull_of(full_name, number).issue_comments)
-
-    def reactions(self, full_name: str, number: int, comment_id: int) -> list[dict[str, Any]]:
-        with self._lock:
-            comment = self._issue_comment_of(self._pull_of(full_name, number), comment_id)
-            return list(comment["_reactions"])
-
-    def issue_comment_event(
-        self, full_name: str, number: int, comment: dict[str, Any], action: str = "created"
-    ) -> dict:
-        """An ``issue_comment`` webhook payload for a comment on a pull request of this server."""
-        with self._lock:
-            repository = self.repositories[full_name]
-            pull = self._pull_of(full_name, number)
-            pull_json = self._pull_json(repository, pull)
-            return {
-                "action": action,
-                "issue": {
-                    "number": number,
-                    "title": pull_json["title"],
-                    "state": pull.state,
-                    "user": pull_json["user"],
-                    "html_url": pull_json["html_url"],
-                    # Only pull requests carry this key: it is how a handler tells them apart.
-                    "pull_request": {"url": pull_json["url"], "html_url": pull_json["html_url"]},
-                },
-                "comment": self._public(comment),
-                "repository": self._repository_json(repository),
-                "installation": {"id": repository.installation_id},
-                "sender": comment["user"],
-            }
+    # -- scripting failures ------------------------------------------------------------------
 
     def fail(
         self,
@@ -361,7 +129,7 @@ class FakeGitHub:
     ) -> None:
         """Answer the next ``times`` requests matching ``method`` and the regex ``path``
         (relative to the API base) with ``status`` instead of handling them."""
-        with self._lock:
+        with self.lock:
             self._failures.append(
                 ScriptedFailure(
                     method=method.upper(),
@@ -376,7 +144,7 @@ class FakeGitHub:
     def answer_late(self, method: str, path: str, seconds: float) -> None:
         """Handle the next matching request, then wait ``seconds`` before answering: GitHub did
         the work, but a client with a shorter timeout never hears of it."""
-        with self._lock:
+        with self.lock:
             self._pauses.append((method.upper(), re.compile(path), seconds))
 
     def fail_with_rate_limit(self, method: str, path: str, reset_in: float, times: int = 1) -> None:
@@ -410,33 +178,17 @@ class FakeGitHub:
 
     # -- inspecting --------------------------------------------------------------------------
 
-    def issues(self, full_name: str) -> list[dict[str, Any]]:
-        """The repository's plain issues (not pull requests), oldest first."""
-        with self._lock:
-            return [self._public(issue) for issue in self.repositories[full_name].issues]
-
     def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
         """Recorded requests with this method whose relative path matches the regex ``path``."""
         pattern = re.compile(path)
-        with self._lock:
+        with self.lock:
             return [
                 request
                 for request in self.requests
                 if request.method == method.upper() and pattern.fullmatch(request.path)
             ]
 
-    def pull(self, full_name: str, number: int) -> FakePull:
-        return self._pull_of(full_name, number)
-
-    def submitted_reviews(self, full_name: str, number: int) -> list[dict[str, Any]]:
-        with self._lock:
-            reviews = self._pull_of(full_name, number).reviews
-            return [review for review in reviews if review["state"] != "PENDING"]
-
-    def pending_reviews(self, full_name: str, number: int) -> list[dict[str, Any]]:
-        with self._lock:
-            reviews = self._pull_of(full_name, number).reviews
-            return [review for review in reviews if review["state"] == "PENDING"]
+    # -- pointing the App at this server -----------------------------------------------------
 
     def github_app(self, **overrides: Any) -> GitHubApp:
         """The App pointed at this server, with waits short enough for tests."""
@@ -490,56 +242,25 @@ class FakeGitHub:
             "GITHUB_API_URL": self.url,
         }
 
+    # -- webhook payloads --------------------------------------------------------------------
+
     def pull_request_event(self, full_name: str, number: int, action: str = "opened") -> dict:
         """A ``pull_request`` webhook payload for a pull request of this server."""
-        with self._lock:
-            repository = self.repositories[full_name]
-            pull = self._pull_of(full_name, number)
-            return {
-                "action": action,
-                "number": number,
-                "pull_request": self._pull_json(repository, pull),
-                "repository": self._repository_json(repository),
-                "installation": {
-                    "id": repository.installation_id,
-                    "node_id": f"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{repository.installation_id}",
-                },
-                "sender": self._user_json(pull.author, pull.author_type),
-            }
+        with self.lock:
+            return payloads.pull_request_event(self, full_name, number, action)
+
+    def issue_comment_event(
+        self, full_name: str, number: int, comment: dict[str, Any], action: str = "created"
+    ) -> dict:
+        """An ``issue_comment`` webhook payload for a comment on a pull request of this server."""
+        with self.lock:
+            return payloads.issue_comment_event(self, full_name, number, comment, action)
 
     def installation_event(self, installation_id: int, action: str = "created") -> dict:
         """An ``installation`` webhook payload, listing the installation's repositories as
         GitHub does when the App is installed."""
-        with self._lock:
-            account = self.installations[installation_id]
-            repositories = sorted(
-                (r for r in self.repositories.values() if r.installation_id == installation_id),
-                key=lambda r: r.full_name,
-            )
-            return {
-                "action": action,
-                "installation": {
-                    "id": installation_id,
-                    "account": self._user_json(account, "Organization"),
-                    "repository_selection": "selected",
-                    "app_id": self.app_id,
-                    "app_slug": self.app_slug,
-                    "target_type": "Organization",
-                    "permissions": {"contents": "read", "issues": "write"},
-                    "events": ["pull_request", "issue_comment"],
-                },
-                "repositories": [
-                    {
-                        "id": r.id,
-                        "node_id": f"R_fake{r.id}",
-                        "name": r.full_name.partition("/")[2],
-                        "full_name": r.full_name,
-                        "private": True,
-                    }
-                    for r in repositories
-                ],
-                "sender": self._user_json("octocat"),
-            }
+        with self.lock:
+            return payloads.installation_event(self, installation_id, action)
 
     # -- serving -----------------------------------------------------------------------------
 
@@ -597,7 +318,7 @@ class FakeGitHub:
         request = RecordedRequest(
             method, relative, parse_qs(parts.query), headers, body, time.monotonic()
         )
-        with self._lock:
+        with self.lock:
             self.requests.append(request)
             self.rate_limit_remaining = max(self.rate_limit_remaining - 1, 0)
             status, extra, answer = self._answer(request, path)
@@ -712,35 +433,15 @@ class FakeGitHub:
 
     def _get_app(self, request: RecordedRequest) -> tuple[int, Any]:
         self._require_app(request)
-        return 200, {
-            "id": self.app_id,
-            "slug": self.app_slug,
-            "node_id": "MDM6QXBwNDI0Mg==",
-            "name": "debtbot",
-            "description": "Reviews pull requests for machine-learning technical debt",
-            "owner": self._user_json("octo-org", "Organization"),
-            "external_url": "https://debtbot.example",
-            "html_url": f"https://github.example/apps/{self.app_slug}",
-            "created_at": "2024-01-01T00:00:00Z",
-            "updated_at": "2024-01-01T00:00:00Z",
-            "permissions": {"checks": "write", "contents": "read", "pull_requests": "write"},
-            "events": ["pull_request"],
-        }
+        return 200, payloads.app_json(self)
 
     def _create_token(self, request: RecordedRequest, installation: str) -> tuple[int, Any]:
         self._require_app(request)
         installation_id = int(installation)
         if installation_id not in self.installations:
             raise _not_found()
-        token = f"ghs_fake{next(self._ids)}"
-        expires_at = datetime.now(UTC) + self.token_lifetime
-        self.tokens[token] = (installation_id, expires_at)
-        return 201, {
-            "token": token,
-            "expires_at": expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "permissions": {"checks": "write", "contents": "read", "pull_requests": "write"},
-            "repository_selection": "selected",
-        }
+        token, expires_at = self._new_token(installation_id)
+        return 201, payloads.token_json(token, expires_at)
 
     def _installation_repositories(self, request: RecordedRequest) -> tuple[int, Any]:
         installation_id = self._token_installation(request)
@@ -748,18 +449,18 @@ class FakeGitHub:
             (r for r in self.repositories.values() if r.installation_id == installation_id),
             key=lambda r: r.full_name,
         )
-        _, page, headers = self._page(request, [self._repository_json(r) for r in visible])
+        _, page, headers = self._page(request, [payloads.repository_json(self, r) for r in visible])
         body = {"total_count": len(visible), "repository_selection": "selected"}
         return 200, body | {"repositories": page}, headers
 
     def _get_repository(self, request: RecordedRequest, full_name: str) -> tuple[int, Any]:
         repository = self._require_installation(request, full_name)
-        return 200, self._repository_json(repository)
+        return 200, payloads.repository_json(self, repository)
 
     def _get_pull(self, request: RecordedRequest, full_name: str, number: str) -> tuple[int, Any]:
         repository = self._require_installation(request, full_name)
         pull = self._find_pull(repository, number)
-        return 200, self._pull_json(repository, pull)
+        return 200, payloads.pull_json(self, repository, pull)
 
     def _list_comments(self, request: RecordedRequest, full_name: str, number: str) -> tuple:
         repository = self._require_installation(request, full_name)
@@ -805,7 +506,7 @@ class FakeGitHub:
         pull.reviews.append(review)
         if state != "PENDING":
             self._submit_comments(pull, comments)
-        return 200, self._public(review)
+        return 200, public(review)
 
     def _check_placement(self, pull: FakePull, spec: dict[str, Any]) -> None:
         lines = pull.commentable.get(spec.get("path", ""), set())
@@ -829,7 +530,7 @@ class FakeGitHub:
         if review["state"] != "PENDING":
             raise _unprocessable("Can not delete a non-pending pull request review")
         pull.reviews.remove(review)
-        return 200, self._public(review)
+        return 200, public(review)
 
     def _reply(
         self, request: RecordedRequest, full_name: str, number: str, comment_id: str
@@ -850,36 +551,17 @@ class FakeGitHub:
         spec = {"path": target["path"], "line": target["line"], "body": text}
         reply = self._new_comment(pull, review, spec, BOT_LOGIN, root)
         self._submit_comments(pull, [reply])
-        return 201, self._public(reply)
+        return 201, public(reply)
 
     def _create_check_run(self, request: RecordedRequest, full_name: str) -> tuple:
         repository = self._require_installation(request, full_name)
         body = request.json or {}
         if not body.get("name") or not body.get("head_sha"):
             raise _unprocessable("name and head_sha are required")
-        run_id = next(self._ids)
-        run: dict[str, Any] = {
-            "id": run_id,
-            "node_id": f"CR_fake{run_id}",
-            "name": body["name"],
-            "head_sha": body["head_sha"],
-            "status": "queued",
-            "conclusion": None,
-            "started_at": _now_text(),
-            "completed_at": None,
-            "url": f"{self.url}/repos/{full_name}/check-runs/{run_id}",
-            "html_url": f"https://github.example/{full_name}/runs/{run_id}",
-            "details_url": body.get("details_url"),
-            "external_id": body.get("external_id", ""),
-            "app": {"id": self.app_id, "slug": self.app_slug, "name": "debtbot"},
-            "pull_requests": [],
-            "_repository": repository.full_name,
-            "_annotations": [],
-            "_output": {"title": None, "summary": None},
-        }
+        run = self._new_check_run(repository, body)
         self._apply_check_run_update(run, body)
-        self.check_runs[run_id] = run
-        return 201, self._check_run_json(run)
+        self.check_runs[run["id"]] = run
+        return 201, payloads.check_run_json(run)
 
     def _update_check_run(self, request: RecordedRequest, full_name: str, run_id: str) -> tuple:
         self._require_installation(request, full_name)
@@ -887,14 +569,14 @@ class FakeGitHub:
         if run is None or run["_repository"] != full_name:
             raise _not_found()
         self._apply_check_run_update(run, request.json or {})
-        return 200, self._check_run_json(run)
+        return 200, payloads.check_run_json(run)
 
     def _get_check_run(self, request: RecordedRequest, full_name: str, run_id: str) -> tuple:
         self._require_installation(request, full_name)
         run = self.check_runs.get(int(run_id))
         if run is None or run["_repository"] != full_name:
             raise _not_found()
-        return 200, self._check_run_json(run)
+        return 200, payloads.check_run_json(run)
 
     def _apply_check_run_update(self, run: dict[str, Any], body: dict[str, Any]) -> None:
         output = body.get("output")
@@ -917,7 +599,7 @@ class FakeGitHub:
         if conclusion is not None:
             run["conclusion"] = conclusion
             run["status"] = "completed"
-            run["completed_at"] = body.get("completed_at") or _now_text()
+            run["completed_at"] = body.get("completed_at") or now_text()
 
     # -- conversation comments and permissions ---------------------------------------------
 
@@ -926,11 +608,7 @@ class FakeGitHub:
         if login.startswith("ghost-"):
             raise _not_found()  # a login GitHub does not know
         role = self.roles.get((full_name, login))
-        return 200, {
-            "permission": _LEGACY_PERMISSION.get(role, "none"),
-            "role_name": role or "none",
-            "user": self._user_json(login),
-        }
+        return 200, payloads.permission_json(self, login, role)
 
     def _list_issue_comments(self, request: RecordedRequest, full_name: str, number: str) -> tuple:
         repository = self._require_installation(request, full_name)
@@ -942,7 +620,7 @@ class FakeGitHub:
         body = _comment_text(request)
         comment = self._new_issue_comment(pull, body, BOT_LOGIN)
         pull.issue_comments.append(comment)
-        return 201, self._public(comment)
+        return 201, public(comment)
 
     def _get_contents(self, request: RecordedRequest, full_name: str, path: str) -> tuple:
         repository = self._require_installation(request, full_name)
@@ -950,26 +628,7 @@ class FakeGitHub:
         if text is None:
             raise _not_found()
         raw = text if isinstance(text, bytes) else text.encode()
-        encoded = base64.b64encode(raw).decode()
-        # GitHub wraps the base64 text at 60 characters.
-        wrapped = "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n"
-        sha = f"{sum(raw) % 10**6:040d}"
-        api = f"{self.url}/repos/{full_name}"
-        web = f"https://github.example/{full_name}/blob/{repository.default_branch}/{path}"
-        return 200, {
-            "type": "file",
-            "encoding": "base64",
-            "size": len(raw),
-            "name": path.rpartition("/")[2],
-            "path": path,
-            "content": wrapped,
-            "sha": sha,
-            "url": f"{api}/contents/{path}",
-            "git_url": f"{api}/git/blobs/{sha}",
-            "html_url": web,
-            "download_url": f"https://raw.github.example/{full_name}/HEAD/{path}",
-            "_links": {"self": f"{api}/contents/{path}", "git": f"{api}/git/blobs/{sha}"},
-        }
+        return 200, payloads.contents_json(self, repository, path, raw)
 
     def _list_issues(self, request: RecordedRequest, full_name: str) -> tuple:
         repository = self._require_installation(request, full_name)
@@ -993,40 +652,13 @@ class FakeGitHub:
             raise _unprocessable("Body is too long (maximum is 65536 characters)")
         issue = self._new_issue(repository, fields["title"], body, BOT_LOGIN)
         repository.issues.append(issue)
-        return 201, self._public(issue)
-
-    def _new_issue(
-        self, repository: FakeRepository, title: str, body: str, author: str
-    ) -> dict[str, Any]:
-        # Issues and pull requests share one sequence of numbers.
-        number = 1 + max([0, *repository.pulls, *(i["number"] for i in repository.issues)])
-        issue_id = next(self._ids)
-        api = f"{self.url}/repos/{repository.full_name}"
-        return {
-            "id": issue_id,
-            "node_id": f"I_fake{issue_id}",
-            "number": number,
-            "title": title,
-            "body": body,
-            "state": "open",
-            "locked": False,
-            "labels": [],
-            "assignees": [],
-            "comments": 0,
-            "user": self._user_json(author, "Bot" if author.endswith("[bot]") else "User"),
-            "author_association": "NONE",
-            "url": f"{api}/issues/{number}",
-            "comments_url": f"{api}/issues/{number}/comments",
-            "html_url": f"https://github.example/{repository.full_name}/issues/{number}",
-            "created_at": _now_text(),
-            "updated_at": _now_text(),
-        }
+        return 201, public(issue)
 
     def _get_issue_comment(
         self, request: RecordedRequest, full_name: str, comment_id: str
     ) -> tuple:
         repository = self._require_installation(request, full_name)
-        return 200, self._public(self._issue_comment_in(repository, comment_id))
+        return 200, public(self._issue_comment_in(repository, comment_id))
 
     def _update_issue_comment(
         self, request: RecordedRequest, full_name: str, comment_id: str
@@ -1038,8 +670,8 @@ class FakeGitHub:
             # test notices when the App edits a comment it did not write.
             raise _Reply(403, {"message": "Resource not accessible by integration"})
         comment["body"] = _comment_text(request)
-        comment["updated_at"] = _now_text()
-        return 200, self._public(comment)
+        comment["updated_at"] = now_text()
+        return 200, public(comment)
 
     def _react(self, request: RecordedRequest, full_name: str, comment_id: str) -> tuple:
         repository = self._require_installation(request, full_name)
@@ -1050,33 +682,9 @@ class FakeGitHub:
         for reaction in comment["_reactions"]:
             if reaction["content"] == content and reaction["user"]["login"] == BOT_LOGIN:
                 return 200, reaction  # GitHub answers 200 with the reaction already there
-        reaction = {
-            "id": next(self._ids),
-            "node_id": f"REA_fake{comment_id}",
-            "content": content,
-            "user": self._user_json(BOT_LOGIN, "Bot"),
-            "created_at": _now_text(),
-        }
+        reaction = self._new_reaction(comment_id, content, BOT_LOGIN)
         comment["_reactions"].append(reaction)
         return 201, reaction
-
-    def _new_issue_comment(self, pull: FakePull, body: str, author: str) -> dict[str, Any]:
-        comment_id = next(self._ids)
-        api = f"{self.url}/repos/{pull.full_name}"
-        return {
-            "id": comment_id,
-            "node_id": f"IC_fake{comment_id}",
-            "url": f"{api}/issues/comments/{comment_id}",
-            "html_url": f"https://github.example/{pull.full_name}/pull/{pull.number}"
-            f"#issuecomment-{comment_id}",
-            "issue_url": f"{api}/issues/{pull.number}",
-            "body": body,
-            "user": self._user_json(author, "Bot" if author.endswith("[bot]") else "User"),
-            "author_association": "NONE",
-            "created_at": _now_text(),
-            "updated_at": _now_text(),
-            "_reactions": [],
-        }
 
     def _issue_comment_in(self, repository: FakeRepository, comment_id: str) -> dict[str, Any]:
         for pull in repository.pulls.values():
@@ -1084,12 +692,6 @@ class FakeGitHub:
                 if comment["id"] == int(comment_id):
                     return comment
         raise _not_found()
-
-    def _issue_comment_of(self, pull: FakePull, comment_id: int) -> dict[str, Any]:
-        comment = next((c for c in pull.issue_comments if c["id"] == comment_id), None)
-        if comment is None:
-            raise KeyError(comment_id)
-        return comment
 
     # -- GraphQL -----------------------------------------------------------------------------
 
@@ -1110,44 +712,16 @@ class FakeGitHub:
         full_name = f"{variables.get('owner')}/{variables.get('name')}"
         repository = self.repositories.get(full_name)
         if repository is None or repository.installation_id != installation_id:
-            return _graphql_not_found(f"Could not resolve to a Repository named '{full_name}'")
+            return payloads.graphql_not_found(
+                f"Could not resolve to a Repository named '{full_name}'"
+            )
         pull = repository.pulls.get(int(variables.get("number") or 0))
         if pull is None:
-            return _graphql_not_found("Could not resolve to a PullRequest")
+            return payloads.graphql_not_found("Could not resolve to a PullRequest")
         page_size = _first(query, "reviewThreads")
         start = int(base64.b64decode(variables["after"])) if variables.get("after") else 0
-        page = pull.threads[start : start + page_size]
-        end = start + len(page)
         comment_count = _first(query, "comments")
-        by_id = {comment["id"]: comment for comment in pull.comments}
-        nodes = [
-            {
-                "id": thread["id"],
-                "isResolved": thread["isResolved"],
-                "comments": {
-                    "nodes": [
-                        {"id": by_id[comment_id]["node_id"], "databaseId": comment_id}
-                        for comment_id in thread["comment_ids"][:comment_count]
-                    ]
-                },
-            }
-            for thread in page
-        ]
-        return {
-            "data": {
-                "repository": {
-                    "pullRequest": {
-                        "reviewThreads": {
-                            "pageInfo": {
-                                "hasNextPage": end < len(pull.threads),
-                                "endCursor": base64.b64encode(str(end).encode()).decode(),
-                            },
-                            "nodes": nodes,
-                        }
-                    }
-                }
-            }
-        }
+        return payloads.review_threads_json(pull, start, page_size, comment_count)
 
     def _resolve_thread(self, thread_id: str | None) -> dict[str, Any]:
         for repository in self.repositories.values():
@@ -1155,16 +729,12 @@ class FakeGitHub:
                 for thread in pull.threads:
                     if thread["id"] == thread_id:
                         thread["isResolved"] = True
-                        return {
-                            "data": {
-                                "resolveReviewThread": {
-                                    "thread": {"id": thread_id, "isResolved": True}
-                                }
-                            }
-                        }
-        return _graphql_not_found(f"Could not resolve to a node with the global id of {thread_id}")
+                        return payloads.resolved_thread_json(thread["id"])
+        return payloads.graphql_not_found(
+            f"Could not resolve to a node with the global id of {thread_id}"
+        )
 
-    # -- building objects --------------------------------------------------------------------
+    # -- paging and finding ------------------------------------------------------------------
 
     def _page(self, request: RecordedRequest, items: list[dict[str, Any]]) -> tuple:
         per_page = min(int(request.query.get("per_page", ["30"])[0]), 100)
@@ -1178,162 +748,7 @@ class FakeGitHub:
         if page > 1:
             links += [f'<{base}{page - 1}>; rel="prev"', f'<{base}1>; rel="first"']
         headers = {"link": ", ".join(links)} if links else {}
-        return 200, [self._public(item) for item in chunk], headers
-
-    @staticmethod
-    def _public(item: dict[str, Any]) -> dict[str, Any]:
-        """What GitHub shows: our bookkeeping keys start with an underscore."""
-        return {key: value for key, value in item.items() if not key.startswith("_")}
-
-    def _check_run_json(self, run: dict[str, Any]) -> dict[str, Any]:
-        return self._public(run) | {
-            "output": run["_output"]
-            | {
-                "text": None,
-                "annotations_count": len(run["_annotations"]),
-                "annotations_url": f"{run['url']}/annotations",
-            }
-        }
-
-    def _user_json(self, login: str, kind: str = "User") -> dict[str, Any]:
-        user_id = 90000 + sum(map(ord, login))
-        return {
-            "login": login,
-            "id": user_id,
-            "node_id": f"U_fake{user_id}",
-            "type": kind,
-            "site_admin": False,
-            "url": f"{self.url}/users/{login}",
-            "html_url": f"https://github.example/{login}",
-            "avatar_url": f"https://avatars.github.example/u/{user_id}",
-        }
-
-    def _repository_json(self, repository: FakeRepository) -> dict[str, Any]:
-        owner, _, name = repository.full_name.partition("/")
-        return {
-            "id": repository.id,
-            "node_id": f"R_fake{repository.id}",
-            "name": name,
-            "full_name": repository.full_name,
-            "private": True,
-            "owner": self._user_json(owner, "Organization"),
-            "html_url": f"https://github.example/{repository.full_name}",
-            "url": f"{self.url}/repos/{repository.full_name}",
-            "clone_url": repository.clone_url,
-            "default_branch": repository.default_branch,
-            "fork": False,
-        }
-
-    def _pull_json(self, repository: FakeRepository, pull: FakePull) -> dict[str, Any]:
-        api = f"{self.url}/repos/{repository.full_name}"
-        repository_json = self._repository_json(repository)
-        return {
-            "url": f"{api}/pulls/{pull.number}",
-            "id": repository.id * 1000 + pull.number,
-            "node_id": f"PR_fake{repository.id}_{pull.number}",
-            "html_url": f"https://github.example/{repository.full_name}/pull/{pull.number}",
-            "number": pull.number,
-            "state": pull.state,
-            "locked": False,
-            "title": f"Pull request {pull.number}",
-            "body": "",
-            "draft": pull.draft,
-            "user": self._user_json(pull.author, pull.author_type),
-            "created_at": "2024-01-01T00:00:00Z",
-            "updated_at": _now_text(),
-            "merged": False,
-            "head": {
-                "label": f"{repository.full_name.partition('/')[0]}:{pull.head_ref}",
-                "ref": pull.head_ref,
-                "sha": pull.head_sha,
-                "repo": repository_json,
-                "user": self._user_json(pull.author, pull.author_type),
-            },
-            "base": {
-                "label": f"{repository.full_name.partition('/')[0]}:{pull.base_ref}",
-                "ref": pull.base_ref,
-                "sha": pull.base_sha,
-                "repo": repository_json,
-                "user": repository_json["owner"],
-            },
-            "comments_url": f"{api}/issues/{pull.number}/comments",
-            "review_comments_url": f"{api}/pulls/{pull.number}/comments",
-        }
-
-    def _new_review(
-        self, pull: FakePull, commit_id: str, body: str, state: str, author: str
-    ) -> dict[str, Any]:
-        review_id = next(self._ids)
-        pull_url = f"{self.url}/repos/{pull.full_name}/pulls/{pull.number}"
-        return {
-            "id": review_id,
-            "node_id": f"PRR_fake{review_id}",
-            "user": self._user_json(author, "Bot" if author.endswith("[bot]") else "User"),
-            "body": body,
-            "state": state,
-            "commit_id": commit_id,
-            "author_association": "NONE",
-            "submitted_at": None if state == "PENDING" else _now_text(),
-            "html_url": f"https://github.example/{pull.full_name}/pull/{pull.number}"
-            f"#pullrequestreview-{review_id}",
-            "pull_request_url": pull_url,
-            "_comments": [],
-        }
-
-    def _new_comment(
-        self,
-        pull: FakePull,
-        review: dict[str, Any],
-        spec: dict[str, Any],
-        author: str,
-        in_reply_to: int | None,
-    ) -> dict[str, Any]:
-        comment_id = next(self._ids)
-        pull_url = f"{self.url}/repos/{pull.full_name}/pulls/{pull.number}"
-        comment = {
-            "id": comment_id,
-            "node_id": f"PRRC_fake{comment_id}",
-            "pull_request_review_id": review["id"],
-            "url": f"{self.url}/repos/{pull.full_name}/pulls/comments/{comment_id}",
-            "path": spec["path"],
-            "line": spec["line"],
-            "original_line": spec["line"],
-            "start_line": spec.get("start_line"),
-            "original_start_line": spec.get("start_line"),
-            "side": spec.get("side", "RIGHT"),
-            "start_side": spec.get("start_side"),
-            "commit_id": review["commit_id"],
-            "original_commit_id": review["commit_id"],
-            "diff_hunk": "@@ -1,1 +1,1 @@",
-            "body": spec["body"],
-            "user": self._user_json(author, "Bot" if author.endswith("[bot]") else "User"),
-            "author_association": "NONE",
-            "created_at": _now_text(),
-            "updated_at": _now_text(),
-            "html_url": f"https://github.example/{pull.full_name}/pull/{pull.number}"
-            f"#discussion_r{comment_id}",
-            "pull_request_url": pull_url,
-        }
-        if in_reply_to is not None:
-            comment["in_reply_to_id"] = in_reply_to
-        review["_comments"].append(comment)
-        return comment
-
-    def _submit_comments(self, pull: FakePull, comments: list[dict[str, Any]]) -> None:
-        for comment in comments:
-            pull.comments.append(comment)
-            root = comment.get("in_reply_to_id")
-            thread = next((t for t in pull.threads if root in t["comment_ids"]), None)
-            if thread is None:
-                pull.threads.append(
-                    {
-                        "id": f"PRRT_fake{comment['id']}",
-                        "isResolved": False,
-                        "comment_ids": [comment["id"]],
-                    }
-                )
-            else:
-                thread["comment_ids"].append(comment["id"])
+        return 200, [public(item) for item in chunk], headers
 
     def _find_pull(self, repository: FakeRepository, number: str) -> FakePull:
         pull = repository.pulls.get(int(number))
@@ -1347,18 +762,7 @@ class FakeGitHub:
             raise _not_found()
         return review
 
-    def _pull_of(self, full_name: str, number: int) -> FakePull:
-        return self.repositories[full_name].pulls[number]
 
-
-# The collaborator permission API reports maintain as write and triage as read.
-_LEGACY_PERMISSION = {
-    "admin": "admin",
-    "maintain": "write",
-    "write": "write",
-    "triage": "read",
-    "read": "read",
-}
 _REACTIONS = {"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"}
 COMMENT_LIMIT = 65_536  # GitHub refuses a comment body this long or longer
 
@@ -1389,14 +793,6 @@ def _first(query: str, connection: str) -> int:
     if match is None:
         raise _Reply(200, {"errors": [{"message": f"{connection} needs a first argument"}]})
     return min(int(match.group(1)), 100)
-
-
-def _graphql_not_found(message: str) -> dict[str, Any]:
-    return {"data": None, "errors": [{"type": "NOT_FOUND", "message": message}]}
-
-
-def _now_text() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @contextmanager
