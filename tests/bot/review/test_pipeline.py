@@ -1,7 +1,7 @@
 """The review pipeline on real git repositories, a real (SQLite) store and the real GitHub client.
 
 Every test runs the pipeline wired as in production (:class:`bot.services.Services` with the real
-GitHub client and store), with the App pointed at the simulated GitHub of tests/fakes/github.py
+GitHub client and store), with the App pointed at the simulated GitHub of tests/fakes/github/
 over real HTTP. What the tests assert is what reached GitHub: request bodies, endpoints, counts,
 and the state GitHub keeps (reviews, comments, threads, check runs). Crashes are GitHub failing at
 the HTTP level. The pull request's repository is a real git repository in tmp_path, fetched from
