@@ -2,9 +2,11 @@
 What it does
 ------------
 Flags a call that writes a model's predictions (``to_csv``, ``to_parquet``, ``to_sql``,
-``np.save``, ``json.dump``, ``joblib.dump``, ``f.write`` on a file opened for writing ...) to a
-location that the same file also reads as training input: the result of the read (``read_csv``,
-``read_parquet``, ``read_sql``, ``np.load``, ``json.load`` ...) flows into a ``fit`` call.
+``np.save``, ``json.dump``, ``joblib.dump``, ``torch.save``, ``f.write`` on a file opened for
+writing ...) to a location that the same file also reads as training input: the result of the
+read (``read_csv``, ``read_parquet``, ``read_sql``, ``np.load``, ``json.load``, ``torch.load``
+...) flows into a ``fit`` call. A model saving itself (``save_pretrained``, ``save_model``) writes
+no predictions and is not a finding.
 
 A location is a string literal, a path built from literals (``os.path.join``, ``Path(...) / ...``,
 f-strings), a module-level constant, or a dotted name such as ``config.TRAIN_PATH``; for SQL the
@@ -115,6 +117,15 @@ def score(model):
     batch["score"] = model.predict_proba(batch[FEATURES])[:, 1]
     batch.to_parquet("data/batch.parquet")
 """,
+        # Near miss: the model itself is saved where training loads it again, to resume.
+        """
+import torch
+
+model = torch.load("checkpoints/model.pt")
+model.fit(X, y)
+preds = model.predict(X_new)
+model.save_pretrained("checkpoints/model.pt")
+""",
         # Near miss: stacking, a meta-model is trained on the base model's saved predictions.
         """
 import numpy as np
@@ -177,6 +188,20 @@ def label_new(model, xs):
         json.dump([{"x": x, "y": int(p)} for x, p in zip(xs, preds)], f)
 """,
             line=16,
+        ),
+        # Tensors saved with torch.save are data too, when they hold predictions.
+        Example(
+            """
+import torch
+
+def pseudo_label(model, unlabelled):
+    torch.save(model.predict(unlabelled), "cache/labels.pt")
+
+def train(model, features):
+    labels = torch.load("cache/labels.pt")
+    model.fit(features, labels)
+""",
+            line=4,
         ),
     ),
 )

@@ -22,15 +22,23 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal, Protocol
 
 import libcst as cst
 
 from rules.names import dotted, keyword, method_name, string_value
 
-if TYPE_CHECKING:
-    from rules.context import Context
+
+class Names(Protocol):
+    """How a file's names resolve through its imports; a rule's ``ctx`` is one."""
+
+    @property
+    def aliases(self) -> dict[str, str]: ...
+
+    def call_name(self, node: cst.CSTNode) -> str | None: ...
+
 
 Kind = Literal["read", "write"]
 What = Literal["data", "object", "model"]
@@ -145,6 +153,8 @@ READ_METHODS: dict[str, _Spec] = {
     "from_pretrained": _reads("model", "pretrained_model_name_or_path"),
     "load_from_checkpoint": _reads("model", "checkpoint_path"),
     "load_model": _reads("model", "fname", "filepath", "model_uri", "path"),
+    # Weights read into a model that exists already (Keras).
+    "load_weights": _reads("model", "filepath"),
 }
 
 # -- writing -------------------------------------------------------------------------------------
@@ -201,9 +211,11 @@ WRITE_METHODS: dict[str, _Spec] = {
     "to_sql": _writes("data", _RECEIVER, Argument(0, ("name",)), "table"),
     "write_database": _writes("data", _RECEIVER, Argument(0, ("table_name",)), "table"),
     # Models that save themselves.
-    "save_pretrained": _writes("model", _RECEIVER, Argument(0, ("save_directory",))),
-    "save_model": _writes("model", _RECEIVER, Argument(0, ("fname", "filepath", "output_dir"))),
-    "save_weights": _writes("model", _RECEIVER, Argument(0, ("filepath",))),
+    "save_pretrained": _writes("model", _RECEIVER, Argument(0, ("save_directory", "path"))),
+    "save_model": _writes(
+        "model", _RECEIVER, Argument(0, ("fname", "filepath", "filename", "output_dir", "path"))
+    ),
+    "save_weights": _writes("model", _RECEIVER, Argument(0, ("filepath", "path"))),
 }
 # ``save`` is how Keras models write themselves, but so do PIL images, matplotlib figures and
 # many other objects: it is left out of WRITE_METHODS, and counts as a model save only where a
@@ -276,7 +288,7 @@ def _spec(call: cst.Call, name: str | None) -> _Spec | None:
     return READ_METHODS.get(method) or WRITE_METHODS.get(method)
 
 
-def access(call: cst.Call, ctx: Context[Any]) -> Access | None:
+def access(call: cst.Call, ctx: Names) -> Access | None:
     """What ``call`` reads or writes, and where; None when it is not in the table."""
     name = ctx.call_name(call)
     spec = _spec(call, name)
@@ -311,13 +323,13 @@ def access(call: cst.Call, ctx: Context[Any]) -> Access | None:
     return None
 
 
-def reads_data(call: cst.Call, ctx: Context[Any]) -> Access | None:
+def reads_data(call: cst.Call, ctx: Names) -> Access | None:
     """A call that reads rows, arrays or a pickled object: what a model may be trained on."""
     found = access(call, ctx)
     return found if found is not None and found.kind == "read" and found.what != "model" else None
 
 
-def writes_data(call: cst.Call, ctx: Context[Any]) -> Access | None:
+def writes_data(call: cst.Call, ctx: Names) -> Access | None:
     """A call that writes rows, arrays or a pickled object: where predictions may be stored.
 
     A model saving itself is not a data write: predictions do not end up in it.
@@ -326,14 +338,14 @@ def writes_data(call: cst.Call, ctx: Context[Any]) -> Access | None:
     return found if found is not None and found.kind == "write" and found.what != "model" else None
 
 
-def saves_model(call: cst.Call, ctx: Context[Any]) -> Access | None:
+def saves_model(call: cst.Call, ctx: Names) -> Access | None:
     """A call that writes a model, or any object, which may be a model; not ``x.save(...)``
     (see :data:`OWN_SAVE_METHODS`)."""
     found = access(call, ctx)
     return found if found is not None and found.kind == "write" and found.what != "data" else None
 
 
-def loads_model(call: cst.Call, ctx: Context[Any]) -> Access | None:
+def loads_model(call: cst.Call, ctx: Names) -> Access | None:
     """A call that reads a model, or any pickled object, which may be a model."""
     found = access(call, ctx)
     return found if found is not None and found.kind == "read" and found.what != "data" else None
@@ -356,7 +368,7 @@ def _writing(mode: cst.BaseExpression | None) -> bool:
     return any(c in (text or "") for c in "wax+")
 
 
-def opened(call: cst.Call, ctx: Context[Any]) -> Opened | None:
+def opened(call: cst.Call, ctx: Names) -> Opened | None:
     """``open(path, mode)`` and its kin, or ``path.open(mode)`` on a path object."""
     name = ctx.call_name(call)
     if name in OPENERS:
@@ -371,25 +383,28 @@ def opened(call: cst.Call, ctx: Context[Any]) -> Opened | None:
     return Opened(call, receiver, _writing(Argument(0, ("mode",)).of(call)))
 
 
-def opened_by(expr: cst.BaseExpression, ctx: Context[Any]) -> Opened | None:
+def opened_by(
+    expr: cst.BaseExpression, ctx: Names, enclosing: Sequence[cst.CSTNode]
+) -> Opened | None:
     """The file an expression writes to or reads from: ``open(...)`` itself, a ``csv.writer``
-    around one, or the name an enclosing ``with open(...) as name`` bound."""
+    around one, or the name bound by a ``with open(...) as name`` among ``enclosing`` (the
+    nodes around the expression, outermost first: ``ctx.ancestors`` for a rule)."""
     if isinstance(expr, cst.Call):
         if ctx.call_name(expr) in HANDLE_WRAPPERS and expr.args:
-            return opened_by(expr.args[0].value, ctx)
+            return opened_by(expr.args[0].value, ctx, enclosing)
         return opened(expr, ctx)
     if isinstance(expr, cst.Name):
-        for ancestor in reversed(ctx.ancestors):
+        for ancestor in reversed(enclosing):
             if not isinstance(ancestor, cst.With):
                 continue
             for item in ancestor.items:
                 target = item.asname.name if item.asname is not None else None
                 if isinstance(target, cst.Name) and target.value == expr.value:
-                    return opened_by(item.item, ctx)
+                    return opened_by(item.item, ctx, enclosing)
     return None
 
 
-def location_only(call: cst.Call, ctx: Context[Any]) -> bool:
+def location_only(call: cst.Call, ctx: Names) -> bool:
     """A call that takes a location but reads and writes no data through it."""
     return ctx.call_name(call) in LOCATION_CALLS
 
@@ -402,7 +417,7 @@ def normal_location(text: str) -> str:
     return posixpath.normpath(text.replace("\\", "/"))
 
 
-def literal_location(expr: cst.BaseExpression, ctx: Context[Any]) -> str | None:
+def literal_location(expr: cst.BaseExpression, ctx: Names) -> str | None:
     """The location a path expression names when it is made of literals only, normalised."""
     text = string_value(expr)
     if text is not None:
