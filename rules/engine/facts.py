@@ -108,10 +108,12 @@ class FactsCollector:
             return
         if found.kind == "write" and found.what == "object" and any(map(names_a_model, found.data)):
             return  # a model pickled or saved: what a training job loads to resume, not data
-        if isinstance(found.location, cst.Name):
-            self.through_handles[id(node)] = (found, found.location.value)
+        locations = _literal_locations(found, ctx, ())
+        handle = _handle_name(found.location, ctx)
+        if not locations and handle is not None:
+            self.through_handles[id(node)] = (found, handle)
             return
-        self._add(found, _literal_locations(found, ctx, ()))
+        self._add(found, locations)
 
     def _add(self, found: data_calls.Access, locations: list[str]) -> None:
         chosen = self.writes if found.kind == "write" else self.reads
@@ -184,6 +186,16 @@ def _is_dataclass(decorator: cst.BaseExpression) -> bool:
     node = decorator.func if isinstance(decorator, cst.Call) else decorator
     name = dotted(node) or ""
     return name.rsplit(".", 1)[-1] == "dataclass"
+
+
+def _handle_name(node: cst.BaseExpression | None, names: data_calls.Names) -> str | None:
+    """The name of a file object a call is given: ``f``, or the ``f`` of ``csv.writer(f)``."""
+    if isinstance(node, cst.Name):
+        return node.value
+    wrapper = isinstance(node, cst.Call) and names.call_name(node) in data_calls.HANDLE_WRAPPERS
+    if wrapper and isinstance(node, cst.Call) and node.args:
+        return _handle_name(node.args[0].value, names)
+    return None
 
 
 @dataclass

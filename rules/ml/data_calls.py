@@ -64,7 +64,9 @@ class Argument:
 
 
 @dataclass(frozen=True)
-class _Spec:
+class Spec:
+    """One entry of the table: what a call does, and where its location and data are."""
+
     kind: Kind
     what: What
     location: Argument
@@ -84,12 +86,12 @@ class Access:
     data: tuple[cst.BaseExpression, ...] = ()  # what a write writes
 
 
-def _reads(what: What, *keywords: str, position: int | None = 0, where: Where = "path") -> _Spec:
-    return _Spec("read", what, Argument(position, keywords), where=where)
+def _reads(what: What, *keywords: str, position: int | None = 0, where: Where = "path") -> Spec:
+    return Spec("read", what, Argument(position, keywords), where=where)
 
 
-def _writes(what: What, data: Argument, location: Argument, where: Where = "path") -> _Spec:
-    return _Spec("write", what, location, data, where)
+def _writes(what: What, data: Argument, location: Argument, where: Where = "path") -> Spec:
+    return Spec("write", what, location, data, where)
 
 
 _OBJ = Argument(0, ("obj", "value"))
@@ -102,7 +104,7 @@ _PANDAS_PATH = ("filepath_or_buffer", "path", "path_or_buf", "io")
 
 # -- reading -------------------------------------------------------------------------------------
 
-READ_FUNCTIONS: dict[str, _Spec] = {
+READ_FUNCTIONS: dict[str, Spec] = {
     "numpy.load": _reads("data", "file"),
     "numpy.loadtxt": _reads("data", "fname"),
     "numpy.genfromtxt": _reads("data", "fname"),
@@ -142,14 +144,14 @@ READ_FUNCTIONS: dict[str, _Spec] = {
 }
 # Every reader these libraries name ``read_*`` (``scan_*`` for polars' lazy frames) takes the
 # location first; the SQL ones above are the exceptions, and come first.
-READ_PREFIXES: dict[str, _Spec] = {
+READ_PREFIXES: dict[str, Spec] = {
     "pandas.read_": _reads("data", *_PANDAS_PATH),
     "polars.read_": _reads("data", "source"),
     "polars.scan_": _reads("data", "source"),
     "dask.dataframe.read_": _reads("data", "urlpath", "path"),
 }
 # Class methods that build a model from what they read.
-READ_METHODS: dict[str, _Spec] = {
+READ_METHODS: dict[str, Spec] = {
     "from_pretrained": _reads("model", "pretrained_model_name_or_path"),
     "load_from_checkpoint": _reads("model", "checkpoint_path"),
     "load_model": _reads("model", "fname", "filepath", "model_uri", "path"),
@@ -159,7 +161,7 @@ READ_METHODS: dict[str, _Spec] = {
 
 # -- writing -------------------------------------------------------------------------------------
 
-WRITE_FUNCTIONS: dict[str, _Spec] = {
+WRITE_FUNCTIONS: dict[str, Spec] = {
     "numpy.save": _writes("data", _ARRAY, _ARRAY_FILE),
     "numpy.savez": _writes("data", _ARRAY, _ARRAY_FILE),
     "numpy.savez_compressed": _writes("data", _ARRAY, _ARRAY_FILE),
@@ -195,7 +197,7 @@ _MLFLOW_SAVE = _writes(
 )
 _RECEIVER = Argument(None)  # a method writes the object it is called on
 # Methods of data frames and arrays that write themselves.
-WRITE_METHODS: dict[str, _Spec] = {
+WRITE_METHODS: dict[str, Spec] = {
     **{
         name: _writes("data", _RECEIVER, Argument(0, ("path_or_buf", "path")))
         for name in ("to_csv", "to_json", "to_hdf", "to_pickle", "to_feather", "to_parquet")
@@ -272,7 +274,7 @@ _SQL_WRITE = re.compile(r"\b(?:insert\s+into|update|merge\s+into)\s+([A-Za-z_][\
 # -- what a call does ------------------------------------------------------------------------------
 
 
-def _spec(call: cst.Call, name: str | None) -> _Spec | None:
+def _spec(call: cst.Call, name: str | None) -> Spec | None:
     if name is not None:
         found = READ_FUNCTIONS.get(name) or WRITE_FUNCTIONS.get(name)
         if found is not None:
