@@ -118,7 +118,8 @@ READ_FUNCTIONS: dict[str, Spec] = {
     "cv2.imread": _reads("data", "filename"),
     "pyarrow.parquet.read_table": _reads("data", "source"),
     "pyarrow.parquet.ParquetDataset": _reads("data", "path_or_paths"),
-    "datasets.load_dataset": _reads("data", "path"),
+    # `load_dataset("csv", data_files=...)`: the first argument is then a format, not a place.
+    "datasets.load_dataset": _reads("data", "data_files", "data_dir", "path"),
     "datasets.load_from_disk": _reads("data", "dataset_path"),
     "pandas.read_sql": _reads("data", "sql", where="query"),
     "pandas.read_sql_query": _reads("data", "sql", where="query"),

@@ -20,12 +20,14 @@ FIT_METHODS = frozenset({"fit", "partial_fit"})
 # Functions that train and return a new model: ``lightgbm.train(params, train_set)``.
 FIT_FUNCTIONS = frozenset({"lightgbm.train", "xgboost.train", "catboost.train"})
 
-# The last word of a name that holds a model: ``model``, ``best_clf``, ``xgbRegressor``.
+# The last word of a name that holds a model (or a checkpoint of one): ``model``, ``best_clf``,
+# ``xgbRegressor``, ``last_ckpt``.
 _MODEL_WORDS = frozenset(
     {
         "model", "models", "clf", "classifier", "regressor", "estimator", "net", "network",
         "pipeline", "pipe", "booster", "bst", "gbm", "lgbm", "xgb", "learner", "predictor",
         "rf", "svm", "svc", "knn", "ensemble", "detector", "ranker", "forecaster", "lr", "reg",
+        "ckpt", "checkpoint",
     }
 )  # fmt: skip
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -39,10 +41,9 @@ def model_like_name(name: str) -> bool:
     if not tokens:
         return False
     last = tokens[-1]
-    # Plurals of the short words are something else: `lrs` are learning rates.
-    return last in _MODEL_WORDS or (
-        last.endswith("s") and len(last) > 4 and last[:-1] in _MODEL_WORDS
-    )
+    # Plurals of the two-letter words are something else: `lrs` are learning rates.
+    plural = last.endswith("s") and len(last) >= 4 and last[:-1] in _MODEL_WORDS
+    return last in _MODEL_WORDS or plural
 
 
 def names_a_model(node: cst.BaseExpression) -> bool:

@@ -353,6 +353,10 @@ def test_where_the_location_and_the_data_are() -> None:
     assert found is not None and string_of(found.location) == "x.csv"
     assert [string_of(d) for d in found.data] == ["frame"]
     assert data_calls.access(*_call("writer.add_scalar('loss', 1.0)")) is None
+    found = data_calls.access(
+        *_call("load_dataset('csv', data_files='train.csv')", "from datasets import load_dataset\n")
+    )
+    assert found is not None and string_of(found.location) == "train.csv"
 
 
 def test_model_saves_and_loads_are_not_data() -> None:
