@@ -103,8 +103,8 @@ class FactsCollector:
     through_handles: dict[int, tuple[data_calls.Access, str]] = field(default_factory=dict)
 
     def call(self, node: cst.Call, ctx: Context[Any]) -> None:
-        found = data_calls.writes_data(node, ctx) or data_calls.reads_data(node, ctx)
-        if found is None:
+        found = data_calls.access(node, ctx)
+        if found is None or not data_calls.moves_data(found):
             return
         if found.kind == "write" and found.what == "object" and any(map(names_a_model, found.data)):
             return  # a model pickled or saved: what a training job loads to resume, not data

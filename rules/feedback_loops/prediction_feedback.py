@@ -71,6 +71,8 @@ from rules.ml.data_calls import (
     PATH_JOINS,
     SAME_PATH,
     Access,
+    access,
+    moves_data,
     normal_location,
     opened,
     reads_data,
@@ -229,6 +231,13 @@ class _Analysis:
     training: dict[str, set[str | None]] = field(default_factory=dict)
     # id(call) -> (call, location, models whose predictions are written)
     writes: dict[int, tuple[cst.Call, str, set[str | None]]] = field(default_factory=dict)
+    # id(function) -> the names it assigns (the same in every round of the walk)
+    assigned: dict[int, set[str]] = field(default_factory=dict)
+
+    def local_names(self, function: cst.FunctionDef) -> set[str]:
+        if id(function) not in self.assigned:
+            self.assigned[id(function)] = assigned_names(function)
+        return self.assigned[id(function)]
 
 
 # -- cheap pre-check during the walk -------------------------------------------------------------
@@ -237,18 +246,15 @@ class _Analysis:
 def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     method = method_name(node)
     if method in PREDICT_METHODS:
-        kind = "predict"
+        ctx.state.seen.add("predict")
     elif method in FIT_METHODS or ctx.call_name(node) in FIT_FUNCTIONS:
-        kind = "fit"
-    elif writes_data(node, ctx):
-        kind = "write"
-    elif reads_data(node, ctx):
-        kind = "read"
-    elif opened(node, ctx):
-        kind = "open"
+        ctx.state.seen.add("fit")
     else:
-        return
-    ctx.state.seen.add(kind)
+        found = access(node, ctx)
+        if found is not None and moves_data(found):
+            ctx.state.seen.add(found.kind)
+        elif opened(node, ctx):
+            ctx.state.seen.add("open")
 
 
 def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
@@ -346,7 +352,7 @@ class _Feedback(StatementWalk[Label]):
         self.locs: dict[str, str] = {}  # name -> the location it holds
         self.handles: dict[str, tuple[str, bool]] = {}  # name -> (location, opened for writing)
         self.params = set(params)
-        self.local = assigned_names(function) if function is not None else set()
+        self.local = analysis.local_names(function) if function is not None else set()
 
     def bind(self, target: cst.CSTNode, value: cst.CSTNode, labels: set[Label]) -> None:
         if isinstance(target, cst.Subscript | cst.Attribute) and not dotted(target):

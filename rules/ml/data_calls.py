@@ -326,10 +326,16 @@ def access(call: cst.Call, ctx: Names) -> Access | None:
     return None
 
 
+def moves_data(found: Access) -> bool:
+    """Whether an access reads or writes rows, arrays or pickled objects rather than a model:
+    the reads and writes a feedback loop goes through."""
+    return found.what != "model"
+
+
 def reads_data(call: cst.Call, ctx: Names) -> Access | None:
     """A call that reads rows, arrays or a pickled object: what a model may be trained on."""
     found = access(call, ctx)
-    return found if found is not None and found.kind == "read" and found.what != "model" else None
+    return found if found is not None and found.kind == "read" and moves_data(found) else None
 
 
 def writes_data(call: cst.Call, ctx: Names) -> Access | None:
@@ -338,7 +344,7 @@ def writes_data(call: cst.Call, ctx: Names) -> Access | None:
     A model saving itself is not a data write: predictions do not end up in it.
     """
     found = access(call, ctx)
-    return found if found is not None and found.kind == "write" and found.what != "model" else None
+    return found if found is not None and found.kind == "write" and moves_data(found) else None
 
 
 def saves_model(call: cst.Call, ctx: Names) -> Access | None:
