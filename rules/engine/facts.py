@@ -214,6 +214,15 @@ def _literal_locations(
     """The locations a read or write names with literals: a path (``"data/x.csv"``,
     ``Path("data") / "x.csv"``, or the file of an ``open("...")`` it was given) or a table
     (``table:<name>``)."""
+    try:
+        return _literals(found, names, enclosing)
+    except SyntaxError:  # a literal Python 3 cannot read (Python 2's "C:\Users"): no location
+        return []
+
+
+def _literals(
+    found: data_calls.Access, names: data_calls.Names, enclosing: Sequence[cst.CSTNode]
+) -> list[str]:
     target = found.location
     if target is None:
         return []

@@ -430,3 +430,12 @@ def string_of(node: cst.CSTNode | None) -> str | None:
         value = node.evaluated_value
         return value if isinstance(value, str) else None
     return node.value if isinstance(node, cst.Name) else None
+
+
+def test_facts_skip_a_literal_python_3_cannot_read() -> None:
+    code = (
+        'import pandas as pd\n\npd.read_csv("C:\\Users\\bob\\train.csv")\npd.read_csv("ok.csv")\n'
+    )
+    result = analyse_source("a.py", code.encode(), default_config(), (), (), collect_facts=True)
+    assert result.skipped == [] and result.facts is not None
+    assert result.facts.reads == frozenset({"ok.csv"})
