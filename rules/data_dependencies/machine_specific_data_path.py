@@ -126,7 +126,7 @@ FONT_FILE = Path("C:/Windows/Fonts/arial.ttf")
 import json
 
 with open("notes.json", "w") as handle:
-    json.dump("/home/alice is where the raw exports came from", handle)
+    json.dump("/home/alice/exports", handle)
     handle.write("/home/alice/exports")
 """,
         # Near miss: a machine-looking string that is never used as a file location.

@@ -174,7 +174,7 @@ WRITE_FUNCTIONS: dict[str, Spec] = {
     "cv2.imwrite": _writes("data", Argument(1, ("img",)), Argument(0, ("filename",))),
     "pickle.dump": _writes("object", _OBJ, _FILE),
     "joblib.dump": _writes("object", _OBJ, _FILE),
-    # The function form of ``DataFrame.to_pickle``: not a method of the ``pandas`` module.
+    # ``pd.to_pickle(obj, path)``: left to the method table, ``pd`` would be the data written.
     "pandas.to_pickle": _writes("object", _OBJ, Argument(1, ("filepath_or_buffer", "path"))),
     "dill.dump": _writes("object", _OBJ, _FILE),
     "cloudpickle.dump": _writes("object", _OBJ, _FILE),
