@@ -57,10 +57,19 @@ References
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import libcst as cst
 
 from rules import Context, Example, Rule
+from rules.ml.data_calls import (
+    OPENERS,
+    PATH_JOINS,
+    SAME_PATH,
+    access,
+    location_only,
+    opened,
+)
 from rules.names import method_name, string_value
 
 RULE = Rule(
@@ -111,6 +120,14 @@ import os
 
 NVIDIA_SMI_PATH = r"C:\\Windows\\System32\\nvidia-smi.exe"
 FONT_FILE = Path("C:/Windows/Fonts/arial.ttf")
+""",
+        # Near miss: what a file call writes is contents, not a location.
+        """
+import json
+
+with open("notes.json", "w") as handle:
+    json.dump("/home/alice/exports", handle)
+    handle.write("/home/alice/exports")
 """,
         # Near miss: a machine-looking string that is never used as a file location.
         """
@@ -167,8 +184,26 @@ import json
 with open("data/current/labels.json") as handle:
     labels = json.load(handle)
 """,
+        Example(
+            """
+model.fit(X, y, callbacks=callbacks)
+model.load_weights("C:/Users/bob/quora/weights.h5")
+""",
+            line=2,
+        ),
     ),
 )
+
+
+@dataclass
+class State:
+    # Machine paths stored in variables whose names do not say they are locations, by name.
+    variables: dict[str, list[tuple[cst.CSTNode, str]]] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)  # names passed to a file call
+    reported: set[int] = field(default_factory=set)
+    reads: list[tuple[cst.CSTNode, str]] = field(default_factory=list)  # `latest` locations read
+    written: set[str] = field(default_factory=set)  # locations written by the file
+
 
 # A placeholder is shown in the message instead of an f-string's expressions.
 _HOLE = "…"
@@ -181,56 +216,9 @@ _SEGMENT_SPLIT = re.compile(r"[\\/]")
 _WORD_SPLIT = re.compile(r"[._\-]")
 _REMOTE = re.compile(r"^[a-z][a-z0-9+]*://")
 
-# Calls that read data from the path they are given (qualified names).
-_READ_CALLS = frozenset(
-    {
-        "numpy.load", "numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile", "numpy.memmap",
-        "torch.load", "torch.jit.load", "joblib.load", "h5py.File", "PIL.Image.open",
-        "cv2.imread", "pyarrow.parquet.read_table", "pyarrow.parquet.ParquetDataset",
-        "datasets.load_dataset", "datasets.load_from_disk", "tensorflow.keras.models.load_model",
-        "keras.models.load_model", "keras.saving.load_model", "safetensors.torch.load_file",
-        "xgboost.Booster", "lightgbm.Booster", "onnx.load", "onnxruntime.InferenceSession",
-    }
-)  # fmt: skip
-_READ_PREFIXES = ("pandas.read_", "polars.read_", "polars.scan_", "dask.dataframe.read_")
-_READ_METHODS = frozenset({"from_pretrained", "load_from_checkpoint", "load_model"})
-_SPARK_READ_METHODS = frozenset({"parquet", "csv", "json", "orc", "text", "load", "table"})
-
-# Calls that write to the path they are given.
-_WRITE_CALLS = frozenset(
-    {
-        "numpy.save", "numpy.savez", "numpy.savez_compressed", "numpy.savetxt", "torch.save",
-        "torch.jit.save", "joblib.dump", "cv2.imwrite", "pyarrow.parquet.write_table",
-        "safetensors.torch.save_file", "onnx.save", "torch.onnx.export",
-    }
-)  # fmt: skip
-_WRITE_METHODS = frozenset(
-    {
-        "to_csv", "to_parquet", "to_pickle", "to_feather", "to_hdf", "to_excel", "to_json",
-        "to_orc", "to_stata", "write_csv", "write_parquet", "save_pretrained", "save_model",
-        "tofile",
-    }
-)  # fmt: skip
-
-# Calls that take a location but neither clearly read nor write: only machine paths count.
-_LOCATION_CALLS = frozenset(
-    {
-        "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath",
-        "os.listdir", "os.scandir", "os.walk", "os.makedirs", "os.mkdir", "os.chdir",
-        "glob.glob", "glob.iglob", "shutil.copy", "shutil.copy2", "shutil.copyfile",
-        "shutil.copytree", "shutil.move", "shutil.rmtree",
-        "torchvision.datasets.ImageFolder", "torchvision.datasets.DatasetFolder",
-    }
-)  # fmt: skip
-_OPEN_CALLS = frozenset({"open", "io.open", "codecs.open", "builtins.open"})
-
-# Calls that only combine parts of a path: look inside their arguments.
-_JOIN_CALLS = frozenset(
-    {
-        "os.path.join", "os.path.abspath", "os.path.normpath", "os.path.realpath", "str",
-        "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath",
-    }
-)  # fmt: skip
+# Calls that only combine parts of a path, or give the same path in another form: the
+# location is made of their arguments.
+_JOIN_CALLS = PATH_JOINS | SAME_PATH
 
 _MACHINE = "a path that exists on one machine only"
 _MUTABLE = "a location whose contents change over time"
@@ -284,7 +272,9 @@ def mutable_pointer(text: str) -> bool:
     return False
 
 
-def _strings(node: cst.CSTNode, ctx: Context, seen: list[cst.CSTNode], depth: int = 0) -> None:
+def _strings(
+    node: cst.CSTNode, ctx: Context[State], seen: list[cst.CSTNode], depth: int = 0
+) -> None:
     """Collect the string literals (and names) a path expression is built from."""
     if depth > 6:
         return
@@ -312,7 +302,7 @@ def _strings(node: cst.CSTNode, ctx: Context, seen: list[cst.CSTNode], depth: in
                 _strings(arg.value, ctx, seen, depth + 1)
 
 
-def _machine_strings(node: cst.CSTNode, ctx: Context) -> list[tuple[cst.CSTNode, str]]:
+def _machine_strings(node: cst.CSTNode, ctx: Context[State]) -> list[tuple[cst.CSTNode, str]]:
     found: list[cst.CSTNode] = []
     _strings(node, ctx, found)
     pairs = []
@@ -327,62 +317,38 @@ def _path_like(name: str) -> bool:
     return bool(_PATH_NAME.search(name))
 
 
-def _open_mode(call: cst.Call) -> str:
-    mode = None
-    for index, arg in enumerate(call.args):
-        if (arg.keyword is None and index == 1) or (arg.keyword and arg.keyword.value == "mode"):
-            mode = string_value(arg.value)
-    return "r" if mode is None else mode
-
-
-def _kind(call: cst.Call, ctx: Context) -> str | None:
-    """ "read", "write" or "location" for calls that take a file location, else None."""
-    name = ctx.call_name(call)
-    if name is not None:
-        if name in _OPEN_CALLS:
-            mode = _open_mode(call)
-            return "write" if any(c in mode for c in "wax+") else "read"
-        if name in _READ_CALLS or name.startswith(_READ_PREFIXES):
-            return "read"
-        if name in _WRITE_CALLS:
-            return "write"
-        if name in _LOCATION_CALLS:
-            return "location"
-    method = method_name(call)
-    if method is None:
-        return None
-    if method in _READ_METHODS:
-        return "read"
-    if method in _WRITE_METHODS:
-        return "write"
-    owner = call.func.value if isinstance(call.func, cst.Attribute) else None
-    if method in _SPARK_READ_METHODS and isinstance(owner, cst.Attribute):
-        if owner.attr.value in ("read", "readStream"):
-            return "read"
-        if owner.attr.value in ("write", "writeStream"):
-            return "write"
+def _kind(call: cst.Call, ctx: Context[State]) -> tuple[str, tuple[cst.CSTNode, ...]] | None:
+    """ "read", "write" or "location" for a call that takes a file location, else None; with
+    the arguments that hold no location (what a write writes)."""
+    file = opened(call, ctx) if ctx.call_name(call) in OPENERS else None
+    if file is not None:
+        return ("write" if file.writes else "read"), ()
+    found = access(call, ctx)
+    # Text written to an open file (`f.write(...)`) and rows sent with a SQL statement are
+    # contents, not locations.
+    if (
+        found is not None
+        and found.where != "handle"
+        and (found.where, found.kind) != ("query", "write")
+    ):
+        # Any other argument of a file call may hold a location (`data_files=` of
+        # `load_dataset`, `model_file=` of a Booster).
+        return found.kind, found.data
+    if location_only(call, ctx):
+        return "location", ()
     return None
 
 
-def _state(ctx: Context) -> dict:
-    if not ctx.state:
-        ctx.state.update(variables={}, used=set(), reported=set(), reads=[], written=set())
-    return ctx.state
-
-
-def _report(node: cst.CSTNode, text: str, why: str, ctx: Context) -> None:
-    state = _state(ctx)
-    if id(node) in state["reported"]:
+def _report(node: cst.CSTNode, text: str, why: str, ctx: Context[State]) -> None:
+    if id(node) in ctx.state.reported:
         return
-    state["reported"].add(id(node))
+    ctx.state.reported.add(id(node))
     ctx.report(node, path=text, why=why)
 
 
-def visit_Module(node: cst.Module, ctx: Context) -> None:
-    _state(ctx)
-
-
-def _assigned(target: cst.BaseExpression, value: cst.BaseExpression | None, ctx: Context) -> None:
+def _assigned(
+    target: cst.BaseExpression, value: cst.BaseExpression | None, ctx: Context[State]
+) -> None:
     """A machine path stored in a variable: reported now if the name says it is a location,
     else remembered until the variable is used by a call that reads or writes files."""
     if ctx.is_test or value is None:
@@ -400,19 +366,19 @@ def _assigned(target: cst.BaseExpression, value: cst.BaseExpression | None, ctx:
         for part, text in strings:
             _report(part, text, _MACHINE, ctx)
     elif isinstance(target, cst.Name):
-        _state(ctx)["variables"].setdefault(name, []).extend(strings)
+        ctx.state.variables.setdefault(name, []).extend(strings)
 
 
-def visit_Assign(node: cst.Assign, ctx: Context) -> None:
+def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
     if len(node.targets) == 1:
         _assigned(node.targets[0].target, node.value, ctx)
 
 
-def visit_AnnAssign(node: cst.AnnAssign, ctx: Context) -> None:
+def visit_AnnAssign(node: cst.AnnAssign, ctx: Context[State]) -> None:
     _assigned(node.target, node.value, ctx)
 
 
-def visit_DictElement(node: cst.DictElement, ctx: Context) -> None:
+def visit_DictElement(node: cst.DictElement, ctx: Context[State]) -> None:
     key = string_value(node.key)
     if key is not None and _path_like(key) and not ctx.is_test:
         for part, text in _machine_strings(node.value, ctx):
@@ -425,12 +391,12 @@ def _option_name(call: cst.Call) -> str:
     return max(names, key=len, default="")
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     if not node.args or ctx.is_test:
         return
-    state = _state(ctx)
-    kind = _kind(node, ctx)
-    if kind is None:
+    state = ctx.state
+    found = _kind(node, ctx)
+    if found is None:
         # Not a file call: only a location keyword (save_path=..., data_dir=...) counts, or
         # an argparse default for a location option.
         add_argument = method_name(node) == "add_argument"
@@ -444,12 +410,14 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
                 for part, text in _machine_strings(arg.value, ctx):
                     _report(part, text, _MACHINE, ctx)
         return
-    found: list[cst.CSTNode] = []
+    kind, written = found
+    strings: list[cst.CSTNode] = []
     for arg in node.args:
-        _strings(arg.value, ctx, found)
-    for part in found:
+        if not any(arg.value is data for data in written):
+            _strings(arg.value, ctx, strings)
+    for part in strings:
         if isinstance(part, cst.Name):
-            state["used"].add(part.value)
+            state.used.add(part.value)
             continue
         text = _text(part)
         if text is None:
@@ -457,17 +425,17 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
         if machine_specific(text):
             _report(part, text, _MACHINE, ctx)
         elif kind == "write":
-            state["written"].add(text)
+            state.written.add(text)
         elif kind == "read" and mutable_pointer(text):
-            state["reads"].append((part, text))
+            state.reads.append((part, text))
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
-    state = _state(ctx)
-    for name, strings in state["variables"].items():
-        if name in state["used"]:
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
+    state = ctx.state
+    for name, strings in state.variables.items():
+        if name in state.used:
             for part, text in strings:
                 _report(part, text, _MACHINE, ctx)
-    for part, text in state["reads"]:
-        if text not in state["written"]:
+    for part, text in state.reads:
+        if text not in state.written:
             _report(part, text, _MUTABLE, ctx)

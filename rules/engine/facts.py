@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import libcst as cst
 
 from rules.context import Context, is_test_path
-from rules.names import dotted
+from rules.ml import data_calls
+from rules.ml.estimators import names_a_model
+from rules.names import call_name, dotted, string_value
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BOUND_AS = re.compile(r"\bas\s+([A-Za-z_][A-Za-z0-9_]*)")  # with ... as name (and imports)
 _YAML_LITERAL = re.compile(r"""["']([^"'\n]{1,200}\.ya?ml)["']""")
 
 
@@ -44,7 +47,8 @@ class FileFacts:
     # meant generously, and a regular expression over the text costs far less than a walk.
     names: frozenset[str] = frozenset()
     strings: frozenset[str] = frozenset()  # kept for older cached facts; no longer filled
-    # Literal data locations (paths, table names) the file writes to and reads from.
+    # Data locations the file writes to and reads from, when named with literals: normalised
+    # paths (``data/train.csv``) and tables (``table:events``); see rules/ml/data_calls.py.
     writes: frozenset[str] = frozenset()
     reads: frozenset[str] = frozenset()
     # (name bound in the file, top-level module it comes from) for every absolute import.
@@ -87,39 +91,51 @@ class FileFacts:
         )
 
 
-_WRITE_METHODS = frozenset(
-    {"to_csv", "to_parquet", "to_feather", "to_pickle", "to_sql", "to_json", "to_excel",
-     "to_hdf", "write_csv", "write_parquet"}
-)  # fmt: skip
-_WRITE_FUNCTIONS = frozenset({"numpy.save", "numpy.savez", "joblib.dump"})
-_READ_FUNCTIONS = frozenset(
-    {"pandas.read_csv", "pandas.read_parquet", "pandas.read_feather", "pandas.read_pickle",
-     "pandas.read_sql_table", "pandas.read_json", "pandas.read_excel", "pandas.read_hdf",
-     "numpy.load", "polars.read_csv", "polars.read_parquet", "joblib.load"}
-)  # fmt: skip
-
-
 @dataclass
 class FactsCollector:
     """Fed by the engine's walk; turned into :class:`FileFacts` at the end of the file."""
 
     writes: set[str] = field(default_factory=set)
     reads: set[str] = field(default_factory=set)
+    # Reads and writes through a name that a ``with open(...) as name`` may have bound: found
+    # at the end of the file, by a walk of our own (the engine's ancestors are not kept for
+    # every file, and the facts of a file must not depend on which rules ran on it).
+    through_handles: dict[int, tuple[data_calls.Access, str]] = field(default_factory=dict)
 
     def call(self, node: cst.Call, ctx: Context[Any]) -> None:
-        location = _first_literal(node)
-        if location is None:
+        found = data_calls.access(node, ctx)
+        if found is None or not data_calls.moves_data(found):
             return
-        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
-        name = ctx.call_name(node)
-        if method in _WRITE_METHODS or name in _WRITE_FUNCTIONS:
-            self.writes.add(location)
-        elif name in _READ_FUNCTIONS:
-            self.reads.add(location)
+        if found.kind == "write" and found.what == "object" and any(map(names_a_model, found.data)):
+            return  # a model pickled or saved: what a training job loads to resume, not data
+        locations = _literal_locations(found, ctx, ())
+        handle = _handle_name(found.location, ctx)
+        if not locations and handle is not None:
+            self.through_handles[id(node)] = (found, handle)
+            return
+        self._add(found, locations)
+
+    def _add(self, found: data_calls.Access, locations: list[str]) -> None:
+        chosen = self.writes if found.kind == "write" else self.reads
+        chosen.update(location for location in locations if len(location) >= 3)
+
+    def _resolve_handles(self, module: cst.Module, aliases: Mapping[str, str]) -> None:
+        imports = _Imports(dict(aliases))
+        pending: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(module, ())]
+        while pending:
+            node, enclosing = pending.pop()
+            if id(node) in self.through_handles:
+                found = self.through_handles[id(node)][0]
+                self._add(found, _literal_locations(found, imports, enclosing))
+            inner = (*enclosing, node) if isinstance(node, cst.With) else enclosing
+            pending.extend((child, inner) for child in node.children)
 
     def facts(
         self, path: str, module: cst.Module, text: str, aliases: Mapping[str, str]
     ) -> FileFacts:
+        bound = set(_BOUND_AS.findall(text))
+        if any(name in bound for _, name in self.through_handles.values()):
+            self._resolve_handles(module, aliases)
         functions, classes = [], []
         for statement in module.body:
             if isinstance(statement, cst.FunctionDef):
@@ -172,14 +188,60 @@ def _is_dataclass(decorator: cst.BaseExpression) -> bool:
     return name.rsplit(".", 1)[-1] == "dataclass"
 
 
-def _first_literal(call: cst.Call) -> str | None:
-    """The location a read or write call names as a plain string, if it does."""
-    for arg in call.args:
-        if arg.keyword is None or arg.keyword.value in ("path", "path_or_buf", "name", "file"):
-            value = arg.value
-            if isinstance(value, cst.SimpleString):
-                text = value.evaluated_value
-                return text if isinstance(text, str) and len(text) >= 3 else None
-            if arg.keyword is None:
-                return None  # the first positional argument is not a literal
+def _handle_name(node: cst.BaseExpression | None, names: data_calls.Names) -> str | None:
+    """The name of a file object a call is given: ``f``, or the ``f`` of ``csv.writer(f)``."""
+    if isinstance(node, cst.Name):
+        return node.value
+    wrapper = isinstance(node, cst.Call) and names.call_name(node) in data_calls.HANDLE_WRAPPERS
+    if wrapper and isinstance(node, cst.Call) and node.args:
+        return _handle_name(node.args[0].value, names)
     return None
+
+
+@dataclass
+class _Imports:
+    """Names resolved through a file's imports, for the table of data calls."""
+
+    aliases: dict[str, str]
+
+    def call_name(self, node: cst.CSTNode) -> str | None:
+        return call_name(node, self.aliases)
+
+
+def _literal_locations(
+    found: data_calls.Access, names: data_calls.Names, enclosing: Sequence[cst.CSTNode]
+) -> list[str]:
+    """The locations a read or write names with literals: a path (``"data/x.csv"``,
+    ``Path("data") / "x.csv"``, or the file of an ``open("...")`` it was given) or a table
+    (``table:<name>``)."""
+    try:
+        return _literals(found, names, enclosing)
+    except SyntaxError:  # a literal Python 3 cannot read (Python 2's "C:\Users"): no location
+        return []
+
+
+def _literals(
+    found: data_calls.Access, names: data_calls.Names, enclosing: Sequence[cst.CSTNode]
+) -> list[str]:
+    target = found.location
+    if target is None:
+        return []
+    text = string_value(target)
+    if found.where == "query":
+        if text is None:
+            return []
+        if found.kind == "read":
+            return [f"table:{table}" for table in data_calls.tables_read(text)]
+        table = data_calls.table_written(text)
+        return [f"table:{table}"] if table else []
+    if found.where == "table":
+        return [f"table:{text.lower()}"] if text else []
+    location = data_calls.literal_location(target, names)
+    if location is None:
+        handle = data_calls.opened_by(target, names, enclosing)
+        if handle is None or handle.location is None:
+            return []
+        if found.kind == "write" and not handle.writes:
+            return []
+        location = data_calls.literal_location(handle.location, names)
+    return [location] if location is not None else []

@@ -4,15 +4,16 @@ What it does
 Flags a trained model written to a fixed, literal path that carries no version, run or stage:
 ``pickle.dump(model, open("model.pkl", "wb"))``, ``joblib.dump(clf, "model.joblib")``,
 ``torch.save(model.state_dict(), "best.pt")``, ``model.save("model.h5")``,
-``booster.save_model("xgb.json")``, ``model.save_pretrained("./model")``.
+``booster.save_model("xgb.json")``, ``model.save_pretrained("./model")``,
+``torch.jit.save(scripted_model, "model.pt")``.
 
 The path must be a plain string, ``Path("...")``, ``os.path.join`` or ``/`` of literals, a
 module-level UPPER_CASE constant holding one, or the file of an enclosing
 ``with open("...", "wb") as f``. The saved object must be named like a model (``model``, ``clf``,
-``estimator``, ``net``, ``regressor``, ``classifier``, ``pipeline``, ``booster``...), or be its
-``state_dict()``. Paths built from a variable or an f-string, and literals that already name a
-version, date, run or stage (``model_v3.pkl``, ``runs/...``, ``staging/...``) are not flagged,
-nor are test files.
+``estimator``, ``net``, ``regressor``, ``classifier``, ``pipeline``, ``booster``..., or several
+of them: ``clfs``), be its ``state_dict()``, or be a checkpoint holding one. Paths built from a
+variable or an f-string, and literals that already name a version, date, run or stage
+(``model_v3.pkl``, ``runs/...``, ``staging/...``) are not flagged, nor are test files.
 
 Also left alone:
 
@@ -59,11 +60,23 @@ References
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import libcst as cst
 
 from rules import Context, Example, Rule
-from rules.names import dotted, keyword, method_name, string_value
+from rules.ml.data_calls import (
+    OWN_SAVE_METHODS,
+    PATH_JOINS,
+    READ_METHODS,
+    SAME_PATH,
+    Argument,
+    loads_model,
+    opened_by,
+    saves_model,
+)
+from rules.ml.estimators import names_a_model
+from rules.names import dotted, method_name, string_value
 
 RULE = Rule(
     code="DEBT1004",
@@ -223,29 +236,29 @@ with open("forest.pkl", "wb") as f:
             """,
             line=2,
         ),
+        Example(
+            """
+            import torch
+            scripted_model = torch.jit.script(model)
+            torch.jit.save(scripted_model, "model.pt")
+            """,
+            line=3,
+        ),
+        # A checkpoint: the model's weights with the state of the training.
+        Example(
+            """
+            import torch
+            torch.save(dict(model=net.state_dict(), epoch=epoch), "checkpoint.pt")
+            """,
+            line=2,
+        ),
     ),
 )
 
-_DUMPERS = frozenset(
-    {
-        "pickle.dump", "joblib.dump", "dill.dump", "cloudpickle.dump", "torch.save",
-        "sklearn.externals.joblib.dump", "tensorflow.keras.models.save_model",
-        "keras.models.save_model", "tensorflow.saved_model.save", "keras.saving.save_model",
-    }
-)  # fmt: skip
-_SAVE_METHODS = frozenset({"save", "save_model", "save_pretrained", "save_weights"})
-_MODEL_WORDS = frozenset(
-    {
-        "model", "models", "clf", "classifier", "regressor", "estimator", "net", "network",
-        "pipeline", "pipe", "booster", "bst", "gbm", "lgbm", "xgb", "learner", "predictor",
-        "rf", "svm", "svc", "knn", "ensemble", "detector", "ranker", "forecaster", "lr", "reg",
-    }
-)  # fmt: skip
 _VERSIONED = re.compile(
     r"(?i)(^|[^a-z])v\d|\d{6,}|\d{4}-\d{2}|(^|[/_.-])(runs?|stage|staging|prod|production"
     r"|candidate|champion|challenger|version|versions|releases?)([/_.-]|$)|[{}%]"
 )
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # Demonstration code: an example that shows how to save a model is not a pipeline.
 _EXAMPLE_PATH = re.compile(r"(^|/)(examples?|docs?|docs_src|tutorials?)/")
 # Calls that hand the written file to a tracker or registry, which versions it.
@@ -256,9 +269,10 @@ _LOGGED = (
 
 
 # Calls that read a model from a file: what they return is already an identified artifact.
-_LOADERS = frozenset(
-    {"load", "load_model", "from_pretrained", "load_from_checkpoint", "load_learner"}
-)
+# Besides the shared table's model loaders, any call named like one (a helper called
+# `load_model`, fastai's star-imported `load_learner`, a class's own `Word2Vec.load`) counts:
+# this only silences the rule, so a generous reading costs nothing.
+_LOADER_NAMES = frozenset(READ_METHODS) | {"load", "load_learner"}
 # Methods that read weights into an existing model.
 _WEIGHT_LOADERS = frozenset({"load_state_dict", "load_weights"})
 _TRAINING = frozenset({"fit", "fit_generator", "partial_fit", "train", "train_on_batch"})
@@ -270,7 +284,15 @@ _SERVING_NAMES = frozenset(
 _MANIFEST = re.compile(r"(?i)(serv|inference|kserve|seldon|predictor|triton)[^/]*\.ya?ml$")
 
 
-def _scope(ctx: Context) -> int:
+@dataclass
+class State:
+    # (scope, name) of models read from a file, and of models trained, in each function (id)
+    loaded: set[tuple[int, str]] = field(default_factory=set)
+    trained: set[tuple[int, str]] = field(default_factory=set)
+    constants: dict[str, str] = field(default_factory=dict)  # UPPER_CASE name -> literal path
+
+
+def _scope(ctx: Context[State]) -> int:
     function = ctx.enclosing(cst.FunctionDef)
     return id(function) if function is not None else 0
 
@@ -282,46 +304,48 @@ def _root(node: cst.BaseExpression) -> str | None:
     return dotted(node) if isinstance(node, cst.Name | cst.Attribute) else None
 
 
-def _called(node: cst.Call, ctx: Context) -> str:
+def _called(node: cst.Call, ctx: Context[State]) -> str:
     return method_name(node) or (ctx.call_name(node) or "").rsplit(".", 1)[-1]
 
 
-def visit_Assign(node: cst.Assign, ctx: Context) -> None:
-    if not isinstance(node.value, cst.Call) or _called(node.value, ctx) not in _LOADERS:
+def _reads_model(node: cst.Call, ctx: Context[State]) -> bool:
+    return loads_model(node, ctx) is not None or _called(node, ctx) in _LOADER_NAMES
+
+
+def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
+    if not isinstance(node.value, cst.Call) or not _reads_model(node.value, ctx):
         return
-    loaded = ctx.state.setdefault("loaded", set())
     for target in node.targets:
         name = dotted(target.target)
         if name is not None:
-            loaded.add((_scope(ctx), name))
+            ctx.state.loaded.add((_scope(ctx), name))
 
 
-def _note_use(node: cst.Call, ctx: Context) -> None:
+def _note_use(node: cst.Call, ctx: Context[State]) -> None:
     """Remember models loaded into or trained in this scope."""
     called = _called(node, ctx)
     if isinstance(node.func, cst.Attribute) and called in _WEIGHT_LOADERS | _TRAINING:
         name = _root(node.func.value)
         if name is not None:
-            kind = "loaded" if called in _WEIGHT_LOADERS else "trained"
-            ctx.state.setdefault(kind, set()).add((_scope(ctx), name))
+            kind = ctx.state.loaded if called in _WEIGHT_LOADERS else ctx.state.trained
+            kind.add((_scope(ctx), name))
     if _TRAINING_CALL.search(called):
-        trained = ctx.state.setdefault("trained", set())
         for arg in node.args:
             name = _root(arg.value)
             if name is not None:
-                trained.add((_scope(ctx), name))
+                ctx.state.trained.add((_scope(ctx), name))
 
 
-def _converted(saved: cst.BaseExpression, ctx: Context) -> bool:
+def _converted(saved: cst.BaseExpression, ctx: Context[State]) -> bool:
     """Whether the saved model was read from a file in this scope and not trained since."""
     name = _root(saved)
     if name is None:
         return False
     key = (_scope(ctx), name)
-    return key in ctx.state.get("loaded", ()) and key not in ctx.state.get("trained", ())
+    return key in ctx.state.loaded and key not in ctx.state.trained
 
 
-def _served_name(path: str, ctx: Context) -> bool:
+def _served_name(path: str, ctx: Context[State]) -> bool:
     """A file name a model server requires, with a serving manifest beside the script."""
     if path.rstrip("/").rsplit("/", 1)[-1] not in _SERVING_NAMES:
         return False
@@ -332,7 +356,7 @@ def _served_name(path: str, ctx: Context) -> bool:
     )
 
 
-def _announced(name: str, ctx: Context) -> bool:
+def _announced(name: str, ctx: Context[State]) -> bool:
     """A comment says the file will be logged or uploaded as an artifact."""
     pattern = r"#[^\n]*" + re.escape(name) + r"[^\n]*"
     for comment in re.findall(pattern, ctx.text):
@@ -341,35 +365,7 @@ def _announced(name: str, ctx: Context) -> bool:
     return False
 
 
-def _model_like_name(name: str) -> bool:
-    tokens = [t for t in _CAMEL.sub("_", name).lower().split("_") if t]
-    return bool(tokens) and tokens[-1] in _MODEL_WORDS
-
-
-def _saved_model(node: cst.BaseExpression) -> bool:
-    """Whether the saved expression is (the weights of) something named like a model."""
-    if isinstance(node, cst.Call):
-        if method_name(node) in ("state_dict", "get_weights", "half", "cpu", "float"):
-            return _saved_model(node.func.value)
-        return False
-    if isinstance(node, cst.Name):
-        return _model_like_name(node.value)
-    if isinstance(node, cst.Attribute):
-        return _model_like_name(node.attr.value) or (
-            node.attr.value == "module" and _saved_model(node.value)
-        )
-    if isinstance(node, cst.Tuple | cst.List):
-        return any(_saved_model(e.value) for e in node.elements)
-    if isinstance(node, cst.Dict):
-        return any(
-            isinstance(e, cst.DictElement)
-            and (_model_like_name(string_value(e.key) or "") or _saved_model(e.value))
-            for e in node.elements
-        )
-    return False
-
-
-def _literal_path(node: cst.BaseExpression, ctx: Context) -> str | None:
+def _literal_path(node: cst.BaseExpression, ctx: Context[State]) -> str | None:
     """The text of a path made only of literals, else None."""
     text = string_value(node)
     if text is not None:
@@ -377,7 +373,7 @@ def _literal_path(node: cst.BaseExpression, ctx: Context) -> str | None:
     if isinstance(node, cst.Name):
         if node.value == "__file__":
             return "."  # the source's own folder is as fixed as a literal
-        return ctx.state.get("constants", {}).get(node.value)
+        return ctx.state.constants.get(node.value)
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide | cst.Add):
         left, right = _literal_path(node.left, ctx), _literal_path(node.right, ctx)
         if left is None or right is None:
@@ -389,34 +385,26 @@ def _literal_path(node: cst.BaseExpression, ctx: Context) -> str | None:
         if method_name(node) in ("resolve", "absolute", "expanduser") and not node.args:
             return _literal_path(node.func.value, ctx)
         name = ctx.call_name(node)
-        if name in ("os.path.dirname", "os.path.abspath", "os.path.realpath") and node.args:
+        if (name in SAME_PATH or name == "os.path.dirname") and len(node.args) == 1:
             return _literal_path(node.args[0].value, ctx)
-        if name in ("pathlib.Path", "os.path.join", "pathlib.PurePath") and node.args:
+        if name in PATH_JOINS and node.args:
             parts = [_literal_path(a.value, ctx) for a in node.args if a.keyword is None]
             if None in parts or len(parts) != len(node.args):
                 return None
-            return "/".join(parts)
+            return "/".join(p for p in parts if p is not None)
     return None
 
 
-def _opened_path(node: cst.BaseExpression, ctx: Context) -> str | None:
+def _opened_path(node: cst.BaseExpression, ctx: Context[State]) -> str | None:
     """The literal path of ``open("...", "wb")``, or of the file a ``with`` opened as ``node``."""
-    if isinstance(node, cst.Call) and ctx.call_name(node) == "open" and node.args:
-        return _literal_path(node.args[0].value, ctx)
-    if isinstance(node, cst.Name):
-        for ancestor in reversed(ctx.ancestors):
-            if not isinstance(ancestor, cst.With):
-                continue
-            for item in ancestor.items:
-                target = item.asname.name if item.asname is not None else None
-                if isinstance(target, cst.Name) and target.value == node.value:
-                    return _opened_path(item.item, ctx)
-    return None
+    file = opened_by(node, ctx, ctx.ancestors)
+    if file is None or file.location is None:
+        return None
+    return _literal_path(file.location, ctx)
 
 
-def visit_Module(node: cst.Module, ctx: Context) -> None:
-    constants: dict[str, str] = {}
-    ctx.state["constants"] = constants
+def visit_Module(node: cst.Module, ctx: Context[State]) -> None:
+    constants = ctx.state.constants
     for statement in node.body:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
@@ -431,49 +419,35 @@ def visit_Module(node: cst.Module, ctx: Context) -> None:
                 constants[target.value] = value
 
 
-def _path_argument(node: cst.Call, position: int, names: tuple[str, ...]) -> cst.Arg | None:
-    for name in names:
-        found = keyword(node, name)
-        if found is not None:
-            return found
-    positional = [a for a in node.args if a.keyword is None and not a.star]
-    return positional[position] if len(positional) > position else None
+# Where `x.save(...)` takes its path (`model.save("model.h5")`, `model.save(filepath=...)`).
+_OWN_SAVE_PATH = Argument(0, ("filepath", "fname", "save_directory", "path"))
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     _note_use(node, ctx)
     method = method_name(node)
-    if method is None and not (isinstance(node.func, cst.Name) and node.func.value in ctx.aliases):
-        return  # a plain call of a name that no import brought in
-    if method is not None and method not in _SAVE_METHODS and method != "dump":
-        return
-    names = ("f", "filename", "file", "filepath", "export_dir", "path")
-    qualified = ctx.call_name(node) or ""
-    if qualified in _DUMPERS or (qualified.startswith("mlflow.") and method == "save_model"):
-        positional = [a for a in node.args if a.keyword is None and not a.star]
-        obj = keyword(node, "obj") or keyword(node, "value") or keyword(node, "model")
-        obj = obj or (positional[0] if positional else None)
-        if obj is None:
-            return
-        saved = obj.value
-        path_arg = _path_argument(node, 1 if obj.keyword is None else 0, names)
-    elif method in _SAVE_METHODS:
+    found = saves_model(node, ctx)
+    if found is not None:
+        saved = found.data[0] if found.data else None
+        path_node = found.location
+    elif method in OWN_SAVE_METHODS and isinstance(node.func, cst.Attribute):
         saved = node.func.value
-        path_arg = _path_argument(node, 0, ("filepath", "fname", "save_directory", "path"))
+        path_node = _OWN_SAVE_PATH.of(node)
     else:
         return
-    if path_arg is None or ctx.is_test:
+    if saved is None or path_node is None or ctx.is_test:
         return
-    if not _saved_model(saved) and not (method == "save_model" and saved is node.func.value):
+    own = isinstance(node.func, cst.Attribute) and saved is node.func.value
+    if not names_a_model(saved) and not (method == "save_model" and own):
         return  # ``save_model`` says what it saves, whatever the receiver (a Trainer, self)
-    path = _literal_path(path_arg.value, ctx) or _opened_path(path_arg.value, ctx)
+    path = _literal_path(path_node, ctx) or _opened_path(path_node, ctx)
     if path is None or _VERSIONED.search(path) or _EXAMPLE_PATH.search(ctx.path):
         return
     names = [path.rstrip("/").rsplit("/", 1)[-1]]
-    if isinstance(path_arg.value, cst.Name):
-        names.append(path_arg.value.value)
+    if isinstance(path_node, cst.Name):
+        names.append(path_node.value)
     if any(n and re.search(_LOGGED + re.escape(n), ctx.text) for n in names):
         return  # written locally, then logged to a tracker that versions it
     if _announced(names[0], ctx) or _converted(saved, ctx) or _served_name(path, ctx):
         return
-    ctx.report(path_arg.value, model=dotted(saved) or ctx.code(saved), path=path)
+    ctx.report(path_node, model=dotted(saved) or ctx.code(saved), path=path)

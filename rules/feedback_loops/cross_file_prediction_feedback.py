@@ -5,10 +5,14 @@ Looks across the repository for a file that makes predictions and writes them to
 (a path or table name written as a literal), while another file trains a model on data it reads
 from that same location. The finding sits on the write.
 
-The rule works from each file's summary: which literal locations it writes with pandas, NumPy or
-joblib, which it reads, and whether it calls ``predict``-like methods or ``fit``. It only fires
-when both sides name the location the same way, so it is quiet when paths are built at run time.
-DEBT601 catches the same loop inside one file.
+The rule works from each file's summary: which locations it writes and reads with literals
+(the same calls as DEBT601: pandas, polars, NumPy, JSON, pickle, joblib, ``torch.save``, files
+opened with ``open``, SQL tables), and whether it calls ``predict``-like methods or ``fit``. A
+model saved with ``torch.save``, ``joblib.dump`` or ``pickle.dump`` is not data, so saving one
+where training loads it to resume is not a finding. It only fires when both sides name the
+location the same way, so it is quiet when paths are built at run time. DEBT601 catches the same
+loop inside one file, and judges it alone when the training file also predicts and writes the
+location itself (two copies of one script, each caching its own results, are not a loop).
 
 Why is this bad?
 ----------------
@@ -53,7 +57,9 @@ from __future__ import annotations
 
 import re
 
-from rules import Example, Repository, RepositoryContext, Rule
+from rules import Example, FileFacts, Repository, RepositoryContext, Rule
+from rules.ml.data_calls import normal_location
+from rules.ml.estimators import PREDICT_METHODS
 
 _TRAIN = """\
 import pandas as pd
@@ -84,6 +90,17 @@ RULE = Rule(
             path="jobs/ingest.py",
             others=(("jobs/train.py", _TRAIN),),
         ),
+        # Near miss: the scoring job saves the model itself, which training loads to go on.
+        Example(
+            "import joblib\n\nscores = clf.predict_proba(X)\njoblib.dump(clf, 'models/clf.joblib')\n",
+            path="jobs/score.py",
+            others=(
+                (
+                    "jobs/train.py",
+                    "import joblib\n\nclf = joblib.load('models/clf.joblib')\nclf.fit(X_new, y_new)\n",
+                ),
+            ),
+        ),
     ),
     invalid=(
         Example(
@@ -104,27 +121,67 @@ RULE = Rule(
                 ),
             ),
         ),
+        Example(
+            "import torch\n\nwith open('cache/labels.pt', 'wb') as f:\n"
+            "    torch.save(model.predict(X), f)\n",
+            path="pipeline/label.py",
+            line=3,
+            others=(
+                (
+                    "pipeline/fit.py",
+                    "import torch\n\nlabels = torch.load('cache/labels.pt')\nmodel.fit(X, labels)\n",
+                ),
+            ),
+        ),
     ),
 )
-
-_PREDICTS = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function"})
 
 
 def check_repository(repository: Repository, ctx: RepositoryContext) -> None:
     trainers = [f for f in repository.facts.values() if "fit" in f.names and f.reads]
     for facts in repository.facts.values():
-        if facts.is_test or not facts.writes or not facts.names & _PREDICTS:
+        if facts.is_test or not facts.writes or not facts.names & PREDICT_METHODS:
             continue
         for location in sorted(facts.writes):
             other = next(
-                (t for t in trainers if t.path != facts.path and location in t.reads), None
+                (
+                    t
+                    for t in trainers
+                    if t.path != facts.path and location in t.reads and not _whole(t, location)
+                ),
+                None,
             )
             if other is None or other.is_test:
                 continue
             line = _line_of(ctx.read(facts.path), location)
-            ctx.report(facts.path, line, f"write {location}", other=other.path, location=location)
+            shown = location.removeprefix("table:")
+            ctx.report(facts.path, line, f"write {shown}", other=other.path, location=shown)
 
 
-def _line_of(text: str, literal: str) -> int:
-    match = re.search(rf"""(['"]){re.escape(literal)}\1""", text)
-    return 1 if match is None else text.count("\n", 0, match.start()) + 1
+def _whole(facts: FileFacts, location: str) -> bool:
+    """Whether a training file also predicts and writes the location itself: the whole loop is
+    then inside that file, where DEBT601 follows the values and knows whether predictions
+    reach the fit (two copies of one script, each writing and re-reading its own cache, are
+    not a loop between them)."""
+    return location in facts.writes and bool(facts.names & PREDICT_METHODS)
+
+
+_QUOTED = re.compile(r"""(['"])([^'"\n]*)\1""")
+
+
+def _line_of(text: str, location: str) -> int:
+    """The line of the first literal naming ``location`` (a table: a literal mentioning it)."""
+    table = location.removeprefix("table:") if location.startswith("table:") else None
+    name = location.rsplit("/", 1)[-1]
+    for wanted in ("whole", "name"):
+        for match in _QUOTED.finditer(text):
+            literal = match.group(2)
+            if table is not None:
+                found = re.search(rf"(?i)\b{re.escape(table)}\b", literal) is not None
+            elif wanted == "whole":
+                found = bool(literal) and normal_location(literal) == location
+            else:  # a path built from parts: the literal of its last part
+                found = literal == name
+            if found:
+                return text.count("\n", 0, match.start()) + 1
+    return 1

@@ -2,9 +2,11 @@
 What it does
 ------------
 Flags a call that writes a model's predictions (``to_csv``, ``to_parquet``, ``to_sql``,
-``np.save``, ``json.dump``, ``joblib.dump``, ``f.write`` on a file opened for writing ...) to a
-location that the same file also reads as training input: the result of the read (``read_csv``,
-``read_parquet``, ``read_sql``, ``np.load``, ``json.load`` ...) flows into a ``fit`` call.
+``np.save``, ``json.dump``, ``joblib.dump``, ``torch.save``, ``f.write`` on a file opened for
+writing ...) to a location that the same file also reads as training input: the result of the
+read (``read_csv``, ``read_parquet``, ``read_sql``, ``np.load``, ``json.load``, ``torch.load``
+...) flows into a ``fit`` call. A model saving itself (``save_pretrained``, ``save_model``) writes
+no predictions and is not a finding.
 
 A location is a string literal, a path built from literals (``os.path.join``, ``Path(...) / ...``,
 f-strings), a module-level constant, or a dotted name such as ``config.TRAIN_PATH``; for SQL the
@@ -59,12 +61,28 @@ References
 from __future__ import annotations
 
 import posixpath
-import re
+from dataclasses import dataclass, field
 
 import libcst as cst
 
 from rules import Context, Example, Rule
-from rules.names import bound_names, dotted, keyword, method_name, string_value
+from rules.ml.data_calls import (
+    HANDLE_WRAPPERS,
+    PATH_JOINS,
+    SAME_PATH,
+    Access,
+    access,
+    moves_data,
+    normal_location,
+    opened,
+    reads_data,
+    table_written,
+    tables_read,
+    writes_data,
+)
+from rules.ml.dataflow import StatementWalk, assigned_names, block, calls
+from rules.ml.estimators import FIT_FUNCTIONS, FIT_METHODS, PREDICT_METHODS
+from rules.names import dotted, method_name, string_value
 
 RULE = Rule(
     code="DEBT601",
@@ -100,6 +118,15 @@ def score(model):
     batch = pd.read_parquet("data/batch.parquet")
     batch["score"] = model.predict_proba(batch[FEATURES])[:, 1]
     batch.to_parquet("data/batch.parquet")
+""",
+        # Near miss: the model itself is saved where training loads it again, to resume.
+        """
+import torch
+
+model = torch.load("checkpoints/model.pt")
+model.fit(X, y)
+preds = model.predict(X_new)
+model.save_pretrained("checkpoints/model.pt")
 """,
         # Near miss: stacking, a meta-model is trained on the base model's saved predictions.
         """
@@ -164,97 +191,84 @@ def label_new(model, xs):
 """,
             line=16,
         ),
+        # Tensors saved with torch.save are data too, when they hold predictions.
+        Example(
+            """
+import torch
+
+def pseudo_label(model, unlabelled):
+    torch.save(model.predict(unlabelled), "cache/labels.pt")
+
+def train(model, features):
+    labels = torch.load("cache/labels.pt")
+    model.fit(features, labels)
+""",
+            line=4,
+        ),
     ),
 )
 
-_PREDICT = frozenset(
-    {
-        "predict", "predict_proba", "predict_log_proba", "decision_function", "score_samples",
-        "predict_on_batch",
-    }
-)  # fmt: skip
-_FIT_METHODS = frozenset({"fit", "partial_fit"})
-_FIT_FUNCTIONS = frozenset({"lightgbm.train", "xgboost.train", "catboost.train"})
-_READERS = frozenset(
-    {
-        "pandas.read_csv", "pandas.read_parquet", "pandas.read_json", "pandas.read_excel",
-        "pandas.read_feather", "pandas.read_pickle", "pandas.read_table", "pandas.read_hdf",
-        "pandas.read_orc", "pandas.read_sql", "pandas.read_sql_query", "pandas.read_sql_table",
-        "polars.read_csv", "polars.read_parquet", "polars.read_json", "polars.read_ndjson",
-        "polars.scan_csv", "polars.scan_parquet", "polars.read_database",
-        "numpy.load", "numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile",
-        "json.load", "pickle.load", "joblib.load", "csv.reader", "csv.DictReader",
-    }
-)  # fmt: skip
-_WRITE_METHODS = frozenset(
-    {
-        "to_csv", "to_parquet", "to_json", "to_excel", "to_feather", "to_pickle", "to_hdf",
-        "to_orc", "to_sql", "write_csv", "write_parquet", "write_json", "write_ndjson",
-        "write_database", "tofile",
-    }
-)  # fmt: skip
-_WRITE_CALLS = frozenset({"write", "writelines", "writerow", "writerows", "execute", "executemany"})
-# Functions writing data: qualified name -> (index of the data argument, index of the target).
-_WRITE_FUNCTIONS = {
-    "numpy.save": (1, 0),
-    "numpy.savetxt": (1, 0),
-    "numpy.savez": (1, 0),
-    "numpy.savez_compressed": (1, 0),
-    "json.dump": (0, 1),
-    "pickle.dump": (0, 1),
-    "joblib.dump": (0, 1),
-}
-_LOCATION_KEYWORDS = (
-    "path_or_buf", "path", "filepath_or_buffer", "excel_writer", "fname", "file", "io",
-    "source", "filename", "name", "table_name", "sql", "table",
-)  # fmt: skip
-_SQL_TABLE = re.compile(r"\b(?:from|join)\s+([A-Za-z_][\w.]*)", re.IGNORECASE)
-_SQL_WRITE = re.compile(r"\b(?:insert\s+into|update|merge\s+into)\s+([A-Za-z_][\w.]*)", re.I)
-_PATH_CALLS = frozenset({"pathlib.Path", "pathlib.PurePath", "str", "os.fspath"})
+# What a value carries: ("read", location) for data read from a location, ("pred", model) for
+# a model's predictions (model None when unknown), ("param", name) for a function's parameter.
+Label = tuple[str, str | None]
+
+
+@dataclass
+class State:
+    # Which kinds of calls the file makes: predict, fit, write, read, open.
+    seen: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Analysis:
+    """What the walks of a file's scopes learn, shared between them."""
+
+    consts: dict[str, str]  # module-level name -> the location it holds
+    functions: dict[str, cst.FunctionDef]
+    returns: dict[str, frozenset[Label]] = field(default_factory=dict)  # reads a function returns
+    fit_params: dict[str, dict[str, set[str | None]]] = field(default_factory=dict)
+    # location read into a fit -> models fitted on it (None: unknown)
+    training: dict[str, set[str | None]] = field(default_factory=dict)
+    # id(call) -> (call, location, models whose predictions are written)
+    writes: dict[int, tuple[cst.Call, str, set[str | None]]] = field(default_factory=dict)
+    # id(function) -> the names it assigns (the same in every round of the walk)
+    assigned: dict[int, set[str]] = field(default_factory=dict)
+
+    def local_names(self, function: cst.FunctionDef) -> set[str]:
+        if id(function) not in self.assigned:
+            self.assigned[id(function)] = assigned_names(function)
+        return self.assigned[id(function)]
 
 
 # -- cheap pre-check during the walk -------------------------------------------------------------
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     method = method_name(node)
-    if method in _PREDICT:
-        kind = "predict"
-    elif method in _FIT_METHODS:
-        kind = "fit"
-    elif method in _WRITE_METHODS or method in _WRITE_CALLS:
-        kind = "write"
+    if method in PREDICT_METHODS:
+        ctx.state.seen.add("predict")
+    elif method in FIT_METHODS or ctx.call_name(node) in FIT_FUNCTIONS:
+        ctx.state.seen.add("fit")
     else:
-        name = ctx.call_name(node)
-        if name in _READERS or name == "open":
-            kind = "read" if name != "open" else "open"
-        elif name in _WRITE_FUNCTIONS:
-            kind = "write"
-        elif name in _FIT_FUNCTIONS:
-            kind = "fit"
-        else:
-            return
-    ctx.state.setdefault("seen", set()).add(kind)
+        found = access(node, ctx)
+        if found is not None and moves_data(found):
+            ctx.state.seen.add(found.kind)
+        elif opened(node, ctx):
+            ctx.state.seen.add("open")
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
-    seen = ctx.state.get("seen", set())
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
+    seen = ctx.state.seen
     if ctx.is_test or not {"predict", "fit", "write"} <= seen or not seen & {"read", "open"}:
         return
-    analysis = {
-        "consts": _module_constants(node, ctx),
-        "functions": _functions(node),
-        "returns": {},  # function name -> labels its return value carries
-        "fit_params": {},  # function name -> {parameter: models fitted on it}
-        "training": {},  # location read into a fit -> models fitted on it (None: unknown)
-        "writes": {},  # id(call) -> (call, location, models whose predictions are written)
-    }
-    scopes = [(None, node.body), *((f, _block(f.body)) for f in analysis["functions"].values())]
+    analysis = _Analysis({}, _functions(node))
+    _module_constants(node, analysis, ctx)
+    scopes = [(None, node.body), *((f, block(f.body)) for f in analysis.functions.values())]
     for _ in range(3):  # later rounds see what the file's own functions return and fit
         for function, body in scopes:
-            _run_scope(function, body, analysis, ctx)
-    for call, location, predictors in analysis["writes"].values():
-        fitted = analysis["training"].get(location)
+            _Feedback(function, analysis, ctx).walk(body)
+    for call, location, predictors in analysis.writes.values():
+        fitted = analysis.training.get(location)
         if fitted is None:
             continue
         if None not in fitted and None not in predictors and not fitted & predictors:
@@ -273,9 +287,9 @@ def _functions(module: cst.Module) -> dict[str, cst.FunctionDef]:
         current = pending.pop()
         if isinstance(current, cst.FunctionDef):
             found.setdefault(current.name.value, current)
-            pending.extend(_block(current.body))
+            pending.extend(block(current.body))
         elif isinstance(current, cst.ClassDef | cst.If | cst.Try):
-            pending.extend(_block(current.body))
+            pending.extend(block(current.body))
     return found
 
 
@@ -301,7 +315,8 @@ def _name_assignments(
     return pairs
 
 
-def _module_constants(module: cst.Module, ctx: Context) -> dict[str, str]:
+def _module_constants(module: cst.Module, analysis: _Analysis, ctx: Context[State]) -> None:
+    """Module-level names assigned once, with the location they hold (else ``{name}``)."""
     counts: dict[str, int] = {}
     values: dict[str, cst.BaseExpression] = {}
     for statement in module.body:
@@ -310,418 +325,262 @@ def _module_constants(module: cst.Module, ctx: Context) -> dict[str, str]:
                 counts[name] = counts.get(name, 0) + 1
                 values[name] = value
         elif isinstance(statement, cst.For | cst.With):
-            counts.update(dict.fromkeys(_assigned_names(statement), 2))
-    consts: dict[str, str] = {}
-    state = {"locs": {}, "handles": {}, "local": set(), "params": set(), "consts": consts}
+            counts.update(dict.fromkeys(assigned_names(statement), 2))
+    module_scope = _Feedback(None, analysis, ctx)
     for name, value in values.items():
         if counts[name] == 1:
-            consts[name] = _location(value, state, ctx) or "{" + name + "}"
-    return consts
-
-
-def _assigned_names(node: cst.CSTNode) -> set[str]:
-    names: set[str] = set()
-    pending = [node]
-    while pending:
-        current = pending.pop()
-        nested = isinstance(current, cst.FunctionDef | cst.ClassDef | cst.Lambda)
-        if nested and current is not node:
-            continue
-        targets: list[cst.CSTNode] = []
-        if isinstance(current, cst.Assign):
-            targets = [t.target for t in current.targets]
-        elif isinstance(current, cst.AnnAssign | cst.AugAssign | cst.For | cst.NamedExpr):
-            targets = [current.target]
-        elif isinstance(current, cst.WithItem) and current.asname is not None:
-            targets = [current.asname.name]
-        for target in targets:
-            names.update(bound_names(target))
-        pending.extend(current.children)
-    return names
-
-
-def _run_scope(function: cst.FunctionDef | None, body, analysis: dict, ctx: Context) -> None:
-    params = _params(function) if function is not None else []
-    state = {
-        "function": function.name.value if function is not None else None,
-        "taint": {p: frozenset({("param", p)}) for p in params},
-        "locs": {},
-        "handles": {},
-        "params": set(params),
-        "local": _assigned_names(function) if function is not None else set(),
-        "consts": analysis["consts"],
-        "analysis": analysis,
-    }
-    _statements(body, state, ctx)
+            analysis.consts[name] = module_scope.location(value) or "{" + name + "}"
 
 
 # -- statement-order data flow -------------------------------------------------------------------
 
 
-def _block(suite: cst.BaseSuite) -> tuple[cst.BaseStatement, ...]:
-    if isinstance(suite, cst.IndentedBlock):
-        return tuple(suite.body)
-    return (suite,)
+class _Feedback(StatementWalk[Label]):
+    """One scope's walk: where values were read from, which carry predictions, what is written."""
 
+    def __init__(
+        self,
+        function: cst.FunctionDef | None,
+        analysis: _Analysis,
+        ctx: Context[State],
+    ) -> None:
+        params = _params(function) if function is not None else []
+        self.function = function.name.value if function is not None else None
+        self.analysis = analysis
+        self.ctx = ctx
+        self.taint: dict[str, frozenset[Label]] = {p: frozenset({("param", p)}) for p in params}
+        self.locs: dict[str, str] = {}  # name -> the location it holds
+        self.handles: dict[str, tuple[str, bool]] = {}  # name -> (location, opened for writing)
+        self.params = set(params)
+        self.local = analysis.local_names(function) if function is not None else set()
 
-def _statements(statements, state: dict, ctx: Context) -> None:
-    for statement in statements:
-        _statement(statement, state, ctx)
-
-
-def _statement(statement: cst.CSTNode, state: dict, ctx: Context) -> None:
-    if isinstance(statement, cst.SimpleStatementLine | cst.SimpleStatementSuite):
-        for small in statement.body:
-            _small(small, state, ctx)
-    elif isinstance(statement, cst.If):
-        _check_calls(statement.test, state, ctx)
-        _statements(_block(statement.body), state, ctx)
-        if statement.orelse is not None:
-            _statement(statement.orelse, state, ctx)
-    elif isinstance(statement, cst.Else | cst.Finally | cst.ExceptHandler | cst.ExceptStarHandler):
-        _statements(_block(statement.body), state, ctx)
-    elif isinstance(statement, cst.For):
-        _check_calls(statement.iter, state, ctx)
-        for _ in range(2):
-            _assign(
-                statement.target, statement.iter, _labels(statement.iter, state, ctx), state, ctx
-            )
-            _statements(_block(statement.body), state, ctx)
-        if statement.orelse is not None:
-            _statement(statement.orelse, state, ctx)
-    elif isinstance(statement, cst.While):
-        for _ in range(2):
-            _check_calls(statement.test, state, ctx)
-            _statements(_block(statement.body), state, ctx)
-    elif isinstance(statement, cst.With):
-        for item in statement.items:
-            _check_calls(item.item, state, ctx)
-            if item.asname is not None:
-                labels = _labels(item.item, state, ctx)
-                _assign(item.asname.name, item.item, labels, state, ctx)
-        _statements(_block(statement.body), state, ctx)
-    elif isinstance(statement, cst.Try | cst.TryStar):
-        _statements(_block(statement.body), state, ctx)
-        for part in (*statement.handlers, statement.orelse, statement.finalbody):
-            if part is not None:
-                _statement(part, state, ctx)
-
-
-def _small(small: cst.CSTNode, state: dict, ctx: Context) -> None:
-    if isinstance(small, cst.Assign | cst.AnnAssign | cst.AugAssign):
-        if small.value is None:
+    def bind(self, target: cst.CSTNode, value: cst.CSTNode, labels: set[Label]) -> None:
+        if isinstance(target, cst.Subscript | cst.Attribute) and not dotted(target):
+            # `df["pred"] = ...`, `df.loc[...] = ...`: the frame now carries the value.
+            base = target.value
+            while isinstance(base, cst.Subscript | cst.Attribute) and dotted(base) is None:
+                base = base.value
+            if isinstance(base, cst.Attribute) and base.attr.value in {"loc", "iloc", "at", "iat"}:
+                base = base.value
+            key = dotted(base)
+            if key is not None and labels:
+                self.taint[key] = self.taint.get(key, frozenset()) | labels
             return
-        _check_calls(small.value, state, ctx)
-        labels = _labels(small.value, state, ctx)
-        targets = (
-            [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
-        )
-        for target in targets:
-            if isinstance(small, cst.AugAssign):
-                labels = labels | _labels(target, state, ctx)
-            _assign(target, small.value, labels, state, ctx)
-    elif isinstance(small, cst.Return):
-        if small.value is not None:
-            _check_calls(small.value, state, ctx)
-            name = state["function"]
-            if name is not None:
-                returns = state["analysis"]["returns"]
-                carried = {lab for lab in _labels(small.value, state, ctx) if lab[0] == "read"}
-                returns[name] = returns.get(name, frozenset()) | carried
-    elif isinstance(small, cst.Expr):
-        _check_calls(small.value, state, ctx)
-        call = small.value
-        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
-            key = dotted(call.func.value)
-            if key is not None and method_name(call) in {"append", "extend", "insert", "update"}:
-                labels = set().union(*(_labels(a.value, state, ctx) for a in call.args))
-                state["taint"][key] = state["taint"].get(key, frozenset()) | labels
-    else:
-        _check_calls(small, state, ctx)
-
-
-def _assign(
-    target: cst.CSTNode, value: cst.CSTNode, labels: set, state: dict, ctx: Context
-) -> None:
-    if isinstance(target, cst.Subscript | cst.Attribute) and not dotted(target):
-        # `df["pred"] = ...`, `df.loc[...] = ...`: the frame now carries the value.
-        base = target.value
-        while isinstance(base, cst.Subscript | cst.Attribute) and dotted(base) is None:
-            base = base.value
-        if isinstance(base, cst.Attribute) and base.attr.value in {"loc", "iloc", "at", "iat"}:
-            base = base.value
-        key = dotted(base)
-        if key is not None and labels:
-            state["taint"][key] = state["taint"].get(key, frozenset()) | labels
-        return
-    if isinstance(target, cst.Tuple | cst.List):
-        for element in target.elements:
-            _assign(element.value, value, labels, state, ctx)
-        return
-    if isinstance(target, cst.StarredElement):
-        _assign(target.value, value, labels, state, ctx)
-        return
-    key = dotted(target)
-    if key is None:
-        return
-    state["taint"][key] = frozenset(labels)
-    state["locs"].pop(key, None)
-    state["handles"].pop(key, None)
-    if isinstance(target, cst.Name):
-        handle = _handle(value, state, ctx)
-        if handle is not None:
-            state["handles"][key] = handle
+        if isinstance(target, cst.Tuple | cst.List):
+            for element in target.elements:
+                self.bind(element.value, value, labels)
             return
-        location = _location(value, state, ctx)
-        if location is not None:
-            state["locs"][key] = location
+        if isinstance(target, cst.StarredElement):
+            self.bind(target.value, value, labels)
+            return
+        key = dotted(target)
+        if key is None:
+            return
+        self.taint[key] = frozenset(labels)
+        self.locs.pop(key, None)
+        self.handles.pop(key, None)
+        if isinstance(target, cst.Name):
+            handle = self._handle(value)
+            if handle is not None:
+                self.handles[key] = handle
+                return
+            location = self.location(value)
+            if location is not None:
+                self.locs[key] = location
 
+    def appended(self, receiver: str, call: cst.Call, labels: set[Label]) -> None:
+        self.taint[receiver] = self.taint.get(receiver, frozenset()) | labels
 
-# -- calls: fits, writes, reads -------------------------------------------------------------------
+    def returned(self, value: cst.BaseExpression) -> None:
+        if self.function is not None:
+            returns = self.analysis.returns
+            carried = {lab for lab in self.labels(value) if lab[0] == "read"}
+            returns[self.function] = returns.get(self.function, frozenset()) | carried
 
+    # -- calls: fits, writes, reads ---------------------------------------------------------
 
-def _calls(node: cst.CSTNode) -> list[cst.Call]:
-    found, pending = [], [node]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, cst.Lambda | cst.FunctionDef | cst.ClassDef):
-            continue
-        if isinstance(current, cst.Call):
-            found.append(current)
-        pending.extend(current.children)
-    return found
+    def evaluate(self, node: cst.CSTNode) -> None:
+        for call in calls(node):
+            method = method_name(call)
+            if method in FIT_METHODS or self.ctx.call_name(call) in FIT_FUNCTIONS:
+                labels = set().union(*(self.labels(a.value) for a in call.args))
+                model = dotted(call.func.value) if method in FIT_METHODS else None
+                self._training(labels, {model})
+            elif isinstance(call.func, cst.Name | cst.Attribute) and self._own_function(call):
+                self._call_into_fit(call)
+            write = writes_data(call, self.ctx)
+            if write is not None:
+                data = set().union(*(self.labels(d) for d in write.data))
+                self._write(call, data, self._written_location(write))
 
+    def _written_location(self, write: Access) -> str | None:
+        target = write.location
+        if target is None:
+            return None
+        if write.where == "handle":
+            key = dotted(target)
+            handle = self.handles.get(key) if key else None
+            if handle is None:
+                handle = self._handle(target)  # open(path, "w").write(...)
+            return handle[0] if handle is not None and handle[1] else None
+        if write.where == "query":
+            table = table_written(string_value(target) or "")
+            return f"table:{table}" if table else None
+        if write.where == "table":
+            table = string_value(target)
+            if table:
+                return f"table:{table.lower()}"
+        return self.location(target)
 
-def _argument(call: cst.Call, index: int, names: tuple[str, ...] = ()) -> cst.BaseExpression | None:
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    if index < len(positional):
-        return positional[index].value
-    for name in names:
-        arg = keyword(call, name)
-        if arg is not None:
-            return arg.value
-    return None
+    def _write(self, call: cst.Call, data: set[Label], location: str | None) -> None:
+        predictors = {label[1] for label in data if label[0] == "pred"}
+        if location is not None and predictors:
+            self.analysis.writes[id(call)] = (call, location, predictors)
 
+    def _training(self, labels: set[Label], models: set[str | None]) -> None:
+        for kind, name in labels:
+            if kind == "read" and name is not None:
+                self.analysis.training.setdefault(name, set()).update(models)
+            elif kind == "param" and name is not None and self.function is not None:
+                fitted = self.analysis.fit_params.setdefault(self.function, {})
+                fitted.setdefault(name, set()).update(models)
 
-def _check_calls(node: cst.CSTNode, state: dict, ctx: Context) -> None:
-    analysis = state["analysis"]
-    for call in _calls(node):
-        method = method_name(call)
-        name = ctx.call_name(call)
-        if method in _FIT_METHODS or name in _FIT_FUNCTIONS:
-            labels = set().union(*(_labels(a.value, state, ctx) for a in call.args))
-            model = dotted(call.func.value) if method in _FIT_METHODS else None
-            _training(labels, state, {model})
-        elif isinstance(call.func, cst.Name | cst.Attribute) and _own_function(call, state):
-            _call_into_fit(call, state, ctx)
-        if method in _WRITE_METHODS:
-            data = _labels(call.func.value, state, ctx)
-            target = _argument(call, 0, _LOCATION_KEYWORDS)
-            location = None
-            if target is not None:
-                if method in {"to_sql", "write_database"}:
-                    table = string_value(target)
-                    location = f"table:{table}" if table else _location(target, state, ctx)
-                else:
-                    location = _location(target, state, ctx)
-            _write(call, data, location, analysis)
-        elif name in _WRITE_FUNCTIONS:
-            data_index, target_index = _WRITE_FUNCTIONS[name]
-            data_arg = _argument(call, data_index)
-            target = _argument(call, target_index, _LOCATION_KEYWORDS)
-            if data_arg is not None and target is not None:
-                data = _labels(data_arg, state, ctx)
-                _write(call, data, _location(target, state, ctx), analysis)
-        elif method in _WRITE_CALLS - {"execute", "executemany"} and call.args:
-            key = dotted(call.func.value)
-            handle = state["handles"].get(key) if key else None
-            if handle is None and isinstance(call.func.value, cst.Call):
-                handle = _handle(call.func.value, state, ctx)  # open(path, "w").write(...)
-            if handle is not None and handle[1]:
-                data = set().union(*(_labels(a.value, state, ctx) for a in call.args))
-                _write(call, data, handle[0], analysis)
-        elif method in {"execute", "executemany"} and call.args:
-            sql = string_value(call.args[0].value) or ""
-            match = _SQL_WRITE.search(sql)
-            if match:
-                data = set().union(*(_labels(a.value, state, ctx) for a in call.args[1:]))
-                _write(call, data, f"table:{match.group(1).lower()}", analysis)
+    def _own_function(self, call: cst.Call) -> cst.FunctionDef | None:
+        func = call.func
+        if isinstance(func, cst.Name):
+            name = func.value
+        elif isinstance(func, cst.Attribute) and dotted(func.value) in {"self", "cls"}:
+            name = func.attr.value
+        else:
+            return None
+        return self.analysis.functions.get(name)
 
+    def _call_into_fit(self, call: cst.Call) -> None:
+        function = self._own_function(call)
+        fitted = self.analysis.fit_params.get(function.name.value) if function else None
+        if not function or not fitted:
+            return
+        params = [p for p in _params(function) if p not in {"self", "cls"}]
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        for index, arg in enumerate(positional):
+            if index < len(params) and params[index] in fitted:
+                self._training(self.labels(arg.value), fitted[params[index]])
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value in fitted:
+                self._training(self.labels(arg.value), fitted[arg.keyword.value])
 
-def _write(call: cst.Call, data: set, location: str | None, analysis: dict) -> None:
-    predictors = {label[1] for label in data if label[0] == "pred"}
-    if location is not None and predictors:
-        analysis["writes"][id(call)] = (call, location, predictors)
-
-
-def _training(labels: set, state: dict, models: set) -> None:
-    analysis = state["analysis"]
-    for label in labels:
-        if label[0] == "read":
-            analysis["training"].setdefault(label[1], set()).update(models)
-        elif label[0] == "param" and state["function"] is not None:
-            fitted = analysis["fit_params"].setdefault(state["function"], {})
-            fitted.setdefault(label[1], set()).update(models)
-
-
-def _own_function(call: cst.Call, state: dict) -> cst.FunctionDef | None:
-    func = call.func
-    if isinstance(func, cst.Name):
-        name = func.value
-    elif isinstance(func, cst.Attribute) and dotted(func.value) in {"self", "cls"}:
-        name = func.attr.value
-    else:
-        return None
-    return state["analysis"]["functions"].get(name)
-
-
-def _call_into_fit(call: cst.Call, state: dict, ctx: Context) -> None:
-    function = _own_function(call, state)
-    fitted = state["analysis"]["fit_params"].get(function.name.value) if function else None
-    if not fitted:
-        return
-    params = [p for p in _params(function) if p not in {"self", "cls"}]
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    for index, arg in enumerate(positional):
-        if index < len(params) and params[index] in fitted:
-            _training(_labels(arg.value, state, ctx), state, fitted[params[index]])
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in fitted:
-            _training(_labels(arg.value, state, ctx), state, fitted[arg.keyword.value])
-
-
-def _read_labels(call: cst.Call, name: str, state: dict, ctx: Context) -> set:
-    target = _argument(call, 0, _LOCATION_KEYWORDS)
-    if target is None:
-        return set()
-    if name in {"pandas.read_sql", "pandas.read_sql_query", "polars.read_database"}:
+    def _read_labels(self, read: Access) -> set[Label]:
+        target = read.location
+        if target is None:
+            return set()
         text = string_value(target)
-        if text is not None:
-            return {("read", f"table:{t.lower()}") for t in _SQL_TABLE.findall(text)}
-    if name == "pandas.read_sql_table":
-        text = string_value(target)
-        if text is not None:
+        if read.where == "query" and text is not None:
+            return {("read", f"table:{table}") for table in tables_read(text)}
+        if read.where == "table" and text is not None:
             return {("read", f"table:{text.lower()}")}
-    location = _location(target, state, ctx)
-    return {("read", location)} if location is not None else set()
+        location = self.location(target)
+        return {("read", location)} if location is not None else set()
 
-
-def _labels(expr: cst.CSTNode, state: dict, ctx: Context) -> set:
-    if isinstance(expr, cst.Name | cst.Attribute):
-        key = dotted(expr)
-        if key is not None:
-            labels = set(state["taint"].get(key, ()))
-            if isinstance(expr, cst.Attribute):
-                labels |= _labels(expr.value, state, ctx)
-            handle = state["handles"].get(key)
-            if handle is not None and not handle[1]:
-                labels.add(("read", handle[0]))  # iterating or reading an open file
+    def labels(self, expr: cst.CSTNode) -> set[Label]:
+        if isinstance(expr, cst.Name | cst.Attribute):
+            key = dotted(expr)
+            if key is not None:
+                labels = set(self.taint.get(key, ()))
+                if isinstance(expr, cst.Attribute):
+                    labels |= self.labels(expr.value)
+                handle = self.handles.get(key)
+                if handle is not None and not handle[1]:
+                    labels.add(("read", handle[0]))  # iterating or reading an open file
+                return labels
+        if isinstance(expr, cst.Call):
+            labels = set()
+            read = reads_data(expr, self.ctx)
+            if method_name(expr) in PREDICT_METHODS:
+                labels.add(("pred", dotted(expr.func.value)))
+            elif read is not None:
+                labels |= self._read_labels(read)
+            elif isinstance(expr.func, cst.Attribute):
+                labels |= self.labels(expr.func.value)  # `df.dropna()`, `f.read()`
+            function = self._own_function(expr)
+            if function is not None:
+                labels |= self.analysis.returns.get(function.name.value, frozenset())
+            for arg in expr.args:
+                labels |= self.labels(arg.value)
             return labels
-    if isinstance(expr, cst.Call):
-        labels: set = set()
-        method = method_name(expr)
-        name = ctx.call_name(expr)
-        if method in _PREDICT:
-            labels.add(("pred", dotted(expr.func.value)))
-        elif name in _READERS:
-            labels |= _read_labels(expr, name, state, ctx)
-        elif isinstance(expr.func, cst.Attribute):
-            labels |= _labels(expr.func.value, state, ctx)  # `df.dropna()`, `f.read()`
-        function = _own_function(expr, state)
-        if function is not None:
-            labels |= state["analysis"]["returns"].get(function.name.value, frozenset())
-        for arg in expr.args:
-            labels |= _labels(arg.value, state, ctx)
+        if isinstance(expr, cst.Lambda):
+            return set()
+        labels = set()
+        for child in expr.children:
+            labels |= self.labels(child)
         return labels
-    if isinstance(expr, cst.Lambda):
-        return set()
-    labels = set()
-    for child in expr.children:
-        labels |= _labels(child, state, ctx)
-    return labels
 
+    # -- locations --------------------------------------------------------------------------
 
-# -- locations ------------------------------------------------------------------------------------
-
-
-def _handle(value: cst.CSTNode, state: dict, ctx: Context) -> tuple[str, bool] | None:
-    """(location, opened for writing) for `open(path, mode)` or `csv.writer(f)`."""
-    if not isinstance(value, cst.Call):
-        return None
-    name = ctx.call_name(value)
-    if name in {"open", "io.open", "gzip.open", "bz2.open"}:
-        target = _argument(value, 0, ("file", "filename"))
-        mode = _argument(value, 1, ("mode",))
-        location = _location(target, state, ctx) if target is not None else None
-        if location is None:
+    def _handle(self, value: cst.CSTNode) -> tuple[str, bool] | None:
+        """(location, opened for writing) for `open(path, mode)` or `csv.writer(f)`."""
+        if not isinstance(value, cst.Call):
             return None
-        text = string_value(mode) if mode is not None else "r"
-        return location, any(c in (text or "") for c in "wax+")
-    if name in {"csv.writer", "csv.DictWriter"} and value.args:
-        key = dotted(value.args[0].value)
-        return state["handles"].get(key) if key else None
-    if method_name(value) == "open" and isinstance(value.func, cst.Attribute):
-        location = _location(value.func.value, state, ctx)  # Path(...).open("w")
-        mode = _argument(value, 0, ("mode",))
-        text = string_value(mode) if mode is not None else "r"
-        return (location, any(c in (text or "") for c in "wax+")) if location else None
-    return None
-
-
-def _normal(path: str) -> str:
-    if path.startswith("table:"):
-        return path
-    return posixpath.normpath(path.replace("\\", "/"))
-
-
-def _location(expr: cst.CSTNode, state: dict, ctx: Context) -> str | None:
-    text = string_value(expr)
-    if text is not None:
-        return _normal(text) if text else None
-    if isinstance(expr, cst.Name):
-        name = expr.value
-        if name in state["handles"]:
-            return state["handles"][name][0]
-        if name in state["locs"]:
-            return state["locs"][name]
-        if name in state["params"] or name in state["local"]:
+        if self.ctx.call_name(value) in HANDLE_WRAPPERS and value.args:
+            key = dotted(value.args[0].value)
+            return self.handles.get(key) if key else None
+        file = opened(value, self.ctx)
+        if file is None or file.location is None:
             return None
-        if name in state["consts"]:
-            return state["consts"][name]
-        if name in ctx.aliases:
-            return "{" + (ctx.qualified_name(expr) or name) + "}"
-        return None
-    if isinstance(expr, cst.Attribute):
-        key = ctx.qualified_name(expr)  # `config.TRAIN_PATH`, `self.train_path`, `cfg.data.train`
-        return "{" + key + "}" if key is not None else None
-    if isinstance(expr, cst.Call):
-        name = ctx.call_name(expr)
-        if name in _PATH_CALLS and len(expr.args) == 1:
-            return _location(expr.args[0].value, state, ctx)
-        if name in {"os.path.join", "posixpath.join"} or (
-            name is not None and name.endswith("Path") and len(expr.args) > 1
-        ):
-            parts = [_location(a.value, state, ctx) for a in expr.args]
-            return _normal(posixpath.join(*parts)) if parts and None not in parts else None
-        handle = _handle(expr, state, ctx)
-        return handle[0] if handle else None
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide | cst.Add):
-        left = _location(expr.left, state, ctx)
-        right = _location(expr.right, state, ctx)
-        if left is None or right is None:
+        location = self.location(file.location)
+        return (location, file.writes) if location is not None else None
+
+    def location(self, expr: cst.CSTNode) -> str | None:
+        """The location an expression names, as text; ``{name}`` for a name known only by name
+        (``config.TRAIN_PATH``), so that two uses of the same name still match."""
+        text = string_value(expr)
+        if text is not None:
+            return normal_location(text) if text else None
+        if isinstance(expr, cst.Name):
+            name = expr.value
+            if name in self.handles:
+                return self.handles[name][0]
+            if name in self.locs:
+                return self.locs[name]
+            if name in self.params or name in self.local:
+                return None
+            if name in self.analysis.consts:
+                return self.analysis.consts[name]
+            if name in self.ctx.aliases:
+                return "{" + (self.ctx.qualified_name(expr) or name) + "}"
             return None
-        if isinstance(expr.operator, cst.Divide):
-            return _normal(posixpath.join(left, right))
-        return _normal(left + right)
-    if isinstance(expr, cst.FormattedString):
-        pieces = []
-        for part in expr.parts:
-            if isinstance(part, cst.FormattedStringText):
-                pieces.append(part.value)
-            else:
-                inner = _location(part.expression, state, ctx)
-                if inner is None or part.format_spec or part.conversion:
+        if isinstance(expr, cst.Attribute):
+            key = self.ctx.qualified_name(expr)  # `config.TRAIN_PATH`, `self.train_path`
+            return "{" + key + "}" if key is not None else None
+        if isinstance(expr, cst.Call):
+            name = self.ctx.call_name(expr)
+            if name in SAME_PATH | PATH_JOINS and len(expr.args) == 1:
+                return self.location(expr.args[0].value)
+            if name in PATH_JOINS:
+                parts = [self.location(a.value) for a in expr.args]
+                if not parts or None in parts:
                     return None
-                pieces.append(inner)
-        return _normal("".join(pieces))
-    return None
+                return normal_location(posixpath.join(*(p for p in parts if p is not None)))
+            handle = self._handle(expr)
+            return handle[0] if handle else None
+        if isinstance(expr, cst.BinaryOperation) and isinstance(
+            expr.operator, cst.Divide | cst.Add
+        ):
+            left = self.location(expr.left)
+            right = self.location(expr.right)
+            if left is None or right is None:
+                return None
+            if isinstance(expr.operator, cst.Divide):
+                return normal_location(posixpath.join(left, right))
+            return normal_location(left + right)
+        if isinstance(expr, cst.FormattedString):
+            pieces = []
+            for part in expr.parts:
+                if isinstance(part, cst.FormattedStringText):
+                    pieces.append(part.value)
+                else:
+                    inner = self.location(part.expression)
+                    if inner is None or part.format_spec or part.conversion:
+                        return None
+                    pieces.append(inner)
+            return normal_location("".join(pieces))
+        return None

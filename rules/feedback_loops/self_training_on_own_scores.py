@@ -62,9 +62,13 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
+from rules.ml.dataflow import StatementWalk, block, calls
+from rules.ml.estimators import FIT_METHODS, PREDICT_METHODS
 from rules.names import dotted, method_name, string_value
 
 RULE = Rule(
@@ -171,14 +175,6 @@ for round_ in range(5):
     ),
 )
 
-_PREDICT = frozenset(
-    {
-        "predict", "predict_proba", "predict_log_proba", "decision_function", "score_samples",
-        "predict_on_batch",
-    }
-)  # fmt: skip
-_FIT = frozenset({"fit", "partial_fit"})
-_APPENDERS = frozenset({"append", "extend", "insert", "update", "add", "appendleft"})
 _GROWERS = frozenset({"concat", "concatenate", "vstack", "hstack", "row_stack", "append", "cat"})
 # Keyword arguments that weight or monitor the fit rather than choose its rows and labels;
 # boosting by hand reweights with its own errors on purpose.
@@ -197,182 +193,196 @@ _WHOLE = frozenset({"values", "T", "loc", "iloc", "array"})
 Label = tuple[str, int, int | None, bool]
 
 
+@dataclass
+class State:
+    # The scopes (a function, or None for the module) that both predict and fit, by id.
+    scopes: dict[int, tuple[cst.FunctionDef | None, set[str]]] = field(default_factory=dict)
+
+
 # -- cheap pre-check during the walk -------------------------------------------------------------
 
 
-def visit_Call(node: cst.Call, ctx: Context) -> None:
+def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     method = method_name(node)
-    if method not in _PREDICT and method not in _FIT:
+    if method not in PREDICT_METHODS and method not in FIT_METHODS:
         return
     if ctx.is_test:
         return
     scope = ctx.enclosing(cst.FunctionDef)
-    flags = ctx.state.setdefault("scopes", {}).setdefault(id(scope), [scope, set()])
-    flags[1].add("predict" if method in _PREDICT else "fit")
+    assert scope is None or isinstance(scope, cst.FunctionDef)
+    _, flags = ctx.state.scopes.setdefault(id(scope), (scope, set()))
+    flags.add("predict" if method in PREDICT_METHODS else "fit")
 
 
-def leave_Module(node: cst.Module, ctx: Context) -> None:
+def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
     reported: set[int] = set()
-    for scope, flags in ctx.state.get("scopes", {}).values():
+    for scope, flags in ctx.state.scopes.values():
         if flags != {"predict", "fit"}:
             continue
-        body = node.body if scope is None else _block(scope.body)
-        state = {"taint": {}, "cols": {}, "version": {}, "trained": {}}
-        _statements(body, state, reported, ctx)
+        body = node.body if scope is None else block(scope.body)
+        _SelfTraining(reported, ctx).walk(body)
 
 
 # -- statement-order data flow -------------------------------------------------------------------
 
 
-def _block(suite: cst.BaseSuite) -> tuple[cst.BaseStatement, ...]:
-    if isinstance(suite, cst.IndentedBlock):
-        return tuple(suite.body)
-    return (suite,)  # SimpleStatementSuite: `if x: a = 1`
+class _SelfTraining(StatementWalk[Label]):
+    """Follows predictions of each model through one scope, and reports fits that use them."""
 
+    def __init__(self, reported: set[int], ctx: Context[State]) -> None:
+        self.reported = reported
+        self.ctx = ctx
+        self.taint: dict[str, frozenset[Label]] = {}
+        self.cols: dict[str, dict[str, frozenset[Label]]] = {}  # labels of single columns
+        self.version: dict[str, int] = {}  # how often a name was rebound to a new object
+        self.trained: dict[str, int] = {}  # the fit call that last trained a name
 
-def _statements(statements, state: dict, reported: set[int], ctx: Context) -> None:
-    for statement in statements:
-        _statement(statement, state, reported, ctx)
+    def evaluate(self, node: cst.CSTNode) -> None:
+        fits = [c for c in calls(node) if method_name(c) in FIT_METHODS]
+        for call in fits:
+            model = dotted(call.func.value)
+            if model is None:
+                continue
+            data = [a for a in call.args if a.keyword is None or a.keyword.value not in _NOT_DATA]
+            labels: set[Label] = set().union(*(self.labels(a.value) for a in data))
+            version = self.version.get(model, 0)
+            for key, seen_version, fit, grown in labels:
+                # The same object refitted on its own output; or a fresh model in a loop whose
+                # training set keeps growing with the previous round's predictions.
+                if key == model and (seen_version == version or (fit == id(call) and grown)):
+                    if id(call) not in self.reported:
+                        self.reported.add(id(call))
+                        self.ctx.report(call, model=model)
+                    break
+        for call in fits:
+            model = dotted(call.func.value)
+            if model is not None:
+                self.trained[model] = id(call)
 
+    def appended(self, receiver: str, call: cst.Call, labels: set[Label]) -> None:
+        if labels:
+            grown = {(k, v, f, True) for k, v, f, _ in labels}
+            self.taint[receiver] = self.taint.get(receiver, frozenset()) | grown
 
-def _statement(statement: cst.CSTNode, state: dict, reported: set[int], ctx: Context) -> None:
-    if isinstance(statement, cst.SimpleStatementLine | cst.SimpleStatementSuite):
-        for small in statement.body:
-            _small(small, state, reported, ctx)
-    elif isinstance(statement, cst.If):
-        _check_fits(statement.test, state, reported, ctx)
-        _statements(_block(statement.body), state, reported, ctx)
-        if statement.orelse is not None:
-            _statement(statement.orelse, state, reported, ctx)
-    elif isinstance(statement, cst.Else | cst.Finally | cst.ExceptHandler | cst.ExceptStarHandler):
-        _statements(_block(statement.body), state, reported, ctx)
-    elif isinstance(statement, cst.For):
-        _check_fits(statement.iter, state, reported, ctx)
-        for _ in range(2):  # a second round sees what the loop feeds back into itself
-            _bind(statement.target, _labels(statement.iter, state), state)
-            _statements(_block(statement.body), state, reported, ctx)
-        if statement.orelse is not None:
-            _statement(statement.orelse, state, reported, ctx)
-    elif isinstance(statement, cst.While):
-        for _ in range(2):
-            _check_fits(statement.test, state, reported, ctx)
-            _statements(_block(statement.body), state, reported, ctx)
-    elif isinstance(statement, cst.With):
-        for item in statement.items:
-            _check_fits(item.item, state, reported, ctx)
-            if item.asname is not None:
-                _bind(item.asname.name, _labels(item.item, state), state)
-        _statements(_block(statement.body), state, reported, ctx)
-    elif isinstance(statement, cst.Try | cst.TryStar):
-        _statements(_block(statement.body), state, reported, ctx)
-        for part in (*statement.handlers, statement.orelse, statement.finalbody):
-            if part is not None:
-                _statement(part, state, reported, ctx)
-
-
-def _small(small: cst.CSTNode, state: dict, reported: set[int], ctx: Context) -> None:
-    if isinstance(small, cst.Assign | cst.AnnAssign | cst.AugAssign):
-        if small.value is None:
+    def bind(self, target: cst.CSTNode, value: cst.CSTNode, labels: set[Label]) -> None:
+        if isinstance(target, cst.Subscript):
+            base = target.value
+            column = _single_column(target)
+            if isinstance(base, cst.Attribute) and base.attr.value in _INDEXERS:
+                base = base.value
+            key = dotted(base)
+            if key is None:
+                return
+            if column is not None:
+                columns = self.cols.setdefault(key, {})
+                if labels:
+                    columns[column] = frozenset(labels)
+                else:
+                    columns.pop(column, None)
+            elif labels:
+                self.taint[key] = self.taint.get(key, frozenset()) | labels
             return
-        _check_fits(small.value, state, reported, ctx)
-        labels = _labels(small.value, state)
-        targets = (
-            [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
-        )
-        for target in targets:
-            if isinstance(small, cst.AugAssign):
-                labels = labels | _labels(target, state)
-            _assign(target, labels, small.value, state)
-    elif isinstance(small, cst.Expr):
-        _check_fits(small.value, state, reported, ctx)
-        call = small.value
-        if isinstance(call, cst.Call) and method_name(call) in _APPENDERS:
-            key = dotted(call.func.value)
-            labels = set().union(*(_labels(a.value, state) for a in call.args))
-            if key is not None and labels:
-                grown = {(k, v, f, True) for k, v, f, _ in labels}
-                state["taint"][key] = state["taint"].get(key, frozenset()) | grown
-    else:
-        _check_fits(small, state, reported, ctx)
+        self._rebind(target, labels, value)
 
-
-def _assign(target: cst.BaseExpression, labels: set, value, state: dict) -> None:
-    if isinstance(target, cst.Subscript):
-        base = target.value
-        column = _single_column(target)
-        if isinstance(base, cst.Attribute) and base.attr.value in _INDEXERS:
-            base = base.value
-        key = dotted(base)
+    def _rebind(self, target: cst.CSTNode, labels: set[Label], value: cst.CSTNode | None) -> None:
+        if isinstance(target, cst.Tuple | cst.List):
+            for element in target.elements:
+                self._rebind(element.value, labels, None)
+            return
+        if isinstance(target, cst.StarredElement):
+            self._rebind(target.value, labels, None)
+            return
+        key = dotted(target)
         if key is None:
             return
-        if column is not None:
-            columns = state["cols"].setdefault(key, {})
-            if labels:
-                columns[column] = frozenset(labels)
+        self.taint[key] = frozenset(labels)
+        self.cols.pop(key, None)
+        refit = (
+            isinstance(value, cst.Call)
+            and method_name(value) in FIT_METHODS
+            and dotted(value.func.value) == key
+        )
+        if not refit:  # `model = model.fit(...)` keeps the same object
+            self.version[key] = self.version.get(key, 0) + 1
+            self.trained.pop(key, None)
+
+    # -- what a value carries ------------------------------------------------------------------
+
+    def labels(self, expr: cst.CSTNode) -> set[Label]:
+        if isinstance(expr, cst.Name):
+            return self._whole(expr.value)
+        if isinstance(expr, cst.Attribute):
+            key = dotted(expr)
+            if key is not None:
+                return self._attribute_labels(expr, key)
+        if isinstance(expr, cst.Call):
+            return self._call_labels(expr)
+        if isinstance(expr, cst.Subscript):
+            return self._subscript_labels(expr)
+        if isinstance(expr, cst.Lambda):
+            return set()
+        labels: set[Label] = set()
+        for child in expr.children:
+            labels |= self.labels(child)
+        return labels
+
+    def _whole(self, key: str) -> set[Label]:
+        labels = set(self.taint.get(key, ()))
+        for column_labels in self.cols.get(key, {}).values():
+            labels |= column_labels
+        return labels
+
+    def _attribute_labels(self, expr: cst.Attribute, key: str) -> set[Label]:
+        base = dotted(expr.value) or ""
+        labels = set(self.taint.get(key, ()))
+        prefix: cst.BaseExpression | None = expr.value
+        while prefix is not None:  # `df.values.T` carries what `df` carries
+            labels |= self.taint.get(dotted(prefix) or "", set())
+            prefix = prefix.value if isinstance(prefix, cst.Attribute) else None
+        columns = self.cols.get(base, {})
+        if expr.attr.value in columns:
+            labels |= columns[expr.attr.value]
+        elif expr.attr.value in _WHOLE:
+            labels |= self._whole(base)
+        return labels
+
+    def _call_labels(self, expr: cst.Call) -> set[Label]:
+        labels: set[Label] = set()
+        func = expr.func
+        if isinstance(func, cst.Attribute):
+            receiver = dotted(func.value)
+            if func.attr.value in PREDICT_METHODS and receiver is not None:
+                version = self.version.get(receiver, 0)
+                labels.add((receiver, version, self.trained.get(receiver), False))
+            elif receiver is not None:
+                labels |= self._whole(receiver)  # `df.copy()`, `df.drop(...)`
             else:
-                columns.pop(column, None)
-        elif labels:
-            state["taint"][key] = state["taint"].get(key, frozenset()) | labels
-        return
-    _bind(target, labels, state, value)
+                labels |= self.labels(func.value)
+        for arg in expr.args:
+            labels |= self.labels(arg.value)
+        grows = func.attr.value if isinstance(func, cst.Attribute) else None
+        if isinstance(func, cst.Name):
+            grows = func.value
+        if grows in _GROWERS:
+            labels = {(k, v, f, True) for k, v, f, _ in labels}
+        return labels
 
-
-def _bind(target: cst.CSTNode, labels: set, state: dict, value=None) -> None:
-    if isinstance(target, cst.Tuple | cst.List):
-        for element in target.elements:
-            _bind(element.value, labels, state)
-        return
-    if isinstance(target, cst.StarredElement):
-        _bind(target.value, labels, state)
-        return
-    key = dotted(target)
-    if key is None:
-        return
-    state["taint"][key] = frozenset(labels)
-    state["cols"].pop(key, None)
-    refit = (
-        isinstance(value, cst.Call)
-        and method_name(value) in _FIT
-        and dotted(value.func.value) == key
-    )
-    if not refit:  # `model = model.fit(...)` keeps the same object
-        state["version"][key] = state["version"].get(key, 0) + 1
-        state["trained"].pop(key, None)
-
-
-def _check_fits(node: cst.CSTNode, state: dict, reported: set[int], ctx: Context) -> None:
-    fits = [c for c in _calls(node) if method_name(c) in _FIT]
-    for call in fits:
-        model = dotted(call.func.value)
-        if model is None:
-            continue
-        data = [a for a in call.args if a.keyword is None or a.keyword.value not in _NOT_DATA]
-        labels = set().union(*(_labels(a.value, state) for a in data))
-        version = state["version"].get(model, 0)
-        for key, seen_version, fit, grown in labels:
-            # The same object refitted on its own output; or a fresh model in a loop whose
-            # training set keeps growing with the previous round's predictions.
-            if key == model and (seen_version == version or (fit == id(call) and grown)):
-                if id(call) not in reported:
-                    reported.add(id(call))
-                    ctx.report(call, model=model)
-                break
-    for call in fits:
-        model = dotted(call.func.value)
-        if model is not None:
-            state["trained"][model] = id(call)
-
-
-def _calls(node: cst.CSTNode) -> list[cst.Call]:
-    found, pending = [], [node]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, cst.Lambda | cst.FunctionDef | cst.ClassDef):
-            continue
-        if isinstance(current, cst.Call):
-            found.append(current)
-        pending.extend(current.children)
-    return found
+    def _subscript_labels(self, expr: cst.Subscript) -> set[Label]:
+        base = expr.value
+        indexer = isinstance(base, cst.Attribute) and base.attr.value in _INDEXERS
+        key = dotted(base.value if indexer else base)
+        labels: set[Label] = set()
+        if key is not None:
+            labels |= self.taint.get(key, set())
+            columns = self.cols.get(key)
+            if columns:
+                for column in _columns(expr) or ():
+                    labels |= columns.get(column, set())
+        else:
+            labels |= self.labels(base)
+        for element in expr.slice:
+            labels |= self.labels(element.slice)
+        return labels
 
 
 def _single_column(target: cst.Subscript) -> str | None:
@@ -397,84 +407,3 @@ def _columns(subscript: cst.Subscript) -> set[str] | None:
         elif isinstance(value, cst.List | cst.Tuple):
             names.update(s for e in value.elements if (s := string_value(e.value)) is not None)
     return names or None
-
-
-def _whole(key: str, state: dict) -> set:
-    labels = set(state["taint"].get(key, ()))
-    for column_labels in state["cols"].get(key, {}).values():
-        labels |= column_labels
-    return labels
-
-
-def _attribute_labels(expr: cst.Attribute, key: str, state: dict) -> set:
-    base = dotted(expr.value) or ""
-    labels = set(state["taint"].get(key, ()))
-    prefix = expr.value
-    while prefix is not None:  # `df.values.T` carries what `df` carries
-        labels |= state["taint"].get(dotted(prefix) or "", set())
-        prefix = prefix.value if isinstance(prefix, cst.Attribute) else None
-    columns = state["cols"].get(base, {})
-    if expr.attr.value in columns:
-        labels |= columns[expr.attr.value]
-    elif expr.attr.value in _WHOLE:
-        labels |= _whole(base, state)
-    return labels
-
-
-def _call_labels(expr: cst.Call, state: dict) -> set:
-    labels: set = set()
-    func = expr.func
-    if isinstance(func, cst.Attribute):
-        receiver = dotted(func.value)
-        if func.attr.value in _PREDICT and receiver is not None:
-            version = state["version"].get(receiver, 0)
-            labels.add((receiver, version, state["trained"].get(receiver), False))
-        elif receiver is not None:
-            labels |= _whole(receiver, state)  # `df.copy()`, `df.drop(...)`
-        else:
-            labels |= _labels(func.value, state)
-    for arg in expr.args:
-        labels |= _labels(arg.value, state)
-    grows = func.attr.value if isinstance(func, cst.Attribute) else None
-    if isinstance(func, cst.Name):
-        grows = func.value
-    if grows in _GROWERS:
-        labels = {(k, v, f, True) for k, v, f, _ in labels}
-    return labels
-
-
-def _subscript_labels(expr: cst.Subscript, state: dict) -> set:
-    base = expr.value
-    indexer = isinstance(base, cst.Attribute) and base.attr.value in _INDEXERS
-    key = dotted(base.value if indexer else base)
-    labels = set()
-    if key is not None:
-        labels |= state["taint"].get(key, set())
-        columns = state["cols"].get(key)
-        if columns:
-            for column in _columns(expr) or ():
-                labels |= columns.get(column, set())
-    else:
-        labels |= _labels(base, state)
-    for element in expr.slice:
-        labels |= _labels(element.slice, state)
-    return labels
-
-
-def _labels(expr: cst.CSTNode, state: dict) -> set:
-    if isinstance(expr, cst.Name):
-        return _whole(expr.value, state)
-    if isinstance(expr, cst.Attribute):
-        key = dotted(expr)
-        if key is not None:
-            return _attribute_labels(expr, key, state)
-    if isinstance(expr, cst.Call):
-        return _call_labels(expr, state)
-    if isinstance(expr, cst.Subscript):
-        return _subscript_labels(expr, state)
-    if isinstance(expr, cst.Lambda):
-        return set()
-    labels = set()
-    for child in expr.children:
-        labels |= _labels(child, state)
-    return labels
