@@ -167,8 +167,8 @@ def _facts_context(path: str, text: str, module: cst.Module, aliases: dict[str, 
 
 
 def fresh_state(rule: Rule) -> object:
-    """A new instance of the rule's ``State`` for one file; ``{}`` for rules not yet typed."""
-    return rule.state() if rule.state is not None else {}
+    """A new instance of the rule's ``State`` for one file; None for a rule that keeps nothing."""
+    return rule.state() if rule.state is not None else None
 
 
 def _run_check(_module: cst.CSTNode, ctx: Context) -> None:
