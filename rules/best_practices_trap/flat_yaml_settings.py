@@ -6,15 +6,12 @@ Flags a YAML file whose only content is a short flat mapping of Python-style nam
 2 to ``max-keys`` keys (option, default 15), every key a snake_case or UPPER_CASE identifier.
 
 Keys in camelCase, kebab-case or with dots (``className``, ``fail-fast``,
-``spark.driver.memory``) belong to some tool's schema, so such files are skipped, and so are
-other files that belong to a tool or framework reading YAML itself: dot-files and files
-in dot-directories (``.github/``, ``.pre-commit-config.yaml``...), CI, packaging and deployment
-files (``docker-compose.yml``, ``mkdocs.yml``, ``environment.yml``, ``meta.yaml``,
-``Chart.yaml``, ``codecov.yml``...), Kubernetes manifests, files written during runs
-(``outputs/``, ``mlruns/``, ``lightning_logs/``, ``hparams.yaml``), Hydra/OmegaConf configs
-(``_target_``, ``defaults``, ``${...}`` interpolation, ``# @package``, or a config tree with
-several groups), Kedro's ``conf/`` parameters, DVC's ``params.yaml`` next to a ``dvc.yaml``, and
-test fixtures.
+``spark.driver.memory``) belong to some tool's schema, so such files are skipped, and so are the
+files a tool or framework reads itself: CI definitions, conda environments, Kubernetes and Docker
+Compose manifests, logging configurations, Hydra and OmegaConf configs and config trees, Kedro's
+parameters, dot-files, files written during runs, and test fixtures. A file that follows the
+repository's own convention is left alone too: when three or more YAML files share its name (a
+``config.yaml`` per dataset, read by one loader), one more is not a finding.
 
 Why is this bad?
 ----------------
@@ -58,13 +55,12 @@ References
 
 from __future__ import annotations
 
-import fnmatch
-import posixpath
 import re
 
 import yaml
 
 from rules import Context, Example, Rule
+from rules.ml import files
 
 RULE = Rule(
     code="DEBT403",
@@ -141,6 +137,14 @@ user: "Question: {question}"
         "\n".join(f"key_{i}: {i}" for i in range(16)),
         # Near miss: DVC parameters, tracked by `dvc.yaml`.
         Example("seed: 42\nsplit: 0.2\n", path="params.yaml", files=("dvc.yaml",)),
+        # Near miss: the repository's convention, a config.yaml per dataset read by one loader.
+        Example(
+            "name: cifar10\nnum_classes: 10\n",
+            path="datasets/cifar10/config.yaml",
+            files=("datasets/mnist/config.yaml", "datasets/svhn/config.yaml"),
+        ),
+        # Near miss: an Azure Pipelines definition, known by its keys wherever it lives.
+        Example("trigger: none\npr: none\n", path="ci/nightly.yml"),
     ),
     invalid=(
         Example(
@@ -164,94 +168,16 @@ threshold: 0.5
     ),
 )
 
-# Files read by tools, matched against the lower-cased file name.
-_TOOL_FILES = (
-    "docker-compose*",
-    "compose.y*ml",
-    "mkdocs.y*ml",
-    "environment*.y*ml",
-    "conda*.y*ml",
-    "python_env.y*ml",
-    "meta.y*ml",
-    "conda_build_config.y*ml",
-    "readthedocs.y*ml",
-    "codecov.y*ml",
-    "chart.y*ml",
-    "values*.y*ml",
-    "requirements.y*ml",
-    "kustomization.y*ml",
-    "app.y*ml",
-    "serverless.y*ml",
-    "_config.y*ml",
-    "_toc.y*ml",
-    "_quarto.y*ml",
-    "azure-pipelines*.y*ml",
-    "bitbucket-pipelines.y*ml",
-    "appveyor.y*ml",
-    "cloudbuild*.y*ml",
-    "buildspec*.y*ml",
-    "dependabot.y*ml",
-    "action.y*ml",
-    "dvc.y*ml",
-    "mlproject*",
-    "pubspec.y*ml",
-    "hparams.y*ml",
-    "citation*",
-    "openapi*",
-    "swagger*",
-)
-# Folders whose YAML files are read by a tool (CI, deployment, translations), anywhere in a path.
-_TOOL_DIRS = frozenset(
-    {
-        "k8s", "kubernetes", "helm", "charts", "manifests", "locales", "locale", "i18n",
-        "translations",
-        # Written by tools during runs, not settings someone maintains.
-        "outputs", "multirun", "mlruns", "lightning_logs", "wandb",
-    }
-)  # fmt: skip
 _HYDRA_KEYS = frozenset({"_target_", "defaults", "_partial_", "_recursive_", "_convert_"})
-_CONFIG_ROOTS = frozenset({"conf", "config", "configs", "cfg", "cfgs"})
-_PACKAGE_DIRECTIVE = re.compile(r"^\s*#\s*@package\b", re.MULTILINE)
-_YAML = re.compile(r"\.ya?ml$", re.IGNORECASE)
 _PYTHON_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 
 
-def _tool_file(path: str, files) -> bool:
-    parts = path.split("/")
-    name = parts[-1].lower()
-    if any(part.startswith(".") for part in parts):
-        return True
-    if any(part.lower() in _TOOL_DIRS for part in parts[:-1]):
-        return True
-    if any(fnmatch.fnmatch(name, pattern) for pattern in _TOOL_FILES):
-        return True
-    if fnmatch.fnmatch(name, "params.y*ml"):  # DVC parameters
-        folder = posixpath.dirname(path)
-        return any(posixpath.join(folder, n) in files for n in ("dvc.yaml", "dvc.yml"))
-    return False
-
-
-def _framework_tree(path: str, files) -> bool:
-    """A file in a composed config tree (Hydra groups, Kedro environments), not a lone file."""
-    parts = path.split("/")
-    for index, part in enumerate(parts[:-2]):
-        if part.lower() not in _CONFIG_ROOTS:
-            continue
-        if part.lower() == "conf" and parts[-1].lower().startswith("parameters"):
-            return True  # Kedro: conf/<env>/parameters*.yml
-        root = "/".join(parts[: index + 1]) + "/"
-        below = [f[len(root) :] for f in files if f.startswith(root) and _YAML.search(f)]
-        groups = {relative.split("/", 1)[0] for relative in below if "/" in relative}
-        primary = any("/" not in relative for relative in below)
-        if len(groups) >= 2 or (groups and primary):
-            return True
-    return False
-
-
 def check(ctx: Context) -> None:
-    if ctx.is_test or _tool_file(ctx.path, ctx.files):
+    if ctx.is_test or files.kind_by_path(ctx.path, ctx.files) is not None:
         return
+    if files.conventional(ctx.path, ctx.files):
+        return  # one more of the repository's many files of this name: its own convention
     documents = ctx.yaml_documents()
     if len(documents) != 1 or not isinstance(documents[0], yaml.MappingNode):
         return
@@ -267,6 +193,6 @@ def check(ctx: Context) -> None:
             return
         if not _PYTHON_NAME.fullmatch(key.value) or _CAMEL.search(key.value):
             return  # `className`, `spark.driver.memory`, `fail-fast`: a tool's schema
-    if _PACKAGE_DIRECTIVE.search(ctx.text) or _framework_tree(ctx.path, ctx.files):
+    if files.yaml_kind(ctx.path, ctx.text, documents, ctx.files) is not None:
         return
     ctx.report_line(1, count=len(pairs))

@@ -13,6 +13,10 @@ other than what was most likely written:
   names a date or time (``start_date``, ``cutoff``, ``end``...) and lists made only of dates are
   taken to mean dates and are not reported.
 
+Files that other tools read with their own parsers (CI definitions, Docker Compose,
+Kubernetes, conda, documentation sites) mostly follow YAML 1.2, where only the version trap
+holds; in them only that one is reported.
+
 Mapping keys (such as GitHub Actions' ``on:``) are not checked. When it is safe the finding
 offers the line rewritten: ``true``/``false`` for a boolean (the value PyYAML already reads; a
 value among strings in the same list is quoted instead), the value quoted for the other cases.
@@ -62,13 +66,14 @@ import re
 import yaml
 
 from rules import Context, Example, Rule
+from rules.ml import files
 
 RULE = Rule(
     code="DEBT402",
     name="yaml-implicit-typing",
     principle="best-practices-trap",
     severity="warning",
-    message="Write `{fix}` instead of the plain YAML value `{value}`, which PyYAML reads as {meaning}.",
+    message="Write `{fix}` instead of the plain YAML value `{value}`, which {reader} reads as {meaning}.",
     files=("*.yaml", "*.yml"),
     valid=(
         """
@@ -116,6 +121,9 @@ segments:
 answer: n
 zip: 08
 """,
+        # Near miss: a file another tool reads with a YAML 1.2 parser (here Jekyll's site
+        # settings), where `off` stays a string.
+        Example("comments: off\nsearch: yes\n", path="docs/_config.yml"),
     ),
     invalid=(
         Example(
@@ -258,9 +266,17 @@ def _values(document: yaml.Node):
             yield node, key, siblings
 
 
+# Kinds of files read by other YAML parsers than PyYAML (GitHub's, Go's, Ruby's, ruamel's). Most
+# follow YAML 1.2, where `yes`, `0755` and `22:22` mean what they say; a version such as `3.10`
+# is the float 3.1 in every YAML, so that trap is reported in these files too.
+_OTHER_READERS = frozenset({"ci", "compose", "kubernetes", "conda", "tool", "run-output"})
+
+
 def check(ctx: Context) -> None:
+    documents = ctx.yaml_documents()
+    other = files.yaml_kind(ctx.path, ctx.text, documents, ctx.files) in _OTHER_READERS
     found: dict[int, list[tuple[yaml.ScalarNode, str, str, bool]]] = {}
-    for document in ctx.yaml_documents():
+    for document in documents:
         for node, key, siblings in _values(document):
             if node.style is not None or node.tag == _STR:
                 continue
@@ -270,7 +286,7 @@ def check(ctx: Context) -> None:
             if ctx.lines[start.line][start.column : end.column] != node.value:
                 continue  # tagged, anchored or otherwise not the bare text we think it is
             meaning = _meaning(node, key, siblings)
-            if meaning is not None:
+            if meaning is not None and not (other and not meaning[1].startswith("the float")):
                 found.setdefault(start.line, []).append((node, *meaning))
     for index in sorted(found):
         items = sorted(found[index], key=lambda item: item[0].start_mark.column)
@@ -289,4 +305,5 @@ def check(ctx: Context) -> None:
             fix=fix,
             value=node.value,
             meaning=meaning,
+            reader="YAML" if other else "PyYAML",
         )

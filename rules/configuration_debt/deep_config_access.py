@@ -12,7 +12,9 @@ Attribute chains are only checked when the root looks like configuration: ``cfg`
 JAX and Flax code it holds the model's weights. Code whose job is the configuration itself is
 left alone: functions whose name mentions it (``from_config``, ``setup_cfg``,
 ``add_deeplab_config``), files and folders named after it (``config.py``, ``configs/``), and
-test files.
+test files. So is an object a function builds from a class and then sets up
+(``run_config = RunConfiguration()`` followed by ``run_config.environment.docker.enabled = True``):
+that is an SDK's configuration being written, not the project's being read.
 
 Each function is reported once per configuration section (the chain without its last key), at
 the first access, so twenty reads of ``cfg.model.encoder.*`` give one finding.
@@ -65,7 +67,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from rules import Context, Example, Rule
-from rules.names import string_value
+from rules.names import dotted, string_value
 
 RULE = Rule(
     code="DEBT901",
@@ -110,6 +112,14 @@ def upgrade(cfg):
         """
 def kernel(params):
     return params["params"]["Dense_0"]["kernel"]
+""",
+        # Near miss: setting up an SDK object attribute by attribute writes it, reads nothing.
+        """
+def docker_run_config():
+    run_config = RunConfiguration()
+    run_config.environment.docker.enabled = True
+    run_config.environment.python.user_managed_dependencies = False
+    return run_config
 """,
     ),
     invalid=(
@@ -159,6 +169,8 @@ class State:
     skip_file: bool | None = None
     # Keyed by the id of the enclosing function (of None at module level).
     sections: dict[int, list[tuple[str, ...]]] = field(default_factory=dict)
+    # Names each function binds to an object it builds from a class (``RunConfiguration()``).
+    built: dict[int, set[str]] = field(default_factory=dict)
 
 
 def is_config_name(name: str) -> bool:
@@ -276,6 +288,8 @@ def _check(node: cst.BaseExpression, ctx: Context[State]) -> None:
     if len(keys) < int(ctx.options["min-depth"]):
         return
     scope = ctx.enclosing(cst.FunctionDef)
+    if root in ctx.state.built.get(id(scope), ()):
+        return  # an SDK object the function builds and sets up, not configuration it reads
     if scope is not None and _handles_config(scope.name.value):
         return
     # One finding per configuration section per function; a section nested in (or enclosing) one
@@ -301,3 +315,15 @@ def visit_Subscript(node: cst.Subscript, ctx: Context[State]) -> None:
 def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     if isinstance(node.func, cst.Attribute) and node.func.attr.value == "get":
         _check(node, ctx)
+
+
+def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
+    if not isinstance(node.value, cst.Call):
+        return
+    callee = dotted(node.value.func) or ""
+    if not callee.rsplit(".", 1)[-1][:1].isupper():
+        return  # `cfg = load_config()` returns configuration; `RunConfiguration()` builds one
+    scope = ctx.enclosing(cst.FunctionDef)
+    for target in node.targets:
+        if isinstance(target.target, cst.Name):
+            ctx.state.built.setdefault(id(scope), set()).add(target.target.value)

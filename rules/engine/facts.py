@@ -53,7 +53,8 @@ class FileFacts:
     reads: frozenset[str] = frozenset()
     # (name bound in the file, top-level module it comes from) for every absolute import.
     imports: tuple[tuple[str, str], ...] = ()
-    # File names of YAML files the code names in a string literal (``"configs/train.yaml"``).
+    # YAML files the code names in a string literal, as written without a leading ``./``
+    # (``configs/train.yaml``, ``{name}/config.yaml`` from an f-string).
     yaml_files: frozenset[str] = frozenset()
     # (class, field) for configuration defined in Python: fields of a module-level dataclass
     # named like a configuration. (Config dicts are left out: libraries take them whole.)
@@ -160,7 +161,7 @@ class FactsCollector:
                     if target and not target.startswith(".")
                 )
             ),
-            frozenset(m.rsplit("/", 1)[-1] for m in _YAML_LITERAL.findall(text)),
+            frozenset(m.removeprefix("./") for m in _YAML_LITERAL.findall(text)),
             tuple(_config_fields(module)),
         )
 
