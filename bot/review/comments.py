@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain import Annotation, CheckRunOutput, InlineComment
 from bot.markdown import code_block, code_span, count, principle_order
@@ -30,20 +30,31 @@ WHY_LENGTH = 320
 NEVER_FAIL = "never"
 # Past this many entries the review body points to the check run instead of listing more.
 LISTED_IN_BODY = 50
+# Lines of the other findings of a rule in a file that an inline comment names.
+ALSO_LISTED = 10
 
 
 @dataclass(frozen=True)
 class ReviewPlan:
-    """What one review says: findings commented inline, and new ones only listed in its body."""
+    """What one review says: one inline comment per rule and file, the other findings of that
+    rule in that file named in the same comment (``riders``, by the commented finding's
+    fingerprint), and new findings only listed in the review's body."""
 
     inline: tuple[Finding, ...]
     listed: tuple[Finding, ...]
     cap: int
+    riders: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
         """Nothing new to say: then no review is posted at all."""
         return not self.inline and not self.listed
+
+    @property
+    def said(self) -> tuple[Finding, ...]:
+        """Every finding this review tells about, inline, in a comment or in its body."""
+        riding = tuple(f for group in self.riders.values() for f in group)
+        return (*self.inline, *riding, *self.listed)
 
 
 @dataclass(frozen=True)
@@ -59,15 +70,24 @@ class Placement:
 # --- one inline comment --------------------------------------------------------------------
 
 
-def comment_body(finding: Finding, public_url: str, *, suggestion: bool = True) -> str:
+def comment_body(
+    finding: Finding,
+    public_url: str,
+    *,
+    suggestion: bool = True,
+    also: Sequence[Finding] = (),
+) -> str:
     """The Markdown of an inline comment: what, why, what instead, links, how to silence it.
 
     ``suggestion=False`` leaves out the GitHub suggestion block, for comments that do not cover
-    exactly the finding's lines (applying it would replace the wrong ones).
+    exactly the finding's lines (applying it would replace the wrong ones). ``also``: the other
+    findings of the same rule in the same file, named here rather than in comments of their own.
     """
     rule = rules_by_code().get(finding.code)
     base = public_url.rstrip("/")
     parts = [_headline(finding, rule), finding.message]
+    if also:
+        parts.append(_also(also))
     if rule is not None:
         why = _short(_first_paragraph(doc_section(rule, "Why is this bad?")))
         if why:
@@ -79,6 +99,15 @@ def comment_body(finding: Finding, public_url: str, *, suggestion: bool = True) 
         f"silence it with `# debt: ignore[{finding.code}]` on the line"
     )
     return "\n\n".join(parts) + "\n" + fingerprint_marker(finding.fingerprint)
+
+
+def _also(others: Sequence[Finding]) -> str:
+    lines = [str(n) for n in sorted({f.line for f in others})]
+    if len(lines) > ALSO_LISTED:
+        lines = [*lines[:ALSO_LISTED], f"{len(lines) - ALSO_LISTED} more"]
+    shown = lines[0] if len(lines) == 1 else ", ".join(lines[:-1]) + " and " + lines[-1]
+    where = "line" if len(lines) == 1 else "lines"
+    return f"The same in this file on {where} {shown}."
 
 
 def fingerprint_marker(fingerprint: str) -> str:
@@ -123,7 +152,10 @@ def placement(finding: Finding, hunks: Mapping[str, Sequence[range]]) -> Placeme
 
 
 def inline_comment(
-    finding: Finding, hunks: Mapping[str, Sequence[range]], public_url: str
+    finding: Finding,
+    hunks: Mapping[str, Sequence[range]],
+    public_url: str,
+    also: Sequence[Finding] = (),
 ) -> InlineComment:
     place = placement(finding, hunks)
     if place is None:
@@ -132,7 +164,7 @@ def inline_comment(
         path=finding.path,
         line=place.line,
         start_line=place.start_line,
-        body=comment_body(finding, public_url, suggestion=place.exact),
+        body=comment_body(finding, public_url, suggestion=place.exact, also=also),
         fingerprint=finding.fingerprint,
     )
 
@@ -145,41 +177,61 @@ def plan_review(
     already_said: Collection[str],
     cap: int,
     hunks: Mapping[str, Sequence[range]] | None = None,
+    commented: Collection[tuple[str, str]] = (),
 ) -> ReviewPlan:
-    """Which new findings get an inline comment (most severe first, at most ``cap``).
+    """One inline comment per rule and file for the new findings (most severe first, at most
+    ``cap`` comments), naming the rule's other findings in that file.
 
     ``already_said``: fingerprints commented on, or listed, by an earlier review of this pull
-    request; they are not repeated. With ``hunks``, a finding no comment can be placed on is
-    listed in the body instead of being tried inline.
+    request; they are not repeated. ``commented``: (rule, file) pairs that already have an open
+    comment of ours; their new findings are listed in the body, never a second comment. With
+    ``hunks``, a finding no comment can be placed on is listed in the body instead.
     """
     if cap < 0:
         raise ValueError(f"the inline comment cap must be 0 or more, not {cap}")
     seen = set(already_said)
-    new = []
+    groups: dict[tuple[str, str], list[Finding]] = {}
     for finding in sorted(findings, key=_importance):
         if finding.fingerprint not in seen:
             seen.add(finding.fingerprint)
-            new.append(finding)
-    placeable = [f for f in new if hunks is None or placement(f, hunks) is not None]
-    inline = tuple(placeable[:cap])
-    listed = tuple(f for f in new if f not in inline)
-    return ReviewPlan(inline=inline, listed=listed, cap=cap)
+            groups.setdefault((finding.code, finding.path), []).append(finding)
+    inline: list[Finding] = []
+    riders: dict[str, tuple[Finding, ...]] = {}
+    listed: list[Finding] = []
+    for place, members in groups.items():
+        placeable = [f for f in members if hunks is None or placement(f, hunks) is not None]
+        if place in commented or not placeable or len(inline) >= cap:
+            listed.extend(members)
+            continue
+        leader = placeable[0]
+        inline.append(leader)
+        riders[leader.fingerprint] = tuple(f for f in members if f is not leader)
+    listed.sort(key=_importance)
+    return ReviewPlan(inline=tuple(inline), listed=tuple(listed), cap=cap, riders=riders)
 
 
 def inline_comments(
     plan: ReviewPlan, hunks: Mapping[str, Sequence[range]], public_url: str
 ) -> tuple[InlineComment, ...]:
-    return tuple(inline_comment(f, hunks, public_url) for f in plan.inline)
+    return tuple(
+        inline_comment(f, hunks, public_url, plan.riders.get(f.fingerprint, ()))
+        for f in plan.inline
+    )
 
 
 def review_body(plan: ReviewPlan, head_sha: str, public_url: str) -> str:
     """The review's summary: how much is new, and the new findings not commented inline."""
-    total = len(plan.inline) + len(plan.listed)
+    total = len(plan.said)
     lines = [
         f"**debtbot** looked at {head_sha[:12]}: {count(total, 'new finding')} on changed lines."
     ]
     if plan.inline:
-        lines.append(f"{count(len(plan.inline), 'is', 'are')} commented on in this review.")
+        in_comments = total - len(plan.listed)
+        comment_count = count(len(plan.inline), "comment")
+        if in_comments == len(plan.inline):
+            lines.append(f"{count(in_comments, 'is', 'are')} commented on in this review.")
+        else:
+            lines.append(f"{in_comments} are commented on in this review, in {comment_count}.")
     if plan.listed:
         lines += ["", _why_listed(plan), ""]
         base = public_url.rstrip("/")

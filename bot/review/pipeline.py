@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -115,12 +115,23 @@ def _review(
     on_changed = only_added(result.findings, changed)
     existing = client.list_review_comments(name, number)
     commented = commented_fingerprints(existing)
+    said = set(stored) | set(commented)
+    fixed = gone(stored, result)
+    moved = moved_findings(fixed, stored, on_changed, said)
+    fixed = [fingerprint for fingerprint in fixed if fingerprint not in moved]
+    # Rules and files that keep an open comment of ours: never a second comment on them.
+    threads = {
+        (finding.code, finding.path)
+        for fingerprint, finding in stored.items()
+        if fingerprint not in fixed and (finding.comment_id is not None or fingerprint in commented)
+    }
     cap = config.review.max_comments
     plan = comments.plan_review(
         on_changed,
-        set(stored) | set(commented),
+        said | set(moved.values()),
         services.settings.max_inline_comments if cap is None else cap,
         diff_hunks,
+        threads,
     )
     posted = adopted_comments(on_changed, stored, commented)
     # Everything that may fail and be retried comes before the review; between posting the
@@ -131,7 +142,6 @@ def _review(
         on_changed, config.review.fail_on, public_url, result.skipped
     )
     check_run_id = client.create_check_run(name, head, output)
-    fixed = gone(stored, result)
     _close_threads(fixed, stored, commented, existing, client, ref)
     review_id = None
     if not plan.is_empty:
@@ -141,7 +151,7 @@ def _review(
         review_id = outcome.review_id
         if outcome.posted:
             posted |= _new_comment_ids(outcome.posted, client, ref)
-        for finding in (*plan.inline, *plan.listed):
+        for finding in plan.said:
             metrics.FINDINGS.labels(principle=finding.principle, severity=finding.severity).inc()
     with services.sessions() as session:
         store.record_analysis(
@@ -151,6 +161,7 @@ def _review(
             posted,
             fixed,
             time.perf_counter() - started,
+            moved=moved,
             check_run_id=check_run_id,
             review_id=review_id,
         )
@@ -207,6 +218,33 @@ def gone(stored: Mapping[str, Any], result: ScanResult) -> list[str]:
         for fingerprint, finding in stored.items()
         if fingerprint not in present and finding.path not in unreadable
     ]
+
+
+def moved_findings(
+    fixed: Iterable[str],
+    stored: Mapping[str, store.StoredFinding],
+    findings: Iterable[Finding],
+    said: Collection[str],
+) -> dict[str, str]:
+    """Open findings gone at head, paired with a new finding of the same rule in the same file.
+
+    An edit can change a finding's fingerprint without fixing it (a commented-out block one line
+    longer, a threshold moved): that is the same problem, not a fix and a new one, so its thread
+    carries on and nothing is said twice. The nearest new finding is taken, each at most once.
+    """
+    new: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        if finding.fingerprint not in said:
+            new.setdefault((finding.code, finding.path), []).append(finding)
+    moves = {}
+    for fingerprint in sorted(fixed, key=lambda f: (stored[f].path, stored[f].line)):
+        old = stored[fingerprint]
+        candidates = new.get((old.code, old.path))
+        if candidates:
+            nearest = min(candidates, key=lambda f: (abs(f.line - old.line), f.line))
+            candidates.remove(nearest)
+            moves[fingerprint] = nearest.fingerprint
+    return moves
 
 
 def ids(comment: PostedComment) -> tuple[int, str]:

@@ -108,6 +108,7 @@ def record_analysis(
     fixed: Sequence[str],
     duration: float,
     *,
+    moved: Mapping[str, str] | None = None,
     suppressed: Sequence[str] = (),
     status: str = "done",
     check_run_id: int | None = None,
@@ -119,6 +120,9 @@ def record_analysis(
     ``findings``: those on changed lines at this head (opened, or reopened, and marked seen);
     ``posted``: fingerprint -> (comment id, node id) of the inline comments just posted;
     ``fixed``: fingerprints that disappeared (their comments are marked resolved at this head);
+    ``moved``: old fingerprint -> new, for findings still there in an edited form (a commented-out
+    block one line longer): the stored finding, its first sighting and its comment carry on under
+    the new fingerprint;
     ``suppressed``: fingerprints silenced by a ``# debt: ignore`` since they were reported.
     """
     unknown = set(posted) - {finding.fingerprint for finding in findings}
@@ -132,6 +136,12 @@ def record_analysis(
             select(FindingRecord).where(FindingRecord.pull_request_id == pull.id)
         )
     }
+    for old, new in (moved or {}).items():
+        record = records.get(old)
+        if record is not None and new not in records:
+            record.fingerprint = new
+            records[new] = records.pop(old)
+    session.flush()
     for finding in findings:
         record = records.get(finding.fingerprint)
         if record is None:

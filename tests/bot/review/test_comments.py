@@ -155,16 +155,37 @@ def test_plan_skips_what_was_already_said() -> None:
 
 
 def test_plan_caps_inline_comments_most_severe_first() -> None:
-    info = finding(line=3, severity="info")
-    warning = finding(line=4, severity="warning")
-    error = finding(line=20, severity="error")
+    info = finding(line=3, severity="info", path="a.py")
+    warning = finding(line=4, severity="warning", path="b.py")
+    error = finding(line=20, severity="error", path="c.py")
     plan = comments.plan_review([info, warning, error, warning], set(), cap=2)
     assert plan.inline == (error, warning)
     assert plan.listed == (info,)  # the duplicate warning is said once
 
 
+def test_one_comment_per_rule_and_file_names_the_others() -> None:
+    first, second, third = (finding(line=n) for n in (12, 3, 30))
+    other_rule = finding("DEBT501", line=5, principle="changing-anything")
+    plan = comments.plan_review([first, second, third, other_rule], set(), cap=25)
+    assert plan.inline == (second, other_rule)
+    assert plan.riders[second.fingerprint] == (first, third)
+    assert plan.listed == ()
+    assert set(plan.said) == {first, second, third, other_rule}
+    [comment, _] = comments.inline_comments(plan, {"pkg/model.py": (range(1, 40),)}, URL)
+    assert "The same in this file on lines 12 and 30." in comment.body
+    assert comment.fingerprint == second.fingerprint
+
+
+def test_a_rule_and_file_with_an_open_comment_get_no_second_one() -> None:
+    new = finding(line=14)
+    plan = comments.plan_review([new], set(), cap=25, commented={("DEBT1101", "pkg/model.py")})
+    assert plan.inline == () and plan.listed == (new,)
+    body = comments.review_body(plan, "a" * 40, URL)
+    assert "`pkg/model.py:14`" in body
+
+
 def test_plan_lists_findings_that_cannot_be_placed() -> None:
-    placed, outside = finding(line=5), finding(line=10)
+    placed, outside = finding(line=5), finding(line=10, path="pkg/other.py")
     plan = comments.plan_review([placed, outside], set(), cap=25, hunks=HUNKS)
     assert plan.inline == (placed,) and plan.listed == (outside,)
 
@@ -177,14 +198,16 @@ def test_plan_with_cap_zero_lists_everything() -> None:
 
 
 def test_review_body_lists_what_is_not_inline() -> None:
-    plan = comments.plan_review([finding(line=n) for n in range(1, 5)], set(), cap=1)
+    plan = comments.plan_review(
+        [finding(line=n, path=f"pkg/m{n}.py") for n in range(1, 5)], set(), cap=1
+    )
     body = comments.review_body(plan, "f" * 40, URL)
     assert body.startswith(f"**debtbot** looked at {'f' * 12}: 4 new findings on changed lines.")
     assert "1 is commented on in this review." in body
     assert "(1 at most)" in body
     listed = [line for line in body.splitlines() if line.startswith("- ")]
     assert len(listed) == 3
-    assert listed[0].startswith("- `pkg/model.py:2` **Fixed decision threshold** · ")
+    assert listed[0].startswith("- `pkg/m2.py:2` **Fixed decision threshold** · ")
     assert "(https://debtbot.example.com/rules/DEBT1101)" in listed[0]
 
 
@@ -246,3 +269,11 @@ def test_config_error_output_says_what_to_fix() -> None:
     output = comments.config_error_output("[tool.debtbot] unknown key 'selekt'")
     assert output.conclusion == "neutral" and output.annotations == ()
     assert "unknown key 'selekt'" in output.summary
+
+
+def test_review_body_counts_findings_named_in_comments() -> None:
+    plan = comments.plan_review([finding(line=n) for n in (3, 9, 27)], set(), cap=25)
+    body = comments.review_body(plan, "b" * 40, URL)
+    assert "3 new findings on changed lines." in body
+    assert "3 are commented on in this review, in 1 comment." in body
+    assert "- `" not in body  # nothing left to list
