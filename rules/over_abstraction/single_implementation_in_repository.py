@@ -2,10 +2,11 @@
 What it does
 ------------
 Flags an abstract base class (one that lists ``ABC`` among its bases) that exactly one class in
-the whole repository inherits from, when that implementation lives in another file. A subclass
-in a test (a fake for testing) counts as a second implementation. DEBT203 covers the case where
-both live in one file; ``Protocol`` classes are left alone, since their implementations do not
-inherit from them.
+the whole repository inherits from. A subclass in a test (a fake for testing) counts as a second
+implementation. The one implementation may live in another file, or in the same file when the
+class is public and its module importable: only the whole repository can tell that nothing else
+implements it. Scripts and private classes with their implementation beside them are DEBT203's;
+``Protocol`` classes are left alone, since their implementations do not inherit from them.
 
 Modules whose name says they define an extension point are skipped, through the
 ``plugin-modules`` option (default ``base``, ``bases``, ``abstract``, ``interface``,
@@ -47,7 +48,7 @@ References
 
 from __future__ import annotations
 
-from rules import Example, Repository, RepositoryContext, Rule, definition_line
+from rules import Example, FileFacts, Repository, RepositoryContext, Rule, definition_line
 
 _BASE = "from abc import ABC, abstractmethod\n\n\nclass Scorer(ABC):\n    @abstractmethod\n    def score(self, frame):\n        ...\n"
 _IMPLEMENTATION = "from churn.scoring import Scorer\n\n\nclass LogisticScorer(Scorer):\n    def score(self, frame):\n        return frame\n"
@@ -88,6 +89,8 @@ RULE = Rule(
         Example(_BASE, path="churn/base.py", others=(("churn/logistic.py", _IMPLEMENTATION),)),
         # Near miss: no implementation at all yet (another conversation).
         Example(_BASE, path="churn/scoring.py"),
+        # Near miss: both in one script, outside any package: DEBT203 reads that file whole.
+        Example(_BASE + "\n\n" + _IMPLEMENTATION.split("\n\n\n", 1)[1], path="score.py"),
     ),
     invalid=(
         Example(
@@ -95,6 +98,13 @@ RULE = Rule(
             path="churn/scoring.py",
             line=4,
             others=(("churn/logistic.py", _IMPLEMENTATION),),
+        ),
+        # The base and its one implementation in one importable module.
+        Example(
+            _BASE + "\n\n" + _IMPLEMENTATION.split("\n\n\n", 1)[1],
+            path="churn/scoring.py",
+            line=4,
+            files=("churn/__init__.py",),
         ),
         Example(
             "import abc\n\n\nclass Loader(abc.ABC):\n    @abc.abstractmethod\n    def load(self):\n        ...\n",
@@ -126,8 +136,10 @@ def check_repository(repository: Repository, ctx: RepositoryContext) -> None:
             if not any(base.rsplit(".", 1)[-1] == "ABC" for base in cls.bases):
                 continue
             implementations = subclasses.get(cls.name, [])
-            if len(implementations) != 1 or implementations[0][0] == facts.path:
+            if len(implementations) != 1:
                 continue
+            if implementations[0][0] == facts.path and not _public_api(cls.name, facts, repository):
+                continue  # a script's or a private class: DEBT203 reads that file whole
             line = definition_line(ctx.read(facts.path), "class", cls.name) or 1
             ctx.report(
                 facts.path,
@@ -136,3 +148,9 @@ def check_repository(repository: Repository, ctx: RepositoryContext) -> None:
                 name=cls.name,
                 implementation=implementations[0][1],
             )
+
+
+def _public_api(name: str, facts: FileFacts, repository: Repository) -> bool:
+    """A public class of an importable module: other code may implement it, so only the whole
+    repository can tell it has one implementation (DEBT203 leaves such classes alone)."""
+    return not name.startswith("_") and repository.in_package(facts.path)
