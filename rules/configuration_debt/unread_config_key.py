@@ -48,7 +48,7 @@ import re
 import yaml
 
 from rules import Example, FileFacts, Repository, RepositoryContext, Rule
-from rules.ml.files import kind_by_path, yaml_kind
+from rules.ml.files import WHOLE_FILE_READERS, kind_by_path, yaml_kind
 from rules.readers import UnreadableFile, compose_yaml
 
 _TRAIN = """\
@@ -155,12 +155,6 @@ RULE = Rule(
 _GENERIC_USE = re.compile(r"\*\*\w|\bvars\(|\.items\(\)|\bsetattr\(")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}|%[sd]")
-# Names in the code that names the file which mean a library reads the whole file: argument
-# parsers that fill dataclasses, configuration frameworks, platform SDKs.
-_LIBRARY_READERS = frozenset(
-    {"HfArgumentParser", "parse_yaml_file", "simple_parsing", "jsonargparse", "LightningCLI",
-     "OmegaConf", "hydra", "dictConfig", "from_conda_specification", "from_yaml_file"}
-)  # fmt: skip
 _LISTED = 8  # keys named in a finding; the rest are counted
 
 
@@ -170,7 +164,7 @@ def check_repository(repository: Repository, ctx: RepositoryContext) -> None:
         if not path.endswith((".yaml", ".yml")) or kind_by_path(path, repository.files):
             continue
         readers = [f for f in repository.facts.values() if _names_file(f, path)]
-        if not readers or any(f.names & _LIBRARY_READERS for f in readers):
+        if not readers or any(f.names & WHOLE_FILE_READERS for f in readers):
             continue
         if any(_GENERIC_USE.search(ctx.read(f.path)) for f in readers):
             continue

@@ -76,6 +76,15 @@ _RUN_OUTPUT_FILES = ("hparams.y*ml",)
 _CONFIG_ROOTS = frozenset({"conf", "config", "configs", "cfg", "cfgs"})
 _YAML = re.compile(r"\.ya?ml$", re.IGNORECASE)
 
+# Names that, in the code naming a YAML file, mean a library reads the whole file: argument
+# parsers that fill dataclasses, configuration frameworks, logging, platform SDKs. Its keys are
+# then that library's fields, read without the project's code naming them.
+WHOLE_FILE_READERS = frozenset(
+    {"HfArgumentParser", "parse_yaml_file", "simple_parsing", "jsonargparse", "LightningCLI",
+     "OmegaConf", "hydra", "dictConfig", "from_conda_specification", "from_yaml_file",
+     "BaseSettings", "YamlConfigSettingsSource"}
+)  # fmt: skip
+
 _HYDRA_KEYS = frozenset({"_target_", "defaults", "_partial_", "_recursive_", "_convert_"})
 _PACKAGE_DIRECTIVE = re.compile(r"^\s*#\s*@package\b", re.MULTILINE)
 _CI_KEYS = frozenset({"jobs", "steps", "stages", "pool", "trigger", "pr", "workflow_dispatch"})
