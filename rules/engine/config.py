@@ -6,9 +6,10 @@ Configuration mistakes are reported as one :class:`ConfigError` naming the key, 
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -86,12 +87,21 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_BYTES
     options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     review: ReviewConfig = field(default_factory=ReviewConfig)
+    # Where the patterns of ``exclude`` and ``per-file-ignores`` are rooted, relative to the
+    # analysed root (POSIX, "" for the root itself): a sub-project's pyproject.toml speaks of
+    # its own files, as in ruff.
+    folder: str = ""
 
     def rules(self) -> tuple[Rule, ...]:
         return tuple(r for r in all_rules() if r.code in self.enabled)
 
+    def _local(self, path: str) -> str:
+        prefix = self.folder + "/" if self.folder else ""
+        return path[len(prefix) :] if prefix and path.startswith(prefix) else path
+
     def is_excluded(self, path: str) -> bool:
         """``path`` is POSIX and relative; a pattern matches the whole path or any part of it."""
+        path = self._local(path)
         parts = path.split("/")
         for pattern in self.exclude:
             if fnmatch.fnmatch(path, pattern) or any(fnmatch.fnmatch(p, pattern) for p in parts):
@@ -99,6 +109,7 @@ class Config:
         return False
 
     def ignored_here(self, path: str) -> frozenset[str]:
+        path = self._local(path)
         ignored: set[str] = set()
         for pattern, codes in self.per_file_ignores.items():
             if fnmatch.fnmatch(path, pattern):
@@ -109,11 +120,27 @@ class Config:
         return {**rule.options, **self.options.get(rule.code, {})}
 
 
-def default_config() -> Config:
-    return Config(enabled=frozenset(r.code for r in all_rules() if r.default_enabled))
+@dataclass(frozen=True)
+class Selection:
+    """Rule selection given on the command line, laid over a file's as ruff does: ``select``
+    replaces the file's ``select`` and ``ignore`` both; ``extend_select`` adds and ``ignore``
+    removes, whatever the file says."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
 
 
-def _expand(selectors: Iterable[str], key: str) -> set[str]:
+NO_SELECTION = Selection()
+
+
+def default_config(selection: Selection = NO_SELECTION) -> Config:
+    if selection == NO_SELECTION:
+        return Config(enabled=frozenset(r.code for r in all_rules() if r.default_enabled))
+    return Config(enabled=frozenset(_enabled(["DEBT"], [], selection)))
+
+
+def _expand(selectors: Iterable[str], where: str) -> set[str]:
     """Codes named by exact code, code prefix (``DEBT3``) or principle slug."""
     codes: set[str] = set()
     catalogue = all_rules()
@@ -123,11 +150,26 @@ def _expand(selectors: Iterable[str], key: str) -> set[str]:
         else:
             matched = {r.code for r in catalogue if r.code.startswith(selector.upper())}
         if not matched:
-            raise ConfigError(
-                f"[tool.debtbot] {key}: {selector!r} matches no rule code, prefix or principle"
-            )
+            raise ConfigError(f"{where}: {selector!r} matches no rule code, prefix or principle")
         codes |= matched
     return codes
+
+
+def _selected(selectors: Iterable[str], where: str) -> set[str]:
+    """What ``select`` turns on: rules that are off by default only when named by code."""
+    by_default = {r.code for r in all_rules() if r.default_enabled}
+    named = {s.upper() for s in selectors}
+    return {c for c in _expand(selectors, where) if c in by_default or c in named}
+
+
+def _enabled(select: list[str], ignore: list[str], selection: Selection) -> set[str]:
+    if selection.select is not None:
+        enabled = _selected(selection.select, "--select")
+    else:
+        enabled = _selected(select, "[tool.debtbot] select")
+        enabled -= _expand(ignore, "[tool.debtbot] ignore")
+    enabled |= _selected(selection.extend_select, "--extend-select")
+    return enabled - _expand(selection.ignore, "--ignore")
 
 
 def _validate_options(raw: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
@@ -185,8 +227,8 @@ def _kind_name(default: object) -> str:
     return type(default).__name__
 
 
-def parse_config(table: Mapping[str, object]) -> Config:
-    """Validate the contents of ``[tool.debtbot]``."""
+def parse_config(table: Mapping[str, object], selection: Selection = NO_SELECTION) -> Config:
+    """Validate the contents of ``[tool.debtbot]``, with the command line's rule selection."""
     try:
         schema = _Schema.model_validate(dict(table))
     except ValidationError as exc:
@@ -195,17 +237,14 @@ def parse_config(table: Mapping[str, object]) -> Config:
         if error["type"] == "extra_forbidden":
             raise ConfigError(f"[tool.debtbot] unknown key {key!r}") from None
         raise ConfigError(f"[tool.debtbot] {key}: {error['msg']}") from None
-    by_default = {r.code for r in all_rules() if r.default_enabled}
-    named = {s.upper() for s in schema.select}
-    selected = {c for c in _expand(schema.select, "select") if c in by_default or c in named}
-    enabled = selected - _expand(schema.ignore, "ignore")
+    enabled = _enabled(schema.select, schema.ignore, selection)
     per_file = {
-        pattern: frozenset(_expand(codes, f"per-file-ignores.{pattern!r}"))
+        pattern: frozenset(_expand(codes, f"[tool.debtbot] per-file-ignores.{pattern!r}"))
         for pattern, codes in schema.per_file_ignores.items()
     }
     severity: dict[str, Severity] = {}
     for selector, level in schema.severity.items():
-        for code in _expand([selector], f"severity.{selector}"):
+        for code in _expand([selector], f"[tool.debtbot] severity.{selector}"):
             severity[code] = level
     return Config(
         enabled=frozenset(enabled),
@@ -223,35 +262,141 @@ def parse_config(table: Mapping[str, object]) -> Config:
     )
 
 
-def config_from_pyproject_text(text: str) -> Config:
+def _debtbot_table(text: str, name: str = "pyproject.toml") -> dict[str, Any] | None:
+    """``[tool.debtbot]`` of a pyproject.toml's text, None when it has none."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"pyproject.toml is not valid TOML: {exc}") from None
-    table = data.get("tool", {}).get("debtbot")
-    if table is None:
-        return default_config()
-    if not isinstance(table, dict):
-        raise ConfigError("[tool.debtbot] must be a table")
-    return parse_config(table)
+        raise ConfigError(f"{name} is not valid TOML: {exc}") from None
+    tool = data.get("tool", {})
+    table = tool.get("debtbot") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{name}: [tool.debtbot] must be a table")
+    return table
 
 
-def find_pyproject(start: Path) -> Path | None:
-    """The nearest pyproject.toml at or above ``start``."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-    return None
+def config_from_pyproject_text(text: str, selection: Selection = NO_SELECTION) -> Config:
+    table = _debtbot_table(text)
+    return default_config(selection) if table is None else parse_config(table, selection)
 
 
-def load_config(start: Path) -> tuple[Config, Path]:
-    """The config governing ``start``, and the root that paths are matched against."""
-    pyproject = find_pyproject(start if start.is_dir() else start.parent)
-    if pyproject is None:
-        return default_config(), (start if start.is_dir() else start.parent).resolve()
+def config_from_file(path: Path, selection: Selection = NO_SELECTION) -> Config:
+    """The configuration in a file named on the command line: a pyproject.toml (which must
+    have ``[tool.debtbot]``) or a ``debtbot.toml`` (the same keys at its top level)."""
     try:
-        return config_from_pyproject_text(pyproject.read_text(encoding="utf-8")), pyproject.parent
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if path.name == "pyproject.toml":
+        table = _debtbot_table(text, str(path))
+        if table is None:
+            raise ConfigError(f"{path} has no [tool.debtbot] table")
+    else:
+        try:
+            table = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    try:
+        return parse_config(table, selection)
     except ConfigError as exc:
-        raise ConfigError(f"{pyproject}: {exc}") from None
+        message = str(exc)
+        if path.name != "pyproject.toml":  # its keys are at the top: no [tool.debtbot] to name
+            message = message.replace("[tool.debtbot] ", "").replace("[tool.debtbot.", "[")
+        raise ConfigError(f"{path}: {message}") from None
+
+
+# The bytes of a file by its POSIX path, or None when there is none: a folder on disk for the
+# command line, a commit of a mirror for the App.
+ReadFile = Callable[[str], bytes | None]
+
+
+@dataclass(frozen=True)
+class Found:
+    """The configuration governing a file, and the pyproject.toml it came from (None: the
+    defaults)."""
+
+    config: Config
+    pyproject: str | None
+
+
+def find_config(
+    path: str,
+    read: ReadFile,
+    selection: Selection = NO_SELECTION,
+    known: dict[str, Found] | None = None,
+    top: str = "",
+) -> Found:
+    """The configuration of the file at ``path`` (POSIX, as ``read`` takes it; relative to a
+    repository's root for the App, absolute on disk): the closest pyproject.toml at or above
+    its folder that has ``[tool.debtbot]``, as ruff looks for its own. A pyproject.toml without
+    the table does not stop the search; the search stops at ``top`` (a repository's root:
+    what is above it is not the repository's) and with nothing found the defaults apply.
+    ``known`` remembers the answer per folder between calls with the same ``read``,
+    ``selection`` and ``top``."""
+    known = {} if known is None else known
+    return _config_of_folder(posixpath.dirname(path), read, selection, known, top)
+
+
+def _config_of_folder(
+    folder: str, read: ReadFile, selection: Selection, known: dict[str, Found], top: str
+) -> Found:
+    if folder in known:
+        return known[folder]
+    pyproject = posixpath.join(folder, "pyproject.toml")
+    data = read(pyproject)
+    table = None
+    if data is not None:
+        try:
+            table = _debtbot_table(data.decode("utf-8"), pyproject)
+        except UnicodeDecodeError:
+            raise ConfigError(f"{pyproject} is not UTF-8 text") from None
+    parent = posixpath.dirname(folder)
+    if table is not None:
+        try:
+            config = replace(parse_config(table, selection), folder=folder)
+        except ConfigError as exc:
+            raise ConfigError(f"{pyproject}: {exc}") from None
+        found = Found(config, pyproject)
+    elif folder != top and parent != folder:
+        found = _config_of_folder(parent, read, selection, known, top)
+    else:
+        found = Found(default_config(selection), None)
+    known[folder] = found
+    return found
+
+
+def group_by_config(
+    paths: Iterable[str], read: ReadFile, selection: Selection = NO_SELECTION, top: str = ""
+) -> list[tuple[Config, list[str]]]:
+    """``paths`` grouped by the configuration governing each (see :func:`find_config`), in
+    the order first met: the engine runs once per group."""
+    known: dict[str, Found] = {}
+    groups: dict[str | None, tuple[Config, list[str]]] = {}
+    for path in paths:
+        found = find_config(path, read, selection, known, top)
+        groups.setdefault(found.pyproject, (found.config, []))[1].append(path)
+    return list(groups.values())
+
+
+def disk_reader(path: str) -> bytes | None:
+    """A :data:`ReadFile` of the disk, for absolute paths."""
+    try:
+        return Path(path).read_bytes()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def load_config(start: Path, selection: Selection = NO_SELECTION) -> tuple[Config, Path]:
+    """The config governing ``start``, looked up on disk, and the folder its patterns are
+    rooted at (where it came from; ``start``'s folder for the defaults)."""
+    folder = (start if start.is_dir() else start.parent).resolve()
+    found = find_config((folder / "-").as_posix(), disk_reader, selection)
+    if found.pyproject is None:
+        return found.config, folder
+    return replace(found.config, folder=""), Path(found.config.folder)
