@@ -10,60 +10,35 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from bot.cli import output
+from bot.cli import lint, output
+from bot.cli.errors import UsageError
 from bot.github import localgit as gitdiff
 from rules.catalogue import all_rules, rule_markdown, rules_by_code
-from rules.engine import factcache
-from rules.engine.config import (
-    Config,
-    ConfigError,
-    config_from_pyproject_text,
-    default_config,
-    load_config,
-)
-from rules.engine.scanner import (
-    CONTEXT_FILES,
-    ScanResult,
-    Source,
-    only_added,
-    scan,
-    select,
-    walk_files,
-)
+from rules.engine.config import ConfigError
 from rules.principles import PRINCIPLES
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = lint.EXIT_CLEAN, lint.EXIT_FINDINGS, lint.EXIT_ERROR
 DEFAULT_DATABASE_URL = "sqlite:///./debtbot.sqlite3"  # as bot.settings
-
-
-class UsageError(ValueError):
-    pass
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="debtbot", description="Find machine-learning technical debt in Python code."
     )
+    parser.add_argument("--version", action="version", version=f"debtbot {output.tool_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def with_format(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--format", choices=output.FORMATS, default="text")
-        sub.add_argument(
-            "--no-progress", action="store_true", help="never show a progress bar on stderr"
-        )
-        sub.add_argument(
-            "--no-cache",
-            action="store_true",
-            help="summarise every file afresh instead of reusing what earlier runs learnt "
-            "(kept in $DEBTBOT_CACHE_DIR, default ~/.cache/debtbot)",
-        )
-
     check = commands.add_parser("check", help="analyse whole files")
-    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    with_format(check)
+    check.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files and folders (default: .); - reads stdin"
+    )
+    check.add_argument(
+        "--stdin-filename", metavar="PATH", help="where the code given on stdin would live"
+    )
+    lint.add_arguments(check)
 
     diff = commands.add_parser(
         "diff", help="report only findings on lines added or changed since the merge base"
@@ -71,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--base", help="base revision (default: the default branch)")
     diff.add_argument("--head", help="head revision (default: the working tree)")
     diff.add_argument("--repo", default=".", help="a folder inside the repository")
-    with_format(diff)
+    lint.add_arguments(diff)
 
     listing = commands.add_parser("rules", help="list the rules")
     listing.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -100,89 +75,6 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     return parser
-
-
-def _progress(enabled: bool, total: int):
-    """A bar on stderr, shown only on a terminal and only when the scan takes a moment."""
-    if not enabled or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    def wrap(sources: Iterable[Source]) -> Iterator[Source]:
-        return iter(
-            tqdm(sources, total=total, unit="file", delay=0.5, file=sys.stderr, leave=False)
-        )
-
-    return wrap
-
-
-def run_check(
-    paths: Sequence[str], show_progress: bool = True, facts_cache: Path | None = None
-) -> tuple[ScanResult, Path]:
-    targets = [Path(p) for p in paths]
-    for target in targets:
-        if not target.exists():
-            raise UsageError(f"{target}: no such file or directory")
-    config, root = load_config(targets[0])
-    everything = walk_files(root, config)
-    wanted: list[str] = []
-    for target in targets:
-        absolute = target.resolve()
-        try:
-            relative = absolute.relative_to(root).as_posix()
-        except ValueError:
-            raise UsageError(f"{target} is outside the project at {root}") from None
-        if absolute.is_dir():
-            prefix = "" if relative == "." else relative + "/"
-            wanted.extend(p for p in everything if p.startswith(prefix))
-        else:
-            wanted.append(relative)  # a file named explicitly is analysed even if excluded
-    chosen = [p for p in dict.fromkeys(wanted) if any(r.applies_to(p) for r in config.rules())]
-    sources = [(p, (root / p).read_bytes) for p in chosen]
-    progress = _progress(show_progress, len(sources))
-    context = [(p, (root / p).read_bytes) for p in everything if p.endswith(CONTEXT_FILES)]
-    result = scan(
-        sources, config, frozenset(everything), progress, context, facts_cache=facts_cache
-    )
-    return result, root
-
-
-def run_diff(
-    repo_path: str,
-    base: str | None,
-    head: str | None,
-    show_progress: bool = True,
-    facts_cache: Path | None = None,
-) -> tuple[ScanResult, Path]:
-    repo = gitdiff.open_repo(Path(repo_path))
-    root = Path(repo.working_tree_dir)
-    change = gitdiff.change(repo, base or gitdiff.default_base(repo), head)
-    config = _config_at(repo, change.head, root)
-    files = gitdiff.files_at(repo, change.head)
-    chosen = select((p for p in change.added if p in files), config)
-    sources = [(p, _reader(repo, change.head, p)) for p in chosen]
-    context = [
-        (p, _reader(repo, change.head, p)) for p in sorted(files) if p.endswith(CONTEXT_FILES)
-    ]
-    progress = _progress(show_progress, len(sources))
-    result = scan(sources, config, files, progress, context, change.added, facts_cache)
-    result.findings = only_added(result.findings, change.added)
-    return result, root
-
-
-def _reader(repo, head: str | None, path: str):
-    return lambda: gitdiff.read_at(repo, head, path)
-
-
-def _config_at(repo, head: str | None, root: Path) -> Config:
-    try:
-        text = gitdiff.read_at(repo, head, "pyproject.toml").decode("utf-8")
-    except OSError:
-        return default_config()
-    try:
-        return config_from_pyproject_text(text)
-    except ConfigError as exc:
-        raise ConfigError(f"{root / 'pyproject.toml'}: {exc}") from None
 
 
 def _list_rules(fmt: str) -> str:
@@ -373,20 +265,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.app.server import serve  # the App's dependencies load only when serving
 
             return serve(args.host, args.port)
-        facts_cache = None if args.no_cache else factcache.default_file()
-        if args.command == "check":
-            result, root = run_check(args.paths, not args.no_progress, facts_cache)
-        else:
-            result, root = run_diff(
-                args.repo, args.base, args.head, not args.no_progress, facts_cache
-            )
+        return lint.run(args)
     except (UsageError, ConfigError, gitdiff.DiffError) as exc:
         print(f"debtbot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    rendered = output.render(result, args.format, root, sys.stdout.isatty())
-    if rendered:
-        print(rendered)
-    return EXIT_FINDINGS if result.findings else EXIT_CLEAN
 
 
 if __name__ == "__main__":

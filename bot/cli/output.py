@@ -1,11 +1,14 @@
-"""The four output formats of the CLI: text for people, json, sarif and github annotations."""
+"""The four output formats of the CLI: text for people, json, sarif and github annotations;
+and the statistics table of ``--statistics``."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 from rules.catalogue import all_rules, doc_section, rule_markdown
 from rules.engine.scanner import ScanResult
@@ -17,9 +20,29 @@ FORMATS = ("text", "json", "sarif", "github")
 _COLOURS = {"error": "31", "warning": "33", "info": "36", "path": "1", "dim": "2"}
 
 
+STATISTICS_FORMATS = ("text", "json")
+STDIN = "-"  # the path of code given on stdin without a file name
+
+
 def display_path(path: str, root: Path) -> str:
     """A repository-relative path as seen from the current directory."""
+    if path == STDIN:
+        return path
     return Path(os.path.relpath(root / path)).as_posix()
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("debtbot")
+    except PackageNotFoundError:
+        return "0+unknown"
 
 
 def render(result: ScanResult, fmt: str, root: Path, colour: bool = False) -> str:
@@ -119,12 +142,6 @@ def _sarif_level(severity: str) -> str:
 
 def sarif(result: ScanResult, root: Path, colour: bool = False) -> str:
     """SARIF 2.1.0 as GitHub code scanning accepts it."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        tool_version = version("debtbot")
-    except PackageNotFoundError:
-        tool_version = "0"
     catalogue = all_rules()
     index = {rule.code: i for i, rule in enumerate(catalogue)}
     results = [
@@ -150,6 +167,7 @@ def sarif(result: ScanResult, root: Path, colour: bool = False) -> str:
             ],
             "partialFingerprints": {"debtbot/v1": f.fingerprint},
             "properties": {"principle": f.principle},
+            **_sarif_fixes(f, root),
         }
         for f in result.findings
     ]
@@ -161,7 +179,7 @@ def sarif(result: ScanResult, root: Path, colour: bool = False) -> str:
                 "tool": {
                     "driver": {
                         "name": "debtbot",
-                        "version": tool_version,
+                        "version": tool_version(),
                         "rules": [_sarif_rule(rule) for rule in catalogue],
                     }
                 },
@@ -189,6 +207,50 @@ def sarif(result: ScanResult, root: Path, colour: bool = False) -> str:
         ],
     }
     return json.dumps(document, indent=2)
+
+
+def _sarif_fixes(finding: Finding, root: Path) -> dict[str, object]:
+    """The finding's replacement as a SARIF fix: its lines, whole, replaced by the text (a
+    region without columns spans its lines up to, not including, the last newline)."""
+    if finding.replacement is None:
+        return {}
+    change = {
+        "artifactLocation": {"uri": display_path(finding.path, root), "uriBaseId": "%SRCROOT%"},
+        "replacements": [
+            {
+                "deletedRegion": {"startLine": finding.line, "endLine": finding.end_line},
+                "insertedContent": {"text": finding.replacement},
+            }
+        ],
+    }
+    description = f"Replace line {finding.line}" + (
+        f"-{finding.end_line}" if finding.end_line > finding.line else ""
+    )
+    return {"fixes": [{"description": {"text": description}, "artifactChanges": [change]}]}
+
+
+def statistics(findings: Iterable[Finding], fmt: str) -> str:
+    """Findings counted per rule, most first, as ``ruff --statistics`` prints them; ``[*]``
+    marks the rules whose findings ``--fix`` can fix (``[ ]`` the others, when any can)."""
+    findings = list(findings)
+    counts = Counter(f.code for f in findings)
+    fixable = Counter(f.code for f in findings if f.replacement is not None)
+    names = {f.code: f.name for f in findings}
+    ordered = sorted(counts, key=lambda code: (-counts[code], code))
+    if fmt == "json":
+        rows = [
+            {"code": c, "name": names[c], "count": counts[c], "fixable": fixable[c]}
+            for c in ordered
+        ]
+        return json.dumps(rows, indent=2)
+    if not ordered:
+        return ""
+    count_width = max(len(str(n)) for n in counts.values())
+    code_width = max(len(code) for code in counts)
+    marks = {c: ("[*] " if fixable[c] else "[ ] ") if fixable else "" for c in ordered}
+    return "\n".join(
+        f"{counts[c]:>{count_width}}\t{c:<{code_width}}\t{marks[c]}{names[c]}" for c in ordered
+    )
 
 
 def _files(count: int) -> str:

@@ -1,0 +1,78 @@
+"""What ``debtbot diff`` analyses: the files a change touched, as they are at its head, each
+under the configuration that governs it there (as the App reviews a pull request)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from bot.cli import scanning
+from bot.cli.targets import Options
+from bot.github import localgit as gitdiff
+from rules.engine.config import config_from_file, disk_reader, group_by_config
+from rules.engine.scanner import only_added, select
+
+
+def run_diff(repo_path: str, base: str | None, head: str | None, options: Options):
+    repo = gitdiff.open_repo(Path(repo_path))
+    root = Path(repo.working_tree_dir)
+    base = base or gitdiff.default_base(repo)
+    change = gitdiff.change(repo, base, head)
+    files = gitdiff.files_at(repo, change.head)
+    touched = [p for p in change.added if p in files]
+    if options.config_file is not None:
+        config = config_from_file(options.config_file, options.selection)
+        # As ruff: the patterns of a configuration named with --config are rooted at the
+        # current folder.
+        where, top = Path.cwd().resolve(), root.resolve()
+        folder = where.relative_to(top).as_posix() if where.is_relative_to(top) else ""
+        groups = [(replace(config, folder="" if folder == "." else folder), touched)]
+    else:
+        read = _config_reader(repo, root, change.head)
+        groups = group_by_config(touched, read, options.selection)
+    groups = [(config, select(paths, config)) for config, paths in groups]
+
+    def reader(path: str):
+        return lambda: gitdiff.read_at(repo, change.head, path)
+
+    result = scanning.scan_groups(
+        groups, reader, files, options.show_progress, change.added, options.facts_cache
+    )
+    result.findings = only_added(result.findings, change.added)
+    analysed = frozenset(p for _, paths in groups for p in paths)
+    return scanning.Analysed(
+        result, root, analysed, nothing_to_compare=_nothing_to_compare(repo, base, head, change)
+    )
+
+
+def _config_reader(repo, root: Path, head: str | None):
+    """pyproject.toml files as they are at the head (the working tree when None)."""
+    if head is None:
+        return lambda path: disk_reader((root / path).as_posix())
+
+    def read(path: str) -> bytes | None:
+        try:
+            return gitdiff.read_at(repo, head, path)
+        except OSError:
+            return None  # not at that commit
+
+    return read
+
+
+def _nothing_to_compare(repo, base: str, head: str | None, change: gitdiff.Change) -> str | None:
+    """Why there is no change at all, when the head is the merge base and adds nothing: a
+    clone with its default branch checked out, say. None when there is a change."""
+    head_sha = change.head or gitdiff.resolve(repo, "HEAD")
+    if change.base != head_sha or change.added:
+        return None
+    named = head or "HEAD"
+    if gitdiff.resolve(repo, base) == head_sha:
+        said = f"{base} and {named} are the same commit ({head_sha[:12]})"
+    else:
+        said = f"{named} ({head_sha[:12]}) is already part of {base}"
+    if head is None:
+        said += " and the working tree changes no line"
+    return (
+        f"{said}: there is no change to look at. Pass --base with an earlier revision, or "
+        "run `debtbot check` for whole files."
+    )
