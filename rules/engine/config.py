@@ -100,11 +100,16 @@ class Config:
         return path[len(prefix) :] if prefix and path.startswith(prefix) else path
 
     def is_excluded(self, path: str) -> bool:
-        """``path`` is POSIX and relative; a pattern matches the whole path or any part of it."""
+        """``path`` is POSIX and relative; a pattern matches the whole path, one of its
+        folders (``services/legacy`` excludes what is below it, in a walk of the folders or
+        in a diff's list of files alike) or any part of it."""
         path = self._local(path)
         parts = path.split("/")
+        folders = ["/".join(parts[:n]) for n in range(1, len(parts))]
         for pattern in self.exclude:
             if fnmatch.fnmatch(path, pattern) or any(fnmatch.fnmatch(p, pattern) for p in parts):
+                return True
+            if "/" in pattern and any(fnmatch.fnmatch(f, pattern) for f in folders):
                 return True
         return False
 

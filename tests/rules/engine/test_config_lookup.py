@@ -49,6 +49,9 @@ def test_the_closest_pyproject_with_the_table_wins() -> None:
 def test_patterns_are_rooted_at_the_sub_project() -> None:
     config = find_config("services/ml/x.py", reader(MONOREPO)).config
     assert config.is_excluded("services/ml/legacy/old.py")
+    folder = parse_config({"exclude": ["data/raw"]})
+    assert folder.is_excluded("data/raw/x.py") and folder.is_excluded("data/raw")
+    assert not folder.is_excluded("data/rawer/x.py") and not folder.is_excluded("data/x.py")
     assert not config.is_excluded("services/ml/new.py")
     assert config.ignored_here("services/ml/scripts/run.py") == {"DEBT302"}
     assert config.ignored_here("services/ml/pkg/run.py") == frozenset()
