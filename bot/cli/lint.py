@@ -93,19 +93,19 @@ def run(args: argparse.Namespace) -> int:
         analysed, options = _fix(analysed, analyse, options, read, write)
         read, write = _files(root, analysed.stdin_path, options)
 
-    reported = analysed.result.findings
-    said = ""
-    entries = None
+    said, reported, entries = "", analysed.result.findings, None
     if args.baseline:
-        entries, said = _baseline(args, analysed)
-        reported = [] if entries is None else _compare(args, entries, analysed)[1]
-    if args.add_ignore and reported:
-        analysed = _add_ignores(reported, analyse, options, read, write, root)
-        reported = analysed.result.findings
-    elif args.add_ignore:
-        print("debtbot: no findings, so no ignores to add", file=sys.stderr)
-    if entries is not None:
-        said, reported = _compare(args, entries, analysed)
+        entries, said = _baseline(args, analysed)  # None: written just now, with every finding
+        if entries is None:
+            reported = []
+        else:
+            said, reported = _compare(args, entries, analysed)
+    if args.add_ignore:
+        analysed = _add_ignores(reported, analyse, options, read, write, root) or analysed
+        if entries is not None:
+            said, reported = _compare(args, entries, analysed)
+        elif not args.baseline:
+            reported = analysed.result.findings
     if said:
         print(f"debtbot: {said}", file=sys.stderr)
 
@@ -283,9 +283,12 @@ def _compare(args, entries, analysed: Analysed) -> tuple[str, list[Finding]]:
 
 def _add_ignores(
     reported: list[Finding], analyse, options: Options, read, write, root: Path
-) -> Analysed:
+) -> Analysed | None:
     """``--add-ignore``: comments on the findings' lines; then the analysis again, to report
-    what is left (the findings no comment could go to)."""
+    what is left (the findings no comment could go to). None when there was nothing to do."""
+    if not reported:
+        print("debtbot: no findings, so no ignores to add", file=sys.stderr)
+        return None
     plan = ignores.plan(reported, read)
     written: set[str] = set()
     for path, data in plan.after.items():

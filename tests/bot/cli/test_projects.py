@@ -113,3 +113,24 @@ def test_fixing_flags_in_diff_need_the_working_tree(repo, write, debtbot) -> Non
     code, _, err = debtbot("diff", "--base", "main", "--fix")
     assert code == 0 and "fixed 1 finding in 1 file; 0 findings left" in err
     assert (root / "a.py").read_text() == "import yaml\n\nconfig = yaml.safe_load(open('c.yaml'))\n"
+
+
+def test_diff_with_a_named_configuration_and_selection(repo, write, debtbot) -> None:
+    root = Path(repo.working_tree_dir)
+    write("a.py", "x = 1\n")
+    commit_all(repo, "start")
+    repo.git.checkout("-b", "feature")
+    monorepo(write)
+    write("debtbot.toml", "select = ['DEBT302']\nexclude = ['services/api']\n")
+    commit_all(repo, "services")
+    code, out, _ = debtbot(
+        "diff", "--base", "main", "--config", "debtbot.toml", "--format", "json", cwd=root
+    )
+    assert code == 1
+    assert found(out) == {
+        ("services/ml/scripts/train.py", "DEBT302"),
+        ("services/ml/legacy/old.py", "DEBT302"),  # the sub-project's exclude is not read
+        ("services/ml/model.py", "DEBT302"),
+    }
+    _, out, _ = debtbot("diff", "--base", "main", "--format", "json", "--extend-select", "DEBT302")
+    assert ("services/api/app.py", "DEBT302") in found(out)
