@@ -7,11 +7,11 @@ after writing). A file whose fixed text would no longer parse is left as it is.
 
 from __future__ import annotations
 
-import ast
 import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import libcst as cst
 import yaml
 
 from bot.cli.files import Lines, split_ending
@@ -72,13 +72,15 @@ def _apply(lines: Lines, findings: list[Finding]) -> int:
 
 
 def _parses(path: str, data: bytes) -> bool:
+    """Whether the file still reads as the engine read it (libcst for Python, whatever the
+    version of this interpreter)."""
     try:
         text = data.decode("utf-8-sig")
         if path.endswith(".py"):
-            ast.parse(text)
+            cst.parse_module(text)
         elif path.endswith((".yaml", ".yml")):
             list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except (SyntaxError, ValueError, yaml.YAMLError):
+    except (cst.ParserSyntaxError, ValueError, yaml.YAMLError):
         return False
     return True
 
