@@ -221,6 +221,18 @@ _SYS_PATH = frozenset({"sys.path.append", "sys.path.insert", "sys.path.extend"})
 _USAGE = re.compile(r"\busage:?\s*\$?\s*python[0-9.]*\s", re.IGNORECASE)
 # Functions a script calls at module level to do its work.
 _ENTRY_FUNCTIONS = frozenset({"main", "run", "cli", "app"})
+# Builtins that only reshape what they are given: passing loaded data to them is no more work.
+_RESHAPING = frozenset(
+    {"set", "frozenset", "list", "tuple", "dict", "sorted", "len", "str", "int", "float"}
+)
+# What places a file beside the module rather than in the working directory.
+_ANCHORS = ("__file__", "importlib.resources", "pkg_resources", "importlib_resources")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Files that describe the machine (``/proc/self/cgroup``), not data.
+_SYSTEM_FILE = re.compile(r"^/(proc|sys|etc|dev)/")
+# Checks whether something is already there, before fetching it.
+_PRESENCE = re.compile(r"\b(exists|isfile|isdir|is_file|is_dir|find)\(")
+_SHORTEN = re.compile(r"\s+")
 
 
 def _scope_in(ctx: Context[State]) -> None:
@@ -308,12 +320,6 @@ def _what(call: cst.Call, ctx: Context[State]) -> tuple[str, str] | None:
     return None
 
 
-_SYSTEM_FILE = re.compile(r"^/(proc|sys|etc|dev)/")
-
-
-_PRESENCE = re.compile(r"\b(exists|isfile|isdir|is_file|is_dir|find)\(")
-
-
 def _fetched_when_missing(ctx: Context[State]) -> bool:
     """A download in the fallback of a presence check (``except LookupError:`` after
     ``nltk.data.find``, ``if not path.exists():``): it runs once per machine, not per import."""
@@ -323,9 +329,6 @@ def _fetched_when_missing(ctx: Context[State]) -> bool:
         if isinstance(node, cst.If) and _PRESENCE.search(ctx.code(node.test)):
             return True
     return False
-
-
-_ANCHORS = ("__file__", "importlib.resources", "pkg_resources", "importlib_resources")
 
 
 def _anchored(expr: cst.BaseExpression | None, ctx: Context[State]) -> bool:
@@ -344,9 +347,6 @@ def _anchored_handle(expr: cst.BaseExpression | None, ctx: Context[State]) -> bo
         return False
     file = opened_by(expr, ctx, ctx.ancestors)
     return file is not None and _anchored(file.location, ctx)
-
-
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
@@ -390,12 +390,6 @@ def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
                 if isinstance(small, cst.Assign):
                     for target in small.targets:
                         state.loaded.update(bound_names(target.target))
-
-
-# Builtins that only reshape what they are given: passing loaded data to them is no more work.
-_RESHAPING = frozenset(
-    {"set", "frozenset", "list", "tuple", "dict", "sorted", "len", "str", "int", "float"}
-)
 
 
 def _passes_loaded(call: cst.Call, state: State) -> bool:
@@ -447,9 +441,6 @@ def _script_path(path: str) -> bool:
 
 def _app(ctx: Context[State]) -> bool:
     return any(name.split(".", 1)[0] in _APP_FRAMEWORKS for name in ctx.aliases.values())
-
-
-_SHORTEN = re.compile(r"\s+")
 
 
 def _shown(call: cst.Call, ctx: Context[State]) -> str:

@@ -242,6 +242,7 @@ _SERVING = frozenset(
         "ts.torch_handler", "sagemaker_inference", "triton_python_backend_utils",
     }
 )  # fmt: skip
+_SERVING_PREFIXES = tuple(f"{name}." for name in _SERVING)
 _BRANCHES = frozenset({"main", "master", "head", "latest", "dev", "develop"})
 
 # Where a hub name is not a download at all.
@@ -334,9 +335,7 @@ def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
             if target is not None:
                 state.downloads.append((node, target, kind, list(ctx.ancestors)))
         return
-    if state.trains:
-        pass
-    elif (
+    if not state.trains and (
         (name in _TRAINING_METHODS and isinstance(node.func, cst.Attribute))
         or _TRAINER.search(name)
         or (name == "step" and optimizer_stepped(node) is not None)
@@ -373,10 +372,12 @@ def _excluded(ctx: Context[State]) -> bool:
 
 
 def _serves(ctx: Context[State]) -> bool:
-    for imported in ctx.aliases.values():
-        if imported.split(".", 1)[0] in _SERVING or imported.startswith(tuple(_SERVING)):
-            return True
-    return False
+    return any(
+        imported in _SERVING
+        or imported.split(".", 1)[0] in _SERVING
+        or imported.startswith(_SERVING_PREFIXES)
+        for imported in ctx.aliases.values()
+    )
 
 
 _ENTRY_FOLDERS: dict[int, tuple[Collection[str], frozenset[str]]] = {}
