@@ -53,7 +53,7 @@ or use paths relative to the project:
 References
 ----------
 - The Twelve-Factor App: III. Config (keep deployment specifics in the environment)
-- ShellCheck ``SC2088`` and related advice on quoting and expanding paths
+- DEBT701 ``machine-specific-data-path``: the same paths written in Python code
 - Sculley et al., "Hidden Technical Debt in Machine Learning Systems": unstable data dependencies
 """
 
