@@ -70,6 +70,7 @@ from rules.ml.data_calls import (
     location_only,
     opened,
 )
+from rules.ml.locations import machine_specific
 from rules.names import method_name, string_value
 
 RULE = Rule(
@@ -208,10 +209,6 @@ class State:
 # A placeholder is shown in the message instead of an f-string's expressions.
 _HOLE = "…"
 
-_HOME = re.compile(r"^(/home|/Users)/(?P<user>[^/\s]+)(/|$)")
-_WINDOWS = re.compile(r"^[A-Za-z]:[\\/]+(?!(windows|program ?files|programdata)\b)", re.IGNORECASE)
-_COLAB_DRIVE = re.compile(r"^/content/(gdrive|drive)/")
-_PLACEHOLDER = re.compile(r"[<>{}$%]")
 _SEGMENT_SPLIT = re.compile(r"[\\/]")
 _WORD_SPLIT = re.compile(r"[._\-]")
 _REMOTE = re.compile(r"^[a-z][a-z0-9+]*://")
@@ -247,15 +244,6 @@ def _text(node: cst.CSTNode) -> str | None:
         left, right = _text(node.left), _text(node.right)
         return None if left is None or right is None else left + right
     return None
-
-
-def machine_specific(text: str) -> bool:
-    """Whether ``text`` is a path that exists on one person's machine only."""
-    home = _HOME.match(text)
-    if home is not None:
-        user = home.group("user")
-        return user != "Shared" and not _PLACEHOLDER.search(user)
-    return bool(_WINDOWS.match(text) or _COLAB_DRIVE.match(text))
 
 
 def mutable_pointer(text: str) -> bool:

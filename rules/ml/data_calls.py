@@ -360,6 +360,40 @@ def loads_model(call: cst.Call, ctx: Names) -> Access | None:
     return found if found is not None and found.kind == "read" and found.what != "data" else None
 
 
+# -- downloads -------------------------------------------------------------------------------------
+
+# Calls that fetch data, models or code over the network (and, for model hubs, cache them on
+# disk). Hub loaders that also read local files (``from_pretrained``, ``load_dataset``) are in the
+# read tables above.
+DOWNLOAD_FUNCTIONS = frozenset(
+    {
+        "urllib.request.urlopen", "urllib.request.urlretrieve", "wget.download",
+        "gdown.download", "gdown.download_folder", "nltk.download", "torch.hub.load",
+        "torch.hub.load_state_dict_from_url", "torch.hub.download_url_to_file",
+        "torch.utils.model_zoo.load_url", "huggingface_hub.hf_hub_download",
+        "huggingface_hub.snapshot_download", "tensorflow_hub.load", "tensorflow_hub.KerasLayer",
+        "tensorflow.keras.utils.get_file", "keras.utils.get_file", "gensim.downloader.load",
+        "torchvision.datasets.utils.download_url", "spacy.cli.download",
+    }
+)  # fmt: skip
+# HTTP clients: the module-level functions that send a request.
+_HTTP_CLIENTS = ("requests", "httpx")
+_HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
+# Families of downloaders, by prefix: scikit-learn's ``fetch_*`` datasets, kagglehub.
+DOWNLOAD_PREFIXES = ("sklearn.datasets.fetch_", "kagglehub.")
+
+
+def downloads(call: cst.Call, ctx: Names) -> bool:
+    """Whether ``call`` fetches something over the network."""
+    name = ctx.call_name(call)
+    if name is None:
+        return False
+    if name in DOWNLOAD_FUNCTIONS or name.startswith(DOWNLOAD_PREFIXES):
+        return True
+    client, _, method = name.partition(".")
+    return client in _HTTP_CLIENTS and method in _HTTP_METHODS
+
+
 # -- files opened -----------------------------------------------------------------------------------
 
 

@@ -75,7 +75,8 @@ def test_701_latest_is_not_a_location_on_its_own() -> None:
 
 
 def test_701_system_folders_and_placeholders_are_not_machine_paths() -> None:
-    from rules.data_dependencies.machine_specific_data_path import machine_specific, mutable_pointer
+    from rules.data_dependencies.machine_specific_data_path import mutable_pointer
+    from rules.ml.locations import machine_specific
 
     assert machine_specific("/Users/alice/Downloads/train.csv")
     assert machine_specific("C:/Users/bob/data.csv")

@@ -382,6 +382,16 @@ def test_files_opened() -> None:
     assert data_calls.opened(*_call("Image.open('x.png')", "from PIL import Image\n")) is None
 
 
+def test_downloads() -> None:
+    assert data_calls.downloads(*_call("requests.get(url)", "import requests\n"))
+    assert data_calls.downloads(*_call("hub.load('org/repo', 'm')", "from torch import hub\n"))
+    assert data_calls.downloads(
+        *_call("fetch_openml('mnist')", "from sklearn.datasets import fetch_openml\n")
+    )
+    assert not data_calls.downloads(*_call("requests.Session()", "import requests\n"))
+    assert not data_calls.downloads(*_call("session.get(url)"))  # a receiver of unknown type
+
+
 def test_the_file_behind_a_handle() -> None:
     module = cst.parse_module(
         "with open('out.csv', 'w') as f:\n    csv.writer(f).writerows(rows)\n"
