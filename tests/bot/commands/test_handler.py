@@ -99,7 +99,9 @@ def world(tmp_path: Path, fake_github: FakeGitHub) -> World:
     remote = new_repo(root)
     (root / "pkg").mkdir()
     (root / "pkg" / "__init__.py").write_text("")
-    (root / "pkg" / "old.py").write_text("import yaml\n\nCONFIG = yaml.load(open('c.yml'))\n")
+    (root / "pkg" / "old.py").write_text(
+        "import yaml\n\n\ndef config():\n    return yaml.load(open('c.yml'))\n"
+    )
     (root / "pkg" / "untouched.py").write_text(
         "import yaml\n\n\ndef load(path):\n    return yaml.load(open(path))\n"
     )
@@ -131,7 +133,7 @@ def test_a_permitted_report_compares_with_the_base_and_lists_what_the_review_lef
         {
             "pkg/model.py": MODEL,
             # Pays off the unsafe load that was on main.
-            "pkg/old.py": "import yaml\n\nCONFIG = yaml.safe_load(open('c.yml'))\n",
+            "pkg/old.py": "import yaml\n\n\ndef config():\n    return yaml.safe_load(open('c.yml'))\n",
         }
     )
     world.review()
@@ -144,7 +146,7 @@ def test_a_permitted_report_compares_with_the_base_and_lists_what_the_review_lef
     assert body.startswith(commands.REPORT_MARKER)
     assert "the 2 Python files this pull request changes" in body
     assert "**2 findings** (1 error, 1 warning) · **2 added** · **1 paid off**" in body
-    assert "### Paid off by this pull request (1)\n\n- `pkg/old.py:3`" in body
+    assert "### Paid off by this pull request (1)\n\n- `pkg/old.py:5`" in body
     added = body.split("### Added by this pull request (2)\n\n")[1].split("\n\n")[0]
     assert [line.split(" · ")[1].split("]")[0] for line in added.splitlines()] == [
         "[DEBT401",
