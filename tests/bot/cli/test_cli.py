@@ -262,6 +262,21 @@ def test_diff_errors(repo, write, capsys, tmp_path_factory) -> None:
     assert os.path.isdir(root)
 
 
+def test_diff_in_a_clone_missing_objects_is_a_clear_error(repo, write, capsys) -> None:
+    # Snapshots and partial clones can lack blobs; git then fails half way through the diff.
+    root = Path(repo.working_tree_dir)
+    write("a.py", "x = 1\n")
+    commit_all(repo, "start")
+    write("data.csv", "a,b\n1,2\n")
+    head = commit_all(repo, "data")
+    blob = repo.git.rev_parse(f"{head}:data.csv")
+    (root / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    code, out, err = run(capsys, "diff", "--repo", str(root), "--base", "HEAD^", "--head", head)
+    assert code == 2 and out == ""
+    assert err.startswith("debtbot: error: git cannot compare HEAD^ with ") and blob in err
+    assert "Traceback" not in err
+
+
 def test_repository_rules_see_the_whole_project_when_one_folder_is_checked(
     tmp_path, write, in_dir, capsys
 ) -> None:
