@@ -11,19 +11,21 @@ from pathlib import Path
 
 from bot.github import mirror as gitmirror
 from rules.engine import (
-    CONTEXT_FILES,
     Config,
     ConfigError,
     ScanResult,
     config_from_pyproject_text,
     default_config,
-    scan,
+    group_by_config,
+    scan_groups,
     select,
 )
 
 
 def config_at(mirror: Path, sha: str) -> Config:
-    """``[tool.debtbot]`` (with its ``review`` table) from ``pyproject.toml`` at ``sha``."""
+    """``[tool.debtbot]`` (with its ``review`` table) from the root ``pyproject.toml`` at
+    ``sha``: how the pull request is reviewed. What each file is analysed under can be a
+    sub-project's table (see :func:`configs_at`)."""
     try:
         data = gitmirror.read_file(mirror, sha, "pyproject.toml")
     except FileNotFoundError:
@@ -34,22 +36,35 @@ def config_at(mirror: Path, sha: str) -> Config:
         raise ConfigError("pyproject.toml is not UTF-8 text") from None
 
 
+def configs_at(mirror: Path, sha: str, paths: Iterable[str]) -> list[tuple[Config, list[str]]]:
+    """``paths`` (present at ``sha``) grouped by the configuration governing each there, as the
+    command line groups them: the closest ``pyproject.toml`` with ``[tool.debtbot]`` at or above
+    a file's folder, so a sub-project's table governs it. Each group lists only the paths its
+    configuration selects."""
+
+    def read(path: str) -> bytes | None:
+        try:
+            return gitmirror.read_file(mirror, sha, path)
+        except FileNotFoundError:
+            return None
+
+    return [(config, select(group, config)) for config, group in group_by_config(paths, read)]
+
+
 def analyse_at(
     mirror: Path,
     sha: str,
-    config: Config,
     paths: Iterable[str],
     added: Mapping[str, frozenset[int]] | None = None,
     facts_cache: Path | None = None,
 ) -> ScanResult:
-    """Run the engine on ``paths`` as they are at ``sha`` (those gone from it are left out)."""
+    """Run the engine on ``paths`` as they are at ``sha`` (those gone from it are left out),
+    each under the configuration that governs it there (see :func:`configs_at`)."""
     files = gitmirror.list_files(mirror, sha)
-    chosen = select(sorted(p for p in set(paths) if p in files), config)
-    sources = [(path, partial(gitmirror.read_file, mirror, sha, path)) for path in chosen]
-    # Read only when a repository rule is selected: what the rest of the code base holds.
-    context = [
-        (path, partial(gitmirror.read_file, mirror, sha, path))
-        for path in sorted(files)
-        if path.endswith(CONTEXT_FILES)
-    ]
-    return scan(sources, config, files, context=context, added=added, facts_cache=facts_cache)
+    present = sorted(p for p in set(paths) if p in files)
+
+    def reader(path: str):
+        return partial(gitmirror.read_file, mirror, sha, path)
+
+    groups = configs_at(mirror, sha, present)
+    return scan_groups(groups, reader, files, added, facts_cache)

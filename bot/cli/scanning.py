@@ -9,10 +9,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from rules.engine.config import Config
-from rules.engine.scanner import CONTEXT_FILES, ScanResult, Source, scan
+from rules.engine.scanner import ScanResult, Source
+from rules.engine.scanner import scan_groups as engine_scan_groups
 
 Reader = Callable[[str], Callable[[], bytes]]  # a repository-relative path -> how to read it
 
@@ -51,21 +53,9 @@ def scan_groups(
     added: Mapping[str, frozenset[int]] | None = None,
     facts_cache=None,
 ) -> ScanResult:
-    context = [(p, reader(p)) for p in sorted(files) if p.endswith(CONTEXT_FILES)]
-    total = ScanResult()
-    for config, paths in groups:
-        sources = [(p, reader(p)) for p in paths]
-        progress = progress_bar(show_progress, len(sources))
-        merge(total, scan(sources, config, files, progress, context, added, facts_cache))
-    return total
-
-
-def merge(total: ScanResult, part: ScanResult) -> None:
-    total.findings.extend(part.findings)
-    total.skipped.extend(part.skipped)
-    total.files += part.files
-    total.lines += part.lines
-    total.seconds += part.seconds
+    return engine_scan_groups(
+        groups, reader, files, added, facts_cache, partial(progress_bar, show_progress)
+    )
 
 
 def rebased(result: ScanResult, prefix: str) -> ScanResult:

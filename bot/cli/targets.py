@@ -24,7 +24,7 @@ from rules.engine.config import (
     disk_reader,
     find_config,
 )
-from rules.engine.scanner import ScanResult
+from rules.engine.scanner import ScanResult, merge
 
 STDIN = "-"  # the path that stands for the code given on stdin
 _STDIN_NAME = "stdin.py"  # what that code is analysed as when no --stdin-filename names it
@@ -61,7 +61,7 @@ def run_check(paths: Sequence[str], options: Options) -> scanning.Analysed:
     for top, (in_git, targets_here) in projects.items():
         prefix = _prefix(top, root)
         result, chosen = _check_project(top, in_git, targets_here, options, cwd)
-        scanning.merge(total, scanning.rebased(result, prefix))
+        merge(total, scanning.rebased(result, prefix))
         analysed.update(prefix + p for p in chosen)
         if options.stdin is not None:
             stdin_path = prefix + targets_here[0].relative_to(top).as_posix()

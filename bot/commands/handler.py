@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import store
-from bot.analysis import analyse_at, config_at
+from bot.analysis import analyse_at, configs_at
 from bot.commands import render as commands
 from bot.commands.render import FULL, HELP, Command, ReportInput
 from bot.domain import IssueCommentInfo, PayloadError
@@ -26,7 +26,7 @@ from bot.github import mirror as gitmirror
 from bot.github.client import InstallationClient
 from bot.metrics import COMMANDS
 from bot.services import Services
-from rules.engine import ConfigError, select
+from rules.engine import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -162,22 +162,22 @@ def _report_body(
     head = gitmirror.resolve(mirror, gitmirror.pull_ref_name(ref.number)) or pull.head_sha
     base = gitmirror.merge_base(mirror, gitmirror.base_ref_name(pull.base_ref), head)
     now = services.clock()
-    try:
-        config = config_at(mirror, head)
-    except ConfigError as problem:
-        return (
-            f"{commands.REPORT_MARKER}\nNo report for {head[:12]}: `pyproject.toml` has a "
-            f"problem debtbot cannot work around.\n\n```text\n{problem}\n```\n\n"
-            f"<sub>Updated {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC.</sub>"
-        )
     changed = set(gitmirror.changed_lines(mirror, base, head))
     files_at_head = gitmirror.list_files(mirror, head)
     wanted = files_at_head if command.scope == FULL else changed
-    analysed = tuple(select(sorted(p for p in wanted if p in files_at_head), config))
     facts_cache = services.facts_cache
-    at_head = analyse_at(mirror, head, config, wanted, facts_cache=facts_cache)
-    # The same files at the merge base; those the pull request deleted are paid off there.
-    at_base = analyse_at(mirror, base, config, wanted, facts_cache=facts_cache)
+    try:
+        present = sorted(p for p in wanted if p in files_at_head)
+        analysed = tuple(sorted(p for _, paths in configs_at(mirror, head, present) for p in paths))
+        at_head = analyse_at(mirror, head, wanted, facts_cache=facts_cache)
+        # The same files at the merge base; those the pull request deleted are paid off there.
+        at_base = analyse_at(mirror, base, wanted, facts_cache=facts_cache)
+    except ConfigError as problem:
+        return (
+            f"{commands.REPORT_MARKER}\nNo report for {head[:12]}: a `pyproject.toml` has a "
+            f"problem debtbot cannot work around.\n\n```text\n{problem}\n```\n\n"
+            f"<sub>Updated {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC.</sub>"
+        )
     principle = command.principle
     with services.sessions() as session:
         stored = store.open_findings(session, ref.full_name, ref.number)

@@ -90,7 +90,9 @@ def change(repo: git.Repo, base: str, head: str | None) -> Change:
     except git.GitCommandError as exc:
         # A clone with missing objects (a partial or shallow copy) cannot show every change.
         reason = (exc.stderr or "").strip().removeprefix("stderr: ").strip("'\n ")
-        raise DiffError(f"git cannot compare {base} with {head or 'the working tree'}: {reason}") from exc
+        raise DiffError(
+            f"git cannot compare {base} with {head or 'the working tree'}: {reason}"
+        ) from exc
     if head_sha is None:
         for path in repo.untracked_files:
             file = Path(repo.working_tree_dir, path)

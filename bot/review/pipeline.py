@@ -111,7 +111,11 @@ def _review(
     with services.sessions() as session:
         stored = dict(store.open_findings(session, name, number))
     wanted = set(changed) | {s.path for s in stored.values()}
-    result = analyse_at(mirror, head, config, wanted, changed, services.facts_cache)
+    try:
+        result = analyse_at(mirror, head, wanted, changed, services.facts_cache)
+    except ConfigError as problem:  # a sub-project's pyproject.toml
+        client.create_check_run(name, head, comments.config_error_output(str(problem)))
+        return "config-error"
     on_changed = only_added(result.findings, changed)
     existing = client.list_review_comments(name, number)
     commented = commented_fingerprints(existing)

@@ -15,6 +15,7 @@ from rules.engine.config import (
     ReviewConfig,
     config_from_pyproject_text,
     default_config,
+    group_by_config,
     load_config,
     parse_config,
 )
@@ -22,8 +23,10 @@ from rules.engine.scanner import (
     CONTEXT_FILES,
     ScanResult,
     Source,
+    merge,
     only_added,
     scan,
+    scan_groups,
     select,
     walk_files,
 )
@@ -39,10 +42,13 @@ __all__ = [
     "analyse_source",
     "config_from_pyproject_text",
     "default_config",
+    "group_by_config",
     "load_config",
+    "merge",
     "only_added",
     "parse_config",
     "scan",
+    "scan_groups",
     "select",
     "walk_files",
 ]

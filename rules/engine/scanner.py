@@ -178,3 +178,31 @@ def touches(finding: Finding, added: Mapping[str, frozenset[int]]) -> bool:
 def only_added(findings: Iterable[Finding], added: Mapping[str, frozenset[int]]) -> list[Finding]:
     """The findings on lines the change added or changed: what a review comments on."""
     return [f for f in findings if touches(f, added)]
+
+
+def scan_groups(
+    groups: Iterable[tuple[Config, Iterable[str]]],
+    reader: Callable[[str], Callable[[], bytes]],
+    files: frozenset[str],
+    added: Mapping[str, frozenset[int]] | None = None,
+    facts_cache: Path | None = None,
+    progress: Callable[[int], Callable[[Iterable[Source]], Iterator[Source]] | None] | None = None,
+) -> ScanResult:
+    """:func:`scan` once per configuration (a monorepo's sub-projects each have their own),
+    every run with the whole repository as context, in one result. ``reader`` tells how to
+    read a path; ``progress`` makes a progress wrapper for a group of that many files."""
+    context = [(p, reader(p)) for p in sorted(files) if p.endswith(CONTEXT_FILES)]
+    total = ScanResult()
+    for config, paths in groups:
+        sources = [(p, reader(p)) for p in paths]
+        shown = progress(len(sources)) if progress else None
+        merge(total, scan(sources, config, files, shown, context, added, facts_cache))
+    return total
+
+
+def merge(total: ScanResult, part: ScanResult) -> None:
+    total.findings.extend(part.findings)
+    total.skipped.extend(part.skipped)
+    total.files += part.files
+    total.lines += part.lines
+    total.seconds += part.seconds

@@ -133,7 +133,9 @@ def test_a_permitted_report_compares_with_the_base_and_lists_what_the_review_lef
         {
             "pkg/model.py": MODEL,
             # Pays off the unsafe load that was on main.
-            "pkg/old.py": "import yaml\n\n\ndef config():\n    return yaml.safe_load(open('c.yml'))\n",
+            "pkg/old.py": (
+                "import yaml\n\n\ndef config():\n    return yaml.safe_load(open('c.yml'))\n"
+            ),
         }
     )
     world.review()

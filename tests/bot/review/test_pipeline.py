@@ -546,6 +546,44 @@ def test_engine_config_applies_at_head(world: World) -> None:
     assert [c["line"] for c in sent["comments"]] == [6]
 
 
+def test_a_sub_project_is_analysed_under_its_own_table_as_the_command_line_does(
+    world: World,
+) -> None:
+    # The root table governs pkg/; services/scoring has its own, which inherits nothing.
+    world.push(
+        {
+            "pyproject.toml": '[tool.debtbot]\nignore = ["DEBT1101"]\n',
+            "pkg/model.py": MODEL,
+            "services/scoring/pyproject.toml": '[tool.debtbot]\nignore = ["DEBT401"]\n',
+            "services/scoring/model.py": MODEL,
+            # A pyproject.toml without the table does not stop the lookup.
+            "services/other/pyproject.toml": "[project]\nname = 'other'\n",
+            "services/other/model.py": MODEL,
+        }
+    )
+    world.run()
+    (sent,) = world.reviews()
+    assert sorted((c["path"], c["line"]) for c in sent["comments"]) == [
+        ("pkg/model.py", 6),
+        ("services/other/model.py", 6),
+        ("services/scoring/model.py", 10),
+    ]
+
+
+def test_a_broken_sub_project_table_is_reported_on_the_check_run(world: World) -> None:
+    world.push(
+        {
+            "pkg/model.py": MODEL,
+            "services/scoring/pyproject.toml": "[tool.debtbot]\nselekt = []\n",
+            "services/scoring/model.py": MODEL,
+        }
+    )
+    world.run()
+    assert world.fake.requests_to("POST", PULL + "/reviews") == []
+    summary = world.check_run()["output"]["summary"]
+    assert "selekt" in summary and "services/scoring/pyproject.toml" in summary
+
+
 def test_non_utf8_pyproject_is_a_config_error(world: World) -> None:
     world.push({"pkg/model.py": MODEL, "pyproject.toml": b"name = 'caf\xe9'\n"})
     world.run()
