@@ -36,10 +36,12 @@ def replay(repository: str, sha: str, clones: Path, raw: Path) -> dict:
     command = [sys.executable, "-m", "bot.cli.main", "diff", "--repo", str(clone)]
     command += ["--base", f"{sha}^", "--head", sha, "--format", "json", "--no-progress"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    if done.returncode not in (0, 1):
-        report = {"error": done.stderr.strip().splitlines()[-1:] or ["failed"]}
-    else:
+    try:
+        if done.returncode not in (0, 1):
+            raise ValueError
         report = json.loads(done.stdout)
+    except ValueError:
+        report = {"error": done.stderr.strip().splitlines()[-1:] or ["failed"]}
     target.write_text(json.dumps(report))
     return report
 
