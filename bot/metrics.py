@@ -6,6 +6,8 @@ small (no repository names, no shas) so the number of series stays bounded.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -14,6 +16,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -56,10 +59,32 @@ GITHUB_CALLS = Counter(
     ("operation", "outcome"),
     registry=REGISTRY,
 )
-RATE_LIMIT_REMAINING = Gauge(
+
+
+class LatestValue:
+    """A gauge with no value, and so no sample, until it is first set. A plain gauge reads 0 at
+    every start, which for a rate limit would say "exhausted" before any call was made."""
+
+    def __init__(self, name: str, documentation: str, registry: CollectorRegistry) -> None:
+        self.name, self.documentation = name, documentation
+        self.value: float | None = None
+        registry.register(self)
+
+    def set(self, value: float) -> None:
+        self.value = value
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        return [GaugeMetricFamily(self.name, self.documentation)]
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        if self.value is not None:
+            yield GaugeMetricFamily(self.name, self.documentation, value=self.value)
+
+
+RATE_LIMIT_REMAINING = LatestValue(
     "debtbot_github_rate_limit_remaining",
     "The x-ratelimit-remaining of the latest GitHub API response.",
-    registry=REGISTRY,
+    REGISTRY,
 )
 # outcome: posted, updated, help, refused, refused-again, too-soon, not-a-command, bot, ...
 # (see report.answer).

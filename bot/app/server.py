@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from bot import store
+from bot import logs, store
 from bot.app import events, pages, webhooks
 from bot.app.worker import RetryPolicy, start_worker
 from bot.metrics import QUEUE, exposition
@@ -112,11 +112,19 @@ async def metrics(request: Request) -> Response:
 def serve(host: str, port: int) -> int:
     """Run the App until interrupted; 2 when the settings are missing or invalid."""
     import uvicorn
+    from pydantic import ValidationError
 
+    try:
+        log_settings = logs.LogSettings()
+    except ValidationError as error:
+        print(f"invalid logging settings (LOG_LEVEL, LOG_FORMAT):\n{error}", file=sys.stderr)
+        return 2
+    logs.configure(log_settings)
     try:
         settings = load_settings()
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_config=None)
     return 0

@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import store
+from bot import logs, store
 from bot.app.events import Route
 from bot.domain import PayloadError
 from bot.metrics import DELIVERIES, JOB_SECONDS
@@ -67,7 +67,10 @@ def process_next(
         status = "ignored"  # recorded under an older table that handled it; nothing to do now
     else:
         try:
-            with _beating(session_factory, delivery, lease_seconds / 3):
+            with (
+                logs.delivery(delivery.delivery_id),
+                _beating(session_factory, delivery, lease_seconds / 3),
+            ):
                 route.handler(json.loads(delivery.payload), services)
         except (PayloadError, json.JSONDecodeError) as failure:
             log.exception("delivery %s cannot be handled", delivery.delivery_id)
@@ -80,8 +83,26 @@ def process_next(
                 policy.max_attempts,
             )
             status, error = "pending", _describe(failure)
-    JOB_SECONDS.labels(delivery.event).observe(time.monotonic() - started)
-    _finish(session_factory, delivery, status, error, policy)
+    seconds = time.monotonic() - started
+    JOB_SECONDS.labels(delivery.event).observe(seconds)
+    status = _finish(session_factory, delivery, status, error, policy)
+    log.info(
+        "delivery %s (%s.%s, attempt %d): %s in %.2fs",
+        delivery.delivery_id,
+        delivery.event,
+        delivery.action,
+        delivery.attempts,
+        status,
+        seconds,
+        extra={
+            "delivery": delivery.delivery_id,
+            "event": delivery.event,
+            "action": delivery.action,
+            "attempt": delivery.attempts,
+            "outcome": status,
+            "seconds": round(seconds, 3),
+        },
+    )
     return True
 
 
@@ -121,7 +142,8 @@ def _finish(
     status: str,
     error: str | None,
     policy: RetryPolicy,
-) -> None:
+) -> str:
+    """Record how the job ended; what became of the delivery (retried, failed, lost...)."""
     retry_at = None
     if status == "pending":
         if delivery.attempts >= policy.max_attempts:
@@ -137,7 +159,9 @@ def _finish(
         # counts, so ours is not written over it.
         log.error("delivery %s: finished after its lease was lost", delivery.delivery_id)
         status = "lost"
-    DELIVERIES.labels(delivery.event, "retried" if status == "pending" else status).inc()
+    status = "retried" if status == "pending" else status
+    DELIVERIES.labels(delivery.event, status).inc()
+    return status
 
 
 def _describe(error: BaseException) -> str:

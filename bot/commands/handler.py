@@ -79,7 +79,19 @@ def handle_issue_comment(payload: dict, services: Services) -> None:
     outcome = answer(ref, services)
     COMMANDS.labels(outcome).inc()
     if outcome not in {"not-a-pull-request", "not-a-command", "bot"}:
-        log.info("%s#%s comment %s: %s", ref.full_name, ref.number, ref.comment_id, outcome)
+        log.info(
+            "comment %s on %s#%s: %s",
+            ref.comment_id,
+            ref.full_name,
+            ref.number,
+            outcome,
+            extra={
+                "repository": ref.full_name,
+                "pull_request": ref.number,
+                "comment": ref.comment_id,
+                "outcome": outcome,
+            },
+        )
 
 
 def answer(ref: CommentRef, services: Services) -> str:

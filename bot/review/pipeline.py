@@ -41,7 +41,21 @@ def handle_pull_request(payload: dict, services: Services) -> None:
     started = time.perf_counter()
     outcome = review_pull_request(ref, services)
     seconds = time.perf_counter() - started
-    log.info("%s#%s at %s: %s", ref.full_name, ref.number, ref.head_sha[:12], outcome)
+    log.info(
+        "review of %s#%s at %s: %s in %.2fs",
+        ref.full_name,
+        ref.number,
+        ref.head_sha[:12],
+        outcome,
+        seconds,
+        extra={
+            "repository": ref.full_name,
+            "pull_request": ref.number,
+            "head": ref.head_sha,
+            "outcome": outcome,
+            "seconds": round(seconds, 3),
+        },
+    )
     metrics.REVIEWS.labels(outcome=outcome).inc()
     if outcome in {"posted", "nothing-new"}:
         metrics.REVIEW_SECONDS.observe(seconds)

@@ -434,7 +434,6 @@ def test_metrics_count_deliveries_and_show_the_queue(client):
         "debtbot_summaries_total",
         "debtbot_review_seconds",
         "debtbot_github_calls_total",
-        "debtbot_github_rate_limit_remaining",
     ):
         assert f"# TYPE {name}" in text
 

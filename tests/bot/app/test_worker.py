@@ -215,10 +215,15 @@ def free_port() -> int:
 
 
 def start_server(
-    tmp_path: Path, database_url: str, port: int, command: list[str] | None = None
+    tmp_path: Path,
+    database_url: str,
+    port: int,
+    command: list[str] | None = None,
+    extra_environment: dict[str, str] | None = None,
 ) -> subprocess.Popen:
     environment = {
         **os.environ,
+        **(extra_environment or {}),
         "GITHUB_APP_ID": "1234",
         "GITHUB_PRIVATE_KEY": PEM,
         "GITHUB_WEBHOOK_SECRET": SECRET,
@@ -337,3 +342,62 @@ def test_serve_runs_the_app_until_stopped(tmp_path):
     assert process.wait(10) in (0, -signal.SIGTERM)
     assert "Application shutdown complete" in (tmp_path / "server.log").read_text()
     assert (tmp_path / "served.sqlite3").exists()
+
+
+def test_serve_logs_one_json_object_per_line_with_each_delivery_and_its_outcome(tmp_path):
+    port = free_port()
+    code = f"import sys; from bot.app.server import serve; sys.exit(serve('127.0.0.1', {port}))"
+    database = f"sqlite:///{tmp_path}/served.sqlite3"
+    environment = {"LOG_FORMAT": "JSON", "LOG_LEVEL": "info"}
+    process = start_server(tmp_path, database, port, [sys.executable, "-c", code], environment)
+    installed = json.dumps(
+        {
+            "action": "created",
+            "installation": {"id": 77, "account": {"login": "acme", "type": "Organization"}},
+            "repositories": [{"id": 1, "full_name": "acme/models"}],
+        }
+    ).encode()
+    try:
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/webhook",
+            content=installed,
+            headers={
+                "X-GitHub-Event": "installation",
+                "X-GitHub-Delivery": "delivery-42",
+                "X-Hub-Signature-256": signature(SECRET, installed),
+            },
+        )
+        assert answer.status_code == 202
+
+        def logged() -> list[dict]:
+            lines = (tmp_path / "server.log").read_text().splitlines()
+            return [json.loads(line) for line in lines if line.strip()]
+
+        wait_for(lambda: any(line.get("delivery") == "delivery-42" for line in logged()))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(10)
+    lines = logged()  # every line parses: uvicorn's own as well as ours
+    assert any(line["message"] == "Application startup complete." for line in lines)
+    (done,) = [line for line in lines if line.get("delivery") == "delivery-42"]
+    assert done["level"] == "INFO" and done["outcome"] == "done"
+    assert (done["event"], done["action"]) == ("installation", "created")
+    assert done["seconds"] >= 0 and "time" in done
+
+
+def test_serve_refuses_an_unknown_log_format_and_names_it(tmp_path):
+    environment = {**os.environ, "LOG_FORMAT": "xml", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from bot.app.server import serve; sys.exit(serve('127.0.0.1', 1))",
+        ],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "LOG_FORMAT" in done.stderr and "log_format" in done.stderr

@@ -620,7 +620,9 @@ def test_calls_and_the_rate_limit_left_are_reported_to_metrics(fake_github):
 
     assert counted._value.get() == before + 1
     # The fake counts down one per request: the token, then the pull request.
-    assert metrics.RATE_LIMIT_REMAINING._value.get() == 4319
+    assert metrics.RATE_LIMIT_REMAINING.value == 4319
+    text = metrics.exposition()[0].decode()
+    assert "debtbot_github_rate_limit_remaining 4319.0" in text
 
 
 # -- the simulated GitHub itself ------------------------------------------------------------

@@ -11,6 +11,7 @@ a local folder (``Mirrors.git_url``), with GitHub's ``refs/pull/N/head`` kept up
 from __future__ import annotations
 
 import base64
+import logging
 import re
 import textwrap
 from dataclasses import dataclass
@@ -255,6 +256,18 @@ def test_first_push_gets_one_review_on_changed_lines_only(world: World) -> None:
             by_fingerprint[fingerprint]["id"],
             by_fingerprint[fingerprint]["node_id"],
         )
+
+
+def test_each_review_is_one_log_line_with_what_an_operator_searches_by(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    sha = world.push({"pkg/model.py": MODEL})
+    with caplog.at_level(logging.INFO, logger="bot.review.pipeline"):
+        world.run()
+    (line,) = [r for r in caplog.records if r.name == "bot.review.pipeline"]
+    assert (line.repository, line.pull_request, line.head) == (REPO, NUMBER, sha)
+    assert line.outcome == "posted" and line.seconds > 0
+    assert line.getMessage().startswith(f"review of {REPO}#{NUMBER} at {sha[:12]}: posted in ")
 
 
 def test_nothing_found_means_no_review_but_a_green_check(world: World) -> None:
