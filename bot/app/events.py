@@ -7,6 +7,7 @@ table are acknowledged and ignored.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,39 @@ def answer_comment(payload: dict[str, Any], services: Services) -> None:
     from bot.commands import handler
 
     handler.handle_issue_comment(payload, services)
+
+
+def rerun_checks(payload: dict[str, Any], services: Services) -> None:
+    """The Re-run button of our check run (or of the whole suite): each open pull request
+    whose head is that commit is queued for review as if it had just been pushed. Queued, not
+    reviewed here, so that it waits for any review of the same pull request already running."""
+    kind = "check_run" if "check_run" in payload else "check_suite"
+    sha = payload[kind]["head_sha"]
+    repository = payload["repository"]
+    installation = int(payload["installation"]["id"])
+    client = services.github.installation(installation)
+    pulls = client.open_pulls_at(repository["full_name"], sha)
+    asked_at = services.clock().isoformat()
+    with services.sessions() as session:
+        for pull in pulls:
+            queued = {
+                "action": "synchronize",
+                "installation": {"id": installation},
+                "repository": repository,
+                "pull_request": {
+                    "number": pull.number,
+                    "head": {"sha": pull.head_sha},
+                    "base": {"ref": pull.base_ref, "sha": pull.base_sha},
+                },
+            }
+            store.record_delivery(
+                session,
+                f"rerun:{kind}:{payload[kind]['id']}:{pull.number}:{asked_at}",
+                "pull_request",
+                "synchronize",
+                json.dumps(queued),
+                _pull_request_subject(queued),
+            )
 
 
 def installation_changed(payload: dict[str, Any], services: Services) -> None:
@@ -97,6 +131,10 @@ def _issue_subject(payload: dict[str, Any]) -> str:
     return f"{payload['repository']['full_name']}#{payload['issue']['number']}"
 
 
+def _repository_subject(payload: dict[str, Any]) -> str:
+    return payload["repository"]["full_name"]
+
+
 def _installation_subject(payload: dict[str, Any]) -> str:
     return f"installation:{payload['installation']['id']}"
 
@@ -119,6 +157,12 @@ ISSUE_COMMENT_FIELDS = (
     "comment.id",
     "comment.user.login",
 )
+RERUN_FIELDS = (
+    "installation.id",
+    "repository.full_name",
+    "repository.name",
+    "repository.owner.login",
+)
 INSTALLATION_FIELDS = ("installation.id", "installation.account.login")
 INSTALLATION_REPOSITORIES_FIELDS = (
     *INSTALLATION_FIELDS,
@@ -128,6 +172,12 @@ INSTALLATION_REPOSITORIES_FIELDS = (
 
 _REVIEW = Route(review_pull_request, PULL_REQUEST_FIELDS, _pull_request_subject)
 _COMMENT = Route(answer_comment, ISSUE_COMMENT_FIELDS, _issue_subject)
+_CHECK_RUN_RERUN = Route(
+    rerun_checks, (*RERUN_FIELDS, "check_run.id", "check_run.head_sha"), _repository_subject
+)
+_CHECK_SUITE_RERUN = Route(
+    rerun_checks, (*RERUN_FIELDS, "check_suite.id", "check_suite.head_sha"), _repository_subject
+)
 _INSTALLATION = Route(installation_changed, INSTALLATION_FIELDS, _installation_subject)
 _INSTALLATION_REPOSITORIES = Route(
     installation_repositories_changed, INSTALLATION_REPOSITORIES_FIELDS, _installation_subject
@@ -138,6 +188,8 @@ ROUTES: Mapping[tuple[str, str], Route] = {
     ("pull_request", "reopened"): _REVIEW,
     ("pull_request", "synchronize"): _REVIEW,
     ("pull_request", "ready_for_review"): _REVIEW,
+    ("check_run", "rerequested"): _CHECK_RUN_RERUN,
+    ("check_suite", "rerequested"): _CHECK_SUITE_RERUN,
     ("issue_comment", "created"): _COMMENT,
     ("issue_comment", "edited"): _COMMENT,
     ("installation", "created"): _INSTALLATION,

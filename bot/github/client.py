@@ -150,6 +150,26 @@ class InstallationClient:
                 author_is_bot=pull.user.type == "Bot",
             )
 
+    def open_pulls_at(self, full_name: str, sha: str) -> list[PullInfo]:
+        """The open pull requests whose head is the commit ``sha``. A check run's re-run names
+        its pull requests only when they come from the same repository, never from a fork."""
+        with _calling(self, "open_pulls_at"):
+            pulls = self.api.get_repo(full_name).get_commit(sha).get_pulls()
+            return [
+                PullInfo(
+                    number=pull.number,
+                    head_sha=pull.head.sha,
+                    base_ref=pull.base.ref,
+                    base_sha=pull.base.sha,
+                    state=pull.state,
+                    draft=bool(pull.draft),
+                    author_login=pull.user.login,
+                    author_is_bot=pull.user.type == "Bot",
+                )
+                for pull in pulls
+                if pull.state == "open" and pull.head.sha == sha
+            ]
+
     def list_review_comments(self, full_name: str, number: int) -> list[PostedComment]:
         """The App's own review comments on a pull request, every page of them."""
         login = self.app.bot_login()

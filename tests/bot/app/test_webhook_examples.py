@@ -26,10 +26,18 @@ from tests.bot.app.test_server import make_settings, post
 EXAMPLES = (
     TESTS / "webhook_examples/node_modules/@octokit/webhooks-examples/api.github.com/index.json"
 )
-EVENTS = ("pull_request", "issue_comment", "installation", "installation_repositories")
+EVENTS = (
+    "pull_request",
+    "issue_comment",
+    "installation",
+    "installation_repositories",
+    "check_run",
+    "check_suite",
+)
 
 
-def _examples() -> list[tuple[str, dict[str, Any]]]:
+def webhook_examples(*events: str) -> list[tuple[str, dict[str, Any]]]:
+    """GitHub's documented deliveries of these events, as (event, payload)."""
     if not EXAMPLES.is_file():
         raise RuntimeError(
             f"{EXAMPLES} is missing: install it with `npm ci --prefix tests/webhook_examples`"
@@ -38,12 +46,12 @@ def _examples() -> list[tuple[str, dict[str, Any]]]:
     return [
         (entry["name"], example)
         for entry in catalogue
-        if entry["name"] in EVENTS
+        if entry["name"] in events
         for example in entry["examples"]
     ]
 
 
-ALL = _examples()
+ALL = webhook_examples(*EVENTS)
 IDS = [f"{event}-{payload.get('action')}-{n}" for n, (event, payload) in enumerate(ALL)]
 
 

@@ -142,6 +142,27 @@ def test_get_pull_reports_the_pull_request_as_github_has_it(fake_github):
     assert len(fake_github.requests_to("GET", rf"/repos/{REPO}/pulls/7")) == 1
 
 
+def test_open_pulls_at_a_commit_are_those_whose_head_it_is(fake_github):
+    fake_github.add_pull(REPO, 7, HEAD, "b" * 40, base_ref="develop")
+    fake_github.add_pull(REPO, 8, HEAD, "b" * 40)
+    fake_github.pull(REPO, 8).state = "closed"
+    fake_github.add_pull(REPO, 9, "c" * 40, "b" * 40)  # another head
+    fake_github.push(REPO, 9, "d" * 40)  # HEAD is no longer the head of 9 either
+
+    pulls = _client(fake_github).open_pulls_at(REPO, HEAD)
+
+    assert [(p.number, p.base_ref, p.base_sha) for p in pulls] == [(7, "develop", "b" * 40)]
+    assert len(fake_github.requests_to("GET", rf"/repos/{REPO}/commits/{HEAD}/pulls")) == 1
+
+
+def test_open_pulls_at_a_commit_of_a_repository_out_of_reach_is_a_404(fake_github):
+    fake_github.add_repository("acme/other", installation_id=999)
+    fake_github.add_repository(REPO)
+
+    with pytest.raises(NotFound):
+        _client(fake_github).open_pulls_at("acme/other", HEAD)
+
+
 def test_a_missing_pull_request_is_a_404_and_is_not_retried(fake_github):
     fake_github.add_repository(REPO)
 

@@ -23,11 +23,14 @@ import git
 import pytest
 
 from bot import store
+from bot.app import events
+from bot.app.worker import RetryPolicy, process_next
 from bot.domain import PayloadError
 from bot.github.errors import GitHubError
 from bot.review import comments
 from bot.review import pipeline as review
 from bot.services import Services
+from tests.bot.app.test_webhook_examples import webhook_examples
 from tests.conftest import commit_all, new_repo
 from tests.fakes.github import BOT_LOGIN, FakeGitHub, RecordedRequest
 
@@ -521,6 +524,47 @@ def test_bots_are_skipped_unless_the_repository_asks(world: World) -> None:
     world.run()
     assert len(world.reviews()) == 1
     assert len(world.check_runs()) == 1
+
+
+@pytest.mark.parametrize("kind", ["check_run", "check_suite"])
+def test_the_re_run_button_reviews_the_pull_request_again_with_a_new_check_run(
+    world: World, kind: str
+) -> None:
+    sha = world.push({"pkg/model.py": MODEL})
+    world.run()
+    assert len(world.check_runs()) == 1
+    # GitHub's own example of the delivery, for our repository and commit; like GitHub for a
+    # pull request from a fork, it names no pull request.
+    (example,) = [
+        p for e, p in webhook_examples(kind) if p["action"] == "rerequested" and p[kind]["id"]
+    ][:1]
+    delivery = dict(example)
+    delivery["installation"] = {"id": INSTALLATION, "node_id": "MDIzOkluc3RhbGxhdGlvbjE="}
+    delivery["repository"] = world.event()["repository"]
+    delivery[kind] = dict(example[kind], head_sha=sha, pull_requests=[])
+
+    events.rerun_checks(delivery, world.services)
+    while process_next(events.ROUTES, world.services, RetryPolicy()):
+        pass
+
+    asked = world.fake.requests_to("GET", rf"/repos/{REPO}/commits/{sha}/pulls")
+    assert len(asked) == 1
+    runs = world.check_runs()
+    assert len(runs) == 2 and runs[-1]["head_sha"] == sha
+    assert len(world.reviews()) == 1  # nothing new to say: the comments are not repeated
+
+
+def test_a_re_run_for_a_commit_no_open_pull_request_has_queues_nothing(world: World) -> None:
+    world.push({"pkg/model.py": MODEL})
+    delivery = {
+        "action": "rerequested",
+        "installation": {"id": INSTALLATION},
+        "repository": world.event()["repository"],
+        "check_run": {"id": 4, "head_sha": "f" * 40, "pull_requests": []},
+    }
+    events.rerun_checks(delivery, world.services)
+    with world.services.sessions() as session:
+        assert store.delivery_counts(session) == {}
 
 
 def test_a_broken_config_is_reported_on_the_check_run(world: World) -> None:

@@ -377,6 +377,7 @@ class FakeGitHub(GitHubState):
             ("POST", r"/app/installations/(\d+)/access_tokens", self._create_token),
             ("GET", repo, self._get_repository),
             ("GET", pull, self._get_pull),
+            ("GET", repo + r"/commits/([0-9a-f]{40})/pulls", self._pulls_of_commit),
             ("GET", pull + r"/comments", self._list_comments),
             ("POST", pull + r"/comments/(\d+)/replies", self._reply),
             ("GET", pull + r"/reviews", self._list_reviews),
@@ -461,6 +462,13 @@ class FakeGitHub(GitHubState):
         repository = self._require_installation(request, full_name)
         pull = self._find_pull(repository, number)
         return 200, payloads.pull_json(self, repository, pull)
+
+    def _pulls_of_commit(self, request: RecordedRequest, full_name: str, sha: str) -> tuple:
+        repository = self._require_installation(request, full_name)
+        # GitHub lists the pull requests that hold the commit, merged and closed ones too.
+        pulls = [p for _, p in sorted(repository.pulls.items())]
+        holding = [p for p in pulls if sha in {p.head_sha, *p.commits}]
+        return self._page(request, [payloads.pull_json(self, repository, p) for p in holding])
 
     def _list_comments(self, request: RecordedRequest, full_name: str, number: str) -> tuple:
         repository = self._require_installation(request, full_name)
