@@ -67,7 +67,8 @@ class Rule:
     # Repository rules: check_repository(repository, ctx) runs once over every file's facts.
     check_repository: Callable | None = None
     # Change rules: check_change(change, ctx) judges a pull request's change as a whole; they
-    # run only where there is a change (debtbot diff, the App).
+    # run only where there is a change (debtbot diff, the App). A rule with both runs
+    # check_change where there is a change and check_repository elsewhere.
     check_change: Callable | None = None
     module: str = ""
 

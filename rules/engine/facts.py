@@ -17,6 +17,7 @@ from typing import Any
 import libcst as cst
 
 from rules.context import Context, is_test_path
+from rules.engine import clones
 from rules.ml import data_calls
 from rules.ml.estimators import names_a_model
 from rules.names import call_name, dotted, string_value
@@ -59,6 +60,9 @@ class FileFacts:
     # (class, field) for configuration defined in Python: fields of a module-level dataclass
     # named like a configuration. (Config dicts are left out: libraries take them whole.)
     config_fields: tuple[tuple[str, str], ...] = ()
+    # Winnowed fingerprints of the file's normalised tokens, for finding copied code (see
+    # rules/engine/clones.py): hashes and lines, never the code. Test files have none.
+    fingerprints: tuple[clones.Fingerprint, ...] = ()
 
     @property
     def is_test(self) -> bool:
@@ -73,6 +77,7 @@ class FileFacts:
             data[key] = sorted(data[key])
         data["imports"] = [list(pair) for pair in self.imports]
         data["config_fields"] = [list(pair) for pair in self.config_fields]
+        data["fingerprints"] = clones.pack(self.fingerprints)
         return json.dumps(data)
 
     @classmethod
@@ -89,6 +94,7 @@ class FileFacts:
             imports=tuple((bound, root) for bound, root in data.get("imports", ())),
             yaml_files=frozenset(data.get("yaml_files", ())),
             config_fields=tuple((h, f) for h, f in data.get("config_fields", ())),
+            fingerprints=clones.unpack(data.get("fingerprints", "")),
         )
 
 
@@ -163,6 +169,7 @@ class FactsCollector:
             ),
             frozenset(m.removeprefix("./") for m in _YAML_LITERAL.findall(text)),
             tuple(_config_fields(module)),
+            () if is_test_path(path) else clones.fingerprints(text),
         )
 
 

@@ -66,10 +66,12 @@ def run_repository_rules(
     for rule in rules:
         ctx = RepositoryContext(rule, config.options_for(rule), read_text)
         try:
-            if rule.check_repository is not None:
-                rule.check_repository(repository, ctx)
+            # A rule that has both judges a change by check_change where there is one, and the
+            # whole repository by check_repository otherwise (not both: one finding each).
             if rule.check_change is not None and added is not None:
                 rule.check_change(Change(added, repository), ctx)
+            elif rule.check_repository is not None:
+                rule.check_repository(repository, ctx)
         except Exception as exc:  # one broken rule must not hide the others
             problems.append(
                 Skipped("(repository)", f"rule {rule.code} failed: {type(exc).__name__}: {exc}")
