@@ -15,7 +15,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY rules ./rules
-RUN pip install .
+RUN pip install ".[app]"
 
 # Never run as root: the App handles untrusted repositories. Its state (SQLite database, git
 # mirrors) lives in /data, a volume to keep across restarts.

@@ -243,6 +243,23 @@ def _report_posting(outcome, account: str) -> int:
     return EXIT_CLEAN if outcome.status in ("posted", "already-posted", "found") else EXIT_ERROR
 
 
+# What `pip install 'debtbot[app]'` adds to the command line's own dependencies.
+APP_ONLY_MODULES = frozenset(
+    {
+        "github",
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "sqlalchemy",
+        "psycopg",
+        "pydantic_settings",
+        "prometheus_client",
+        "pythonjsonlogger",
+        "jwt",
+    }
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)  # exits with 2 on usage errors
@@ -268,6 +285,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return lint.run(args)
     except (UsageError, ConfigError, gitdiff.DiffError) as exc:
         print(f"debtbot: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] not in APP_ONLY_MODULES:
+            raise
+        print(
+            f"debtbot: error: `debtbot {args.command}` is part of the App, whose dependencies "
+            f"this installation lacks ({exc.name}): pip install 'debtbot[app]'",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 
