@@ -3,23 +3,31 @@ under the configuration that governs it there (as the App reviews a pull request
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from bot.cli import scanning
+from bot.cli.errors import UsageError
 from bot.cli.targets import Options
 from bot.github import localgit as gitdiff
 from rules.engine.config import config_from_file, disk_reader, group_by_config
 from rules.engine.scanner import only_added, select
 
 
-def run_diff(repo_path: str, base: str | None, head: str | None, options: Options):
+def run_diff(
+    repo_path: str,
+    base: str | None,
+    head: str | None,
+    options: Options,
+    limit: Sequence[str] = (),
+):
     repo = gitdiff.open_repo(Path(repo_path))
     root = Path(repo.working_tree_dir)
     base = base or gitdiff.default_base(repo)
     change = gitdiff.change(repo, base, head)
     files = gitdiff.files_at(repo, change.head)
-    touched = [p for p in change.added if p in files]
+    touched = [p for p in change.added if p in files and _within(p, _limits(root, limit))]
     if options.config_file is not None:
         config = config_from_file(options.config_file, options.selection)
         # As ruff: the patterns of a configuration named with --config are rooted at the
@@ -43,6 +51,27 @@ def run_diff(repo_path: str, base: str | None, head: str | None, options: Option
     return scanning.Analysed(
         result, root, analysed, nothing_to_compare=_nothing_to_compare(repo, base, head, change)
     )
+
+
+def _limits(root: Path, paths: Sequence[str]) -> tuple[str, ...] | None:
+    """The paths given on the command line (relative to the current folder) as the
+    repository's POSIX paths; None for no limit."""
+    if not paths:
+        return None
+    top = root.resolve()
+    limits = []
+    for path in paths:
+        where = (Path.cwd() / path).resolve()
+        if not where.is_relative_to(top):
+            raise UsageError(f"{path} is outside the repository at {root}")
+        limits.append("" if where == top else where.relative_to(top).as_posix())
+    return tuple(limits)
+
+
+def _within(path: str, limits: tuple[str, ...] | None) -> bool:
+    if limits is None:
+        return True
+    return any(not limit or path == limit or path.startswith(limit + "/") for limit in limits)
 
 
 def _config_reader(repo, root: Path, head: str | None):

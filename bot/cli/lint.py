@@ -167,7 +167,7 @@ def _options(args: argparse.Namespace) -> Options:
 def _analyser(args: argparse.Namespace) -> Callable[[Options], Analysed]:
     if args.command == "check":
         return lambda options: run_check(args.paths, options)
-    return lambda options: run_diff(args.repo, args.base, args.head, options)
+    return lambda options: run_diff(args.repo, args.base, args.head, options, args.limit)
 
 
 def _files(root: Path, stdin_path: str | None, options: Options):

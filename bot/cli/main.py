@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--base", help="base revision (default: the default branch)")
     diff.add_argument("--head", help="head revision (default: the working tree)")
     diff.add_argument("--repo", default=".", help="a folder inside the repository")
+    diff.add_argument(
+        "limit",
+        nargs="*",
+        metavar="PATH",
+        help="only the changed files at or below these paths (default: every changed file)",
+    )
     lint.add_arguments(diff)
 
     listing = commands.add_parser("rules", help="list the rules")
