@@ -1,7 +1,7 @@
 """Replay commits as pull requests, and make for each review comment what a blind judge needs.
 
 Usage:
-    python benchmarks/replay.py COMMITS CLONES OUT
+    python benchmarks/replay.py COMMITS CLONES OUT [--select CODES]
 
 COMMITS holds ``owner/name sha`` lines (the held-out sample of ``benchmarks/precision.md``);
 CLONES holds a git clone of each repository as ``owner+name`` (no work tree needed: ``git clone
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from collections import defaultdict
@@ -28,14 +29,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def replay(repository: str, sha: str, clones: Path, raw: Path) -> dict:
+def replay(repository: str, sha: str, clones: Path, raw: Path, select: list[str]) -> dict:
     target = raw / f"{repository.replace('/', '+')}-{sha[:12]}.json"
     if target.exists():
         return json.loads(target.read_text())
     clone = clones / repository.replace("/", "+")
-    command = [sys.executable, "-m", "bot.cli.main", "diff", "--repo", str(clone)]
+    command = [sys.executable, "-m", "bot.cli.main", "diff", *select]
     command += ["--base", f"{sha}^", "--head", sha, "--format", "json", "--no-progress"]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    # Run from the clone so that paths come out relative to the repository, as in a review.
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, capture_output=True, text=True, cwd=clone, env=environment)
     try:
         if done.returncode not in (0, 1):
             raise ValueError
@@ -74,6 +77,9 @@ def main() -> int:
     parser.add_argument("commits", type=Path)
     parser.add_argument("clones", type=Path)
     parser.add_argument("out", type=Path)
+    parser.add_argument(
+        "--select", help="only these rules (as debtbot's --select), e.g. to judge new rules apart"
+    )
     arguments = parser.parse_args()
     raw = arguments.out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
@@ -82,7 +88,8 @@ def main() -> int:
         if not line.strip():
             continue
         repository, sha = line.split()
-        report = replay(repository, sha, arguments.clones, raw)
+        select = ["--select", arguments.select] if arguments.select else []
+        report = replay(repository, sha, arguments.clones, raw, select)
         failed += "error" in report
         every.extend(packets(repository, sha, report))
     with (arguments.out / "packets.jsonl").open("w") as out:
