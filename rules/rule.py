@@ -55,6 +55,8 @@ class Rule:
     files: tuple[str, ...] = ()
     # False for rules too young to be on by default: they run only when selected by exact code.
     default_enabled: bool = True
+    # Why a rule is off by default, in a few words `debtbot rules` shows (a measurement).
+    disabled_because: str = ""
     # False for rules that judge a file by its path and the repository layout alone: such a
     # file is not decoded, so size and encoding limits do not hide it.
     needs_text: bool = True

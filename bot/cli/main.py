@@ -95,6 +95,7 @@ def _list_rules(fmt: str) -> str:
                     "severity": r.severity,
                     "autofix": r.offers_fix,
                     "default": r.default_enabled,
+                    "disabled_because": r.disabled_because or None,
                     "options": dict(r.options),
                 }
                 for r in catalogue
@@ -128,7 +129,9 @@ def _list_rules(fmt: str) -> str:
 
 
 def _runs(rule) -> str:
-    return "" if rule.default_enabled else "off by default"
+    if rule.default_enabled:
+        return ""
+    return f"off by default: {rule.disabled_because}" if rule.disabled_because else "off by default"
 
 
 def _explain(code: str) -> str:

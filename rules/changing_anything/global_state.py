@@ -79,6 +79,10 @@ RULE = Rule(
     name="global-state",
     principle="changing-anything",
     severity="warning",
+    # Off by default since the blind judgement of held-out repositories (benchmarks/precision.md,
+    # issue 11): a rule must be right at least 80% of the time on code it was not tuned on.
+    default_enabled=False,
+    disabled_because="0 of 1 finding judged right on held-out repositories (issue 11), below 80%",
     message="Pass `{names}` explicitly, as arguments and return values, instead of rebinding module state with `global`.",
     valid=(
         # Near miss: the global is only read.

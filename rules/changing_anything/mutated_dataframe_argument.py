@@ -66,6 +66,10 @@ RULE = Rule(
     name="mutated-dataframe-argument",
     principle="changing-anything",
     severity="warning",
+    # Off by default since the blind judgement of held-out repositories (benchmarks/precision.md,
+    # issue 11): a rule must be right at least 80% of the time on code it was not tuned on.
+    default_enabled=False,
+    disabled_because="0 of 2 findings judged right on held-out repositories (issue 11), below 80%",
     message="Copy `{name}` before writing into it, because the write also changes the data the caller passed in.",
     valid=(
         # Near miss: the argument is copied first.

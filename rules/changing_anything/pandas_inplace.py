@@ -64,6 +64,10 @@ RULE = Rule(
     name="pandas-inplace",
     principle="changing-anything",
     severity="warning",
+    # Off by default since the blind judgement of held-out repositories (benchmarks/precision.md,
+    # issue 11): a rule must be right at least 80% of the time on code it was not tuned on.
+    default_enabled=False,
+    disabled_because="0 of 2 findings judged right on held-out repositories (issue 11), below 80%",
     message="Assign the result of `{method}()` instead of passing `inplace=True`, which changes the object for every other reference to it.",
     valid=(
         # Near miss: torch activations take `inplace=True` too.

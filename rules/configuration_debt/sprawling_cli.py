@@ -84,6 +84,7 @@ RULE = Rule(
     message="Move most of the {count} command-line options this file registers with `{api}` into a versioned config file, keeping flags only for what changes per run.",
     options={"max-arguments": 25},
     default_enabled=False,
+    disabled_because="0 of 8 findings right on whole repositories",
     valid=(
         # Near miss: exactly at the limit.
         _script(25),

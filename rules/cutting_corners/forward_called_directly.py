@@ -58,6 +58,10 @@ RULE = Rule(
     name="forward-called-directly",
     principle="cutting-corners",
     severity="warning",
+    # Off by default since the blind judgement of held-out repositories (benchmarks/precision.md,
+    # issue 11): a rule must be right at least 80% of the time on code it was not tuned on.
+    default_enabled=False,
+    disabled_because="1 of 2 findings judged right on held-out repositories (issue 11), below 80%",
     message=(
         "Call the module itself, `{module}(...)`, instead of `{module}.forward(...)`, "
         "which skips its hooks."

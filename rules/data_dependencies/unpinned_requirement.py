@@ -69,6 +69,10 @@ RULE = Rule(
     name="unpinned-requirement",
     principle="data-dependencies",
     severity="warning",
+    # Off by default since the blind judgement of held-out repositories (benchmarks/precision.md,
+    # issue 11): a rule must be right at least 80% of the time on code it was not tuned on.
+    default_enabled=False,
+    disabled_because="5 of 7 findings judged right on held-out repositories (issue 11), below 80%",
     message="Pin {names} to a version or a range (`==<version>`, `~=<version>`) so the environment can be rebuilt the same way.",
     files=("requirements*.txt",),
     valid=(

@@ -61,6 +61,10 @@ RULE = Rule(
     name="experiment-flag",
     principle="experimentation-paths",
     severity="warning",
+    # Off by default since the blind judgement of held-out repositories (benchmarks/precision.md,
+    # issue 11): a rule must be right at least 80% of the time on code it was not tuned on.
+    default_enabled=False,
+    disabled_because="0 of 1 finding judged right on held-out repositories (issue 11), below 80%",
     message=(
         "Settle the experiment behind `{flag}` and delete the losing branch instead of keeping "
         "both code paths in production code."

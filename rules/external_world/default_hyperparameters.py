@@ -67,6 +67,10 @@ RULE = Rule(
     name="default-hyperparameters",
     principle="external-world",
     severity="info",
+    # Off by default since the blind judgement of held-out repositories (benchmarks/precision.md,
+    # issue 11): a rule must be right at least 80% of the time on code it was not tuned on.
+    default_enabled=False,
+    disabled_because="0 of 1 finding judged right on held-out repositories (issue 11), below 80%",
     message="Set the important hyperparameters of `{estimator}()` explicitly instead of relying on defaults that change between library versions.",
     valid=(
         """

@@ -61,6 +61,10 @@ RULE = Rule(
     name="deep-nesting",
     principle="glue-code",
     severity="info",
+    # Off by default since the blind judgement of held-out repositories (benchmarks/precision.md,
+    # issue 11): a rule must be right at least 80% of the time on code it was not tuned on.
+    default_enabled=False,
+    disabled_because="0 of 1 finding judged right on held-out repositories (issue 11), below 80%",
     message="Flatten `{name}`: this block is nested {depth} levels deep (limit {limit}); return early or extract a function.",
     options={"max-depth": 4},
     valid=(

@@ -67,6 +67,7 @@ RULE = Rule(
     # Off until it can tell a function this change made long from one whose signature it only
     # touched: a replay of real commits found mostly the latter.
     default_enabled=False,
+    disabled_because="most findings on replayed commits were functions a change only touched",
     message="Split `{name}` ({count} statements, more than {limit}) into smaller functions, one per step.",
     options={"max-statements": 50},
     valid=(

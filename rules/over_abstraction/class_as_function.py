@@ -69,6 +69,10 @@ RULE = Rule(
     name="class-as-function",
     principle="over-abstraction",
     severity="info",
+    # Off by default since the blind judgement of held-out repositories (benchmarks/precision.md,
+    # issue 11): a rule must be right at least 80% of the time on code it was not tuned on.
+    default_enabled=False,
+    disabled_because="0 of 1 finding judged right on held-out repositories (issue 11), below 80%",
     message=(
         "Replace class `{name}` with a plain function, since it is only built to call "
         "`{method}` once."

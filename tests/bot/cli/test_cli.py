@@ -185,11 +185,17 @@ def test_rules_and_explain(capsys) -> None:
     listed = json.loads(out)
     assert code == 0 and {"DEBT301", "DEBT302"} <= {r["code"] for r in listed}
     off = {r["code"] for r in listed if not r["default"]}
-    assert off == {"DEBT310", "DEBT505", "DEBT704", "DEBT802", "DEBT804", "DEBT903", "DEBT1006"}
+    # Off since the held-out study of issue 11 (below 80% on code they were not tuned on).
+    held_out = {"DEBT201", "DEBT308", "DEBT402", "DEBT501", "DEBT502", "DEBT503", "DEBT703"}
+    held_out |= {"DEBT803", "DEBT904", "DEBT1001", "DEBT1103"}
+    earlier = {"DEBT310", "DEBT505", "DEBT704", "DEBT802", "DEBT804", "DEBT903", "DEBT1006"}
+    assert off == held_out | earlier
+    assert all(r["disabled_because"] for r in listed if not r["default"])
     code, out, _ = run(capsys, "rules")
     lines = {line.split()[0]: line for line in out.splitlines()}
-    assert lines["DEBT903"].endswith("off by default")
-    assert not lines["DEBT902"].endswith("off by default")
+    assert lines["DEBT903"].endswith("off by default: 0 of 8 findings right on whole repositories")
+    assert "off by default: 5 of 7 findings judged right on held-out" in lines["DEBT703"]
+    assert "off by default" not in lines["DEBT902"]
     code, out, _ = run(capsys, "explain", "debt301")
     assert code == 0
     assert "Why is this bad?" in out and "cutting-corners" in out
@@ -362,7 +368,7 @@ def test_check_finds_a_configuration_key_no_code_reads(tmp_path, write, in_dir, 
         "print(config['learning_rate'])\n",
     )
     in_dir(tmp_path)
-    code, out, _ = run(capsys, "check", "--format", "json")
+    code, out, _ = run(capsys, "check", "--format", "json", "--extend-select", "DEBT904")
     assert code == 1
     document = json.loads(out)
     found = [(f["code"], f["path"], f["line"]) for f in document["findings"]]

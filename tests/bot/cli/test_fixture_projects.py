@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from bot.cli.main import main
+from rules import all_rules
 from rules.principles import PRINCIPLES
 from tests import TESTS
 
@@ -17,7 +18,11 @@ def check_copy(name: str, tmp_path: Path, monkeypatch, capsys) -> tuple[int, dic
     # A copy, so that the fixture is not seen as living under tests/ and is its own project.
     project = tmp_path / name
     shutil.copytree(FIXTURES / name, project)
-    (project / "pyproject.toml").write_text("[project]\nname = 'fixture'\n")
+    # Every rule, also those the held-out study turned off: the fixtures exercise them all.
+    off = [r.code for r in all_rules() if not r.default_enabled]
+    (project / "pyproject.toml").write_text(
+        f"[project]\nname = 'fixture'\n\n[tool.debtbot]\nselect = {['DEBT', *off]!r}\n"
+    )
     monkeypatch.chdir(project)
     code = main(["check", "--format", "json", "--no-progress"])
     return code, json.loads(capsys.readouterr().out)

@@ -13,15 +13,17 @@ from bot.cli.main import main
 
 DEBT = """
 import numpy as np
+import pandas as pd
 import yaml
 
 
-def clean(frame):
+def clean(path):
+    frame = pd.read_csv(path)
     try:
         frame = frame.dropna()
     except Exception:
         pass
-    frame.fillna(0, inplace=True)
+    frame["income"][frame["income"] < 0] = 0
     return frame[frame == np.nan]
 
 
@@ -32,15 +34,17 @@ def load(path):
 
 FIXED = """
 import numpy as np
+import pandas as pd
 import yaml
 
 
-def clean(frame):
+def clean(path):
+    frame = pd.read_csv(path)
     try:
         frame = frame.dropna()
     except Exception:
         pass
-    frame = frame.fillna(0)
+    frame.loc[frame["income"] < 0, "income"] = 0
     return frame[frame == np.nan]
 
 
@@ -58,16 +62,16 @@ def test_select_ignore_and_extend_select_override_the_file(tmp_path, write, debt
     write("pyproject.toml", "[tool.debtbot]\nignore = ['DEBT301']\n")
     write("a.py", DEBT)
     code, out, _ = debtbot("check", "--format", "json", cwd=tmp_path)
-    assert codes(out) == {"DEBT302", "DEBT401", "DEBT501"}
+    assert codes(out) == {"DEBT302", "DEBT401", "DEBT305"}
     # --select replaces the file's select and ignore, as in ruff.
     _, out, _ = debtbot("check", "--format", "json", "--select", "DEBT301,DEBT302")
     assert codes(out) == {"DEBT301", "DEBT302"}
     _, out, _ = debtbot("check", "--format", "json", "--select", "cutting-corners")
-    assert codes(out) == {"DEBT301", "DEBT302"}
-    _, out, _ = debtbot("check", "--format", "json", "--ignore", "DEBT4", "--ignore", "DEBT501")
+    assert codes(out) == {"DEBT301", "DEBT302", "DEBT305"}
+    _, out, _ = debtbot("check", "--format", "json", "--ignore", "DEBT4", "--ignore", "DEBT305")
     assert codes(out) == {"DEBT302"}
     _, out, _ = debtbot("check", "--format", "json", "--extend-select", "DEBT301")
-    assert codes(out) == {"DEBT301", "DEBT302", "DEBT401", "DEBT501"}
+    assert codes(out) == {"DEBT301", "DEBT302", "DEBT401", "DEBT305"}
     code, out, err = debtbot("check", "--select", "DEBT9999")
     assert code == 2 and out == ""
     assert "--select: 'DEBT9999' matches no rule code, prefix or principle" in err
@@ -82,7 +86,7 @@ def test_statistics_count_findings_per_rule(tmp_path, write, debtbot) -> None:
     assert lines[0].split("\t") == ["2", "DEBT301", "[ ] swallowed-exception"]
     assert "2\tDEBT401\t[*] unsafe-yaml-load" in lines
     code, out, _ = debtbot("check", "--statistics", "--output-format", "json")
-    assert {"code": "DEBT501", "name": "pandas-inplace", "count": 2, "fixable": 2} in (
+    assert {"code": "DEBT305", "name": "chained-indexing-assignment", "count": 2, "fixable": 2} in (
         json.loads(out)
     )
     code, _, err = debtbot("check", "--statistics", "--format", "sarif")
@@ -131,7 +135,7 @@ def test_code_on_stdin(tmp_path, write, debtbot) -> None:
     write("pyproject.toml", "[tool.debtbot]\nper-file-ignores = { 'scripts/*' = ['DEBT301'] }\n")
     code, out, _ = debtbot("check", "-", cwd=tmp_path, stdin=DEBT.encode())
     assert code == 1
-    assert "-:9:5: DEBT301 [warning]" in out
+    assert "-:11:5: DEBT301 [warning]" in out
     # Named, it is governed as the file it would be: here by a per-file ignore.
     code, out, _ = debtbot(
         "check", "-", "--stdin-filename", "scripts/run.py", "--format", "json", stdin=DEBT.encode()
@@ -142,7 +146,7 @@ def test_code_on_stdin(tmp_path, write, debtbot) -> None:
     # --fix on stdin prints the fixed code, and what is left on stderr, as ruff does.
     code, out, err = debtbot("check", "--fix", "--stdin-filename", "a.py", stdin=DEBT.encode())
     assert out == FIXED
-    assert "a.py:9:5: DEBT301" in err and "fixed 2 findings in 1 file; 2 findings left" in err
+    assert "a.py:11:5: DEBT301" in err and "fixed 2 findings in 1 file; 2 findings left" in err
     assert code == 1
     code, _, err = debtbot("check", "-", "a.py", stdin=b"")
     assert code == 2 and "cannot be checked with other paths" in err
@@ -173,7 +177,7 @@ def test_fix_writes_then_reports_what_is_left(tmp_path, write, debtbot) -> None:
     assert codes(out) == {"DEBT301", "DEBT302"}
     assert "fixed 2 findings in 1 file; 2 findings left" in err
     assert code == 1
-    code, _, err = debtbot("check", "--fix", "--select", "DEBT4,DEBT5")
+    code, _, err = debtbot("check", "--fix", "--select", "DEBT4,DEBT305")
     assert code == 0 and "fixed 0 findings in 0 files; 0 findings left" in err
 
 
@@ -191,7 +195,8 @@ def test_diff_shows_the_fixes_and_changes_nothing(tmp_path, write, debtbot) -> N
     assert code == 1
     assert (tmp_path / "pkg/a.py").read_bytes() == before
     assert out.startswith("--- a/a.py\n+++ b/a.py\n@@ ")
-    assert "-    frame.fillna(0, inplace=True)\n+    frame = frame.fillna(0)\n" in out
+    assert '-    frame["income"][frame["income"] < 0] = 0\n' in out
+    assert '+    frame.loc[frame["income"] < 0, "income"] = 0\n' in out
     assert "-        return yaml.load(f)\n+        return yaml.safe_load(f)\n" in out
     assert "would fix 2 findings in 1 file" in err
     code, out, err = debtbot("check", "--diff", "--select", "DEBT301")
@@ -222,7 +227,7 @@ def test_sarif_carries_the_fixes(tmp_path, write, debtbot) -> None:
     assert change["artifactLocation"]["uri"] == "a.py"
     assert change["replacements"] == [
         {
-            "deletedRegion": {"startLine": 16, "endLine": 16},
+            "deletedRegion": {"startLine": 18, "endLine": 18},
             "insertedContent": {"text": "        return yaml.safe_load(f)"},
         }
     ]

@@ -323,7 +323,8 @@ def test_a_new_finding_of_another_rule_or_file_gets_its_own_comment(world: World
     world.run()
     world.push(
         {
-            "pkg/model.py": MODEL + "\n\ndef clean(frame):\n    frame.dropna(inplace=True)\n",
+            "pkg/model.py": MODEL
+            + "\n\ndef clean(frame):\n    return frame[frame == float('nan')]\n",
             "pkg/rules.py": "def cut(score):\n    return score > 0.42\n",
         }
     )
