@@ -411,10 +411,7 @@ def _looks_at_result(function: Function, ctx: Context) -> bool:
     while pending:
         node = pending.pop()
         if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call | cst.Await):
-            for target in node.targets:
-                for name in _target_names(target.target, targets):
-                    if not name.startswith("_"):
-                        bound.add(name)
+            bound.update(_assigned_names(node, targets))
         elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
             last = _last_name(node.value.func)
             if last is not None and last.lower().startswith(_RESULT_PREFIXES):
@@ -431,6 +428,14 @@ def _looks_at_result(function: Function, ctx: Context) -> bool:
             continue
         pending.extend(reversed(node.children))
     return bool(bound - read)
+
+
+def _assigned_names(node: cst.Assign, targets: set[int]) -> list[str]:
+    """What ``a, b = f()`` binds, but ``_``: a value bound to ``_`` is dropped on purpose."""
+    names = []
+    for target in node.targets:
+        names.extend(n for n in _target_names(target.target, targets) if not n.startswith("_"))
+    return names
 
 
 def _target_names(target: cst.BaseExpression, targets: set[int]) -> list[str]:
