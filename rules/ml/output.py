@@ -118,11 +118,13 @@ def is_printer(call: cst.Call, qualified: str | None, *, helpers: bool = False) 
     ``helpers``, also a project's own ``print_rank_0``-style function."""
     if qualified in PRINTERS:
         return True
+    # A helper is a plain function, often imported from the project (``megatron.print_rank_0``),
+    # never a method: ``trainer.print_summary()`` prints something else than its arguments.
     return bool(
         helpers
         and qualified is not None
-        and "." not in qualified
-        and _PRINT_HELPER.match(qualified)
+        and not isinstance(call.func, cst.Attribute)
+        and _PRINT_HELPER.match(qualified.rsplit(".", 1)[-1])
     )
 
 
