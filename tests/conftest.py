@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -8,6 +9,17 @@ import git
 import pytest
 
 from tests.fakes.github import fake_github  # noqa: F401  (a fixture for every test module)
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was():
+    """`debtbot serve` configures logging for the whole process; a test that runs it in-process
+    must not leave its handler (bound to that test's captured stderr) to the tests after it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
