@@ -21,7 +21,7 @@ from bot.app.server import setup_mode_app
 from bot.settings import SetupSettings
 from tests import ROOT
 from tests.bot.app.test_server import SETTING_VARIABLES
-from tests.fakes.github import app_private_key
+from tests.fakes.github import FakeGitHub, app_private_key
 
 PEM = app_private_key()
 WEBHOOK_SECRET = "e340154128314309424b7c8e90325147d99fdafa"
@@ -357,3 +357,30 @@ def test_a_forbidden_registration_is_explained(client, folder, respx_mock):
     assert page.status_code == 502
     assert "GitHub answered 403: Resource not accessible" in page.text
     assert not (folder / ".env").exists()
+
+
+def test_an_organisation_registers_on_the_simulated_github_whose_codes_work_once(
+    folder, clock, fake_github: FakeGitHub
+):
+    settings = {"github_url": fake_github.web_url, "github_api_url": fake_github.url}
+    with setup_client(clock, **settings) as client:
+        action, manifest = start(client, owner="organisation", organisation="acme")
+        assert action.startswith(f"{fake_github.web_url}/organizations/acme/settings/apps/new?")
+        back = httpx.post(action, data={"manifest": json.dumps(manifest)}, follow_redirects=False)
+        assert back.status_code == 302
+        location = urlsplit(back.headers["location"])
+        assert (location.scheme, location.netloc, location.path) == (
+            "http",
+            "localhost:8000",
+            "/setup/callback",
+        )
+        query = parse_qs(location.query)
+        assert query["state"] == [state_of(action)]
+        answer = callback(client, query["state"][0], query["code"][0])
+        assert answer.status_code == 303
+    assert fake_github.registered_manifests == [manifest]
+    again = httpx.post(f"{fake_github.url}/app-manifests/{query['code'][0]}/conversions")
+    assert again.status_code == 404
+    saved = (folder / ".env").read_text()
+    assert f"GITHUB_APP_ID='{fake_github.app_id}'" in saved
+    assert f"GITHUB_WEBHOOK_SECRET='{fake_github.webhook_secret}'" in saved
