@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -535,3 +536,14 @@ def test_the_home_page_says_when_the_database_does_not_answer(client):
 def test_setup_routes_do_not_exist_once_the_app_is_registered(client):
     assert client.post("/setup", data={"owner": "user"}).status_code == 404
     assert client.get("/setup/callback", params={"code": "c", "state": "s"}).status_code == 404
+
+
+def test_env_example_lists_every_setting_commented_out():
+    from bot.logs import LogSettings
+
+    text = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^# ([A-Z_]+)=", text, flags=re.MULTILINE))
+    known = {name.upper() for name in (*Settings.model_fields, *LogSettings.model_fields)}
+    assert listed == known
+    # Copied to .env as it is, it sets nothing: a fresh start stays in setup mode.
+    assert not [line for line in text.splitlines() if line and not line.startswith("#")]
