@@ -203,11 +203,7 @@ async def finish_registration(request: Request, code: str = "", state: str = "")
     # replace the credentials the first one saved.
     async with app_state.finishing:
         if app_state.registered:
-            return setup_pages.problem(
-                "Already registered",
-                "debtbot has registered an App already and is running it.",
-                409,
-            )
+            return setup_pages.already_registered()
         registration = registrations.take(state) if state else None
         if registration is None or not code:
             return setup_pages.unknown_state()

@@ -126,6 +126,15 @@ def unknown_state() -> HTMLResponse:
     )
 
 
+def already_registered() -> HTMLResponse:
+    return problem(
+        "Already registered",
+        "debtbot has registered an App already (from another tab or link) and saved its "
+        "credentials; this link was not used.",
+        409,
+    )
+
+
 def code_rejected(status: int | None) -> HTMLResponse:
     return problem(
         "GitHub no longer accepts this code",

@@ -348,6 +348,23 @@ def test_an_answer_lacking_credentials_saves_nothing(client, folder, respx_mock,
 
 
 @respx.mock
+def test_credentials_that_cannot_be_saved_are_kept_for_another_try(client, folder, respx_mock):
+    conversion = respx_mock.post(f"{API}/app-manifests/{CODE}/conversions").respond(
+        201, json=registered_app()
+    )
+    (folder / ".env").mkdir()  # in the way: no file can be written there
+    action, _ = start(client)
+    page = callback(client, state_of(action))
+    assert page.status_code == 500
+    assert "could not be saved" in page.text and "Is a directory" in page.text
+    assert WEBHOOK_SECRET not in page.text and "PRIVATE KEY" not in page.text
+    (folder / ".env").rmdir()
+    assert callback(client, state_of(action)).status_code == 303
+    assert conversion.call_count == 1  # GitHub's code was used once; nothing was lost
+    assert "GITHUB_APP_ID='1'" in (folder / ".env").read_text()
+
+
+@respx.mock
 def test_a_forbidden_registration_is_explained(client, folder, respx_mock):
     respx_mock.post(f"{API}/app-manifests/{CODE}/conversions").respond(
         403, json={"message": "Resource not accessible"}
