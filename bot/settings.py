@@ -6,21 +6,46 @@ one message, so a misconfigured deployment is fixed in one round rather than one
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
+from dotenv import dotenv_values
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+ENV_FILE = ".env"
+# What registering the App produces. None of them set, in the environment or .env, is what
+# starts setup mode; some but not all is a mistake to name, as any other bad setting.
+CREDENTIALS = (
+    "GITHUB_APP_ID",
+    "GITHUB_PRIVATE_KEY",
+    "GITHUB_PRIVATE_KEY_PATH",
+    "GITHUB_WEBHOOK_SECRET",
+)
+GITHUB_COM = "https://github.com"
+GITHUB_COM_API = "https://api.github.com"
 PEM_START = "-----BEGIN"
 PEM_END = "PRIVATE KEY-----"
+
+
+_S = TypeVar("_S", bound=BaseSettings)
 
 
 class SettingsError(ValueError):
     """Settings a person must fix before the App can start; the message names each variable."""
 
 
-def _looks_like_pem_private_key(text: str) -> bool:
+def http_url(value: str) -> str:
+    """An http(s) URL without the trailing slash, or ValueError saying what is wrong."""
+    value = value.strip().rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value
+
+
+def looks_like_pem_private_key(text: str) -> bool:
     stripped = text.strip()
     return (
         stripped.startswith(PEM_START)
@@ -39,15 +64,15 @@ def _unescape_newlines(text: str) -> str:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
 
     github_app_id: int = Field(gt=0)
     github_private_key: str | None = None
     github_private_key_path: Path | None = Field(default=None, validate_default=True)
     github_webhook_secret: str = Field(min_length=1)
-    github_api_url: str = "https://api.github.com"
-    github_url: str = "https://github.com"
+    github_api_url: str = GITHUB_COM_API
+    github_url: str = GITHUB_COM
     database_url: str = "sqlite:///./debtbot.sqlite3"
     public_url: str
     data_dir: Path = Path("./debtbot-data")
@@ -67,10 +92,7 @@ class Settings(BaseSettings):
     @field_validator("github_api_url", "github_url", "public_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
+        return http_url(value)
 
     @field_validator("github_private_key")
     @classmethod
@@ -78,7 +100,7 @@ class Settings(BaseSettings):
         if value is None:
             return None
         value = _unescape_newlines(value)
-        if not _looks_like_pem_private_key(value):
+        if not looks_like_pem_private_key(value):
             raise ValueError("is not a PEM private key (-----BEGIN ... PRIVATE KEY-----)")
         return value
 
@@ -100,7 +122,7 @@ class Settings(BaseSettings):
             text = path.read_text()
         except (OSError, UnicodeDecodeError) as error:
             raise ValueError(f"cannot read {path}: {error}") from error
-        if not _looks_like_pem_private_key(text):
+        if not looks_like_pem_private_key(text):
             raise ValueError(f"{path} is not a PEM private key")
         return path
 
@@ -125,10 +147,9 @@ def _describe(error: dict) -> str:
     return f"{variable}: {message}"
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment, or one SettingsError naming every problem."""
+def _validated(kind: type[_S], **overrides: object) -> _S:
     try:
-        return Settings(**overrides)
+        return kind(**overrides)
     except ValidationError as error:
         problems = [_describe(item) for item in error.errors(include_url=False)]
         raise SettingsError(
@@ -137,6 +158,42 @@ def load_settings(**overrides: object) -> Settings:
         ) from None
 
 
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, or one SettingsError naming every problem."""
+    return _validated(Settings, **overrides)
+
+
 @cache
 def get_settings() -> Settings:
     return load_settings()
+
+
+def credentials_given() -> bool:
+    """Whether any of the App's credentials is set, in the environment or in .env (names in any
+    case, as Settings reads them); an empty value counts, so that it is reported, not ignored."""
+    names = {name.lower() for name in os.environ}
+    if Path(ENV_FILE).is_file():
+        names |= {name.lower() for name in dotenv_values(ENV_FILE)}
+    return any(name.lower() in names for name in CREDENTIALS)
+
+
+class SetupSettings(BaseSettings):
+    """What setup mode reads: where GitHub is, and where this server is reachable, if known."""
+
+    model_config = Settings.model_config
+
+    github_url: str = GITHUB_COM
+    # None: derived from the GitHub URL the person chooses (github.com or {server}/api/v3).
+    github_api_url: str | None = None
+    # None: the address the browser used to reach the setup page.
+    public_url: str | None = None
+
+    @field_validator("github_api_url", "github_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else http_url(value)
+
+
+def load_setup_settings() -> SetupSettings:
+    """Setup mode's settings, or one SettingsError naming every problem."""
+    return _validated(SetupSettings)

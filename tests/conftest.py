@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import git
@@ -26,6 +26,17 @@ def _logging_as_it_was():
 def _own_facts_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
     """The command line caches facts under the user's cache folder: never the real one here."""
     monkeypatch.setenv("DEBTBOT_CACHE_DIR", str(tmp_path_factory.mktemp("debtbot-cache")))
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """serve() points the root logger at the stderr of the test calling it, which pytest closes
+    after the test: later tests' log lines would fail to be written and say so on their stderr."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

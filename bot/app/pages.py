@@ -1,4 +1,5 @@
-"""``/rules``, ``/rules/{code}`` and ``/principles/{slug}``: the pages review comments link to.
+"""``/rules``, ``/rules/{code}`` and ``/principles/{slug}``: the pages review comments link to;
+and ``page()``, the frame of every HTML page the App serves.
 
 Plain HTML built from the rules' docstrings and rules/principles.py. Every piece of text is
 escaped before any markup is added, so a docstring can never inject markup into the page.
@@ -23,6 +24,9 @@ STYLE = (
     "line-height:1.5;color:#1f2328}pre{background:#f6f8fa;padding:.8rem;overflow-x:auto}"
     "code{background:#f6f8fa;padding:0 .2rem}table{border-collapse:collapse}"
     "td,th{padding:.2rem .6rem;text-align:left;vertical-align:top}"
+    "label{display:block;margin:.6rem 0 .2rem}input[type=text],input[type=url]{width:100%;"
+    "padding:.3rem;box-sizing:border-box}button{margin-top:1rem;padding:.4rem 1rem}"
+    ".error{color:#b3261e}"
 )
 SOURCES = {
     "article": ("the article", ARTICLE_URL),
@@ -34,15 +38,19 @@ SOURCES = {
 INLINE_CODE = re.compile(r"``(.+?)``|`([^`]+)`")
 
 
-def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+def page(
+    title: str, body: str, status_code: int = 200, headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    """A whole HTML page around ``body``, which must already be escaped markup."""
     html = (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · debtbot</title><style>{STYLE}</style></head>"
-        f'<body><nav><a href="/rules">Rules</a> · <a href="/principles">Principles</a></nav>'
+        f'<body><nav><a href="/">debtbot</a> · <a href="/rules">Rules</a> · '
+        '<a href="/principles">Principles</a></nav>'
         f"{body}</body></html>\n"
     )
-    return HTMLResponse(html, status_code=status_code)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 def _inline(text: str) -> str:
@@ -115,7 +123,7 @@ def _find_rule(code_or_name: str) -> Rule | None:
 
 
 def _not_found(what: str) -> HTMLResponse:
-    return _page("Not found", f"<h1>Not found</h1><p>{escape(what)}</p>", status_code=404)
+    return page("Not found", f"<h1>Not found</h1><p>{escape(what)}</p>", status_code=404)
 
 
 @router.get("/rules", response_class=HTMLResponse)
@@ -131,7 +139,7 @@ def rules_page() -> HTMLResponse:
         "severity, and whether it runs unless selected by its code.</p><table><tr><th>Rule</th>"
         f"<th>Principle</th><th>Severity</th><th>Runs</th></tr>{rows}</table>"
     )
-    return _page("Rules", body)
+    return page("Rules", body)
 
 
 @router.get("/rules/{code}", response_class=HTMLResponse)
@@ -155,7 +163,7 @@ def rule_page(code: str) -> HTMLResponse:
         f"<code>pyproject.toml</code>: <code>ignore = [&quot;{escape(rule.code)}&quot;]</code>."
         f"</p>"
     )
-    return _page(f"{rule.code} {rule.name}", body)
+    return page(f"{rule.code} {rule.name}", body)
 
 
 @router.get("/principles", response_class=HTMLResponse)
@@ -168,7 +176,7 @@ def principles_page() -> HTMLResponse:
         "<h1>Principles</h1><p>Every finding is filed under one of these sources of technical "
         f"debt in machine-learning code.</p><ul>{items}</ul>"
     )
-    return _page("Principles", body)
+    return page("Principles", body)
 
 
 @router.get("/principles/{slug}", response_class=HTMLResponse)
@@ -189,4 +197,4 @@ def principle_page(slug: str) -> HTMLResponse:
         "Credit Card of Technical Debt (SE4ML workshop, NIPS 2014)</a>.</p>"
         f"<h2>Rules under this principle</h2><ul>{listed}</ul>"
     )
-    return _page(principle.title, body)
+    return page(principle.title, body)

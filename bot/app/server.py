@@ -1,7 +1,9 @@
-"""The App's web server: ``create_app()`` wires routers, the store and the worker; ``serve()``."""
+"""The App's web server: ``create_app()`` wires routers, the store and the worker;
+``setup_mode_app()`` the setup pages that become the App once registered; ``serve()``."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -12,12 +14,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from bot import logs, store
-from bot.app import events, pages, webhooks
+from bot.app import events, home, pages, setup, webhooks
+from bot.app.dispatch import Dispatcher
 from bot.app.worker import RetryPolicy, start_worker
 from bot.metrics import QUEUE, exposition
 from bot.services import Services
-from bot.settings import Settings, SettingsError, get_settings, load_settings
+from bot.settings import (
+    Settings,
+    SettingsError,
+    SetupSettings,
+    credentials_given,
+    get_settings,
+    load_settings,
+    load_setup_settings,
+)
 from bot.summaries import schedule
+
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -62,6 +75,7 @@ def create_app(
     app.state.worker = None
     app.state.scheduler = None
     app.include_router(webhooks.router)
+    app.include_router(home.router)
     app.include_router(pages.router)
     app.add_api_route("/healthz", healthz, methods=["GET"])
     app.add_api_route("/metrics", metrics, methods=["GET"])
@@ -109,8 +123,25 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=content_type)
 
 
+def setup_mode_app(settings: SetupSettings, **options) -> Dispatcher:
+    """The setup pages until the App is registered, then the App itself (``create_app``),
+    started in this process. ``options`` go to ``setup.create_setup_app``."""
+
+    async def run_the_app(app_settings: Settings) -> None:
+        await dispatcher.switch_to(create_app(app_settings))
+
+    dispatcher = Dispatcher(setup.create_setup_app(settings, run_the_app, **options))
+    return dispatcher
+
+
+def _address(host: str, port: int) -> str:
+    shown = "localhost" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+
+
 def serve(host: str, port: int) -> int:
-    """Run the App until interrupted; 2 when the settings are missing or invalid."""
+    """Run the App until interrupted, in setup mode when no credential is set anywhere; 2 when
+    the settings are partly given, missing or invalid."""
     import uvicorn
     from pydantic import ValidationError
 
@@ -121,10 +152,18 @@ def serve(host: str, port: int) -> int:
         return 2
     logs.configure(log_settings)
     try:
-        settings = load_settings()
+        if credentials_given():
+            app = create_app(load_settings())
+        else:
+            setup_settings = load_setup_settings()
+            app = setup_mode_app(setup_settings)
+            log.info(
+                "No GitHub App credentials (GITHUB_APP_ID) in the environment or .env: starting in "
+                "setup mode. Open %s to register the App.",
+                setup_settings.public_url or _address(host, port),
+            )
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    app = create_app(settings)
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_config=None)
     return 0

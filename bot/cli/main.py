@@ -265,6 +265,8 @@ APP_ONLY_MODULES = frozenset(
         "prometheus_client",
         "pythonjsonlogger",
         "jwt",
+        "httpx",
+        "dotenv",
     }
 )
 

@@ -6,6 +6,8 @@ of the App never imports PyGithub to tell a missing repository from a rate limit
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class GitHubError(Exception):
     """GitHub refused or failed a call. ``status`` is its HTTP status; None when no answer came."""
@@ -28,8 +30,19 @@ class Unprocessable(GitHubError):
 
 
 class RateLimited(GitHubError):
-    """The rate limit ran out and waiting for its reset would take too long. Nothing was done."""
+    """The rate limit ran out and waiting for its reset would take too long. Nothing was done.
+    ``retry_at``: when GitHub said the limit resets, if it said."""
+
+    def __init__(
+        self, message: str, status: int | None = None, retry_at: datetime | None = None
+    ) -> None:
+        super().__init__(message, status)
+        self.retry_at = retry_at
 
 
 class Unavailable(GitHubError):
     """A 5xx, or no answer at all. A POST may still have been acted on: look before resending."""
+
+
+class IncompleteAnswer(GitHubError):
+    """GitHub said it did the work, but its answer lacks what the call returns."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -18,7 +19,7 @@ from bot.app import server as main
 from bot.app.events import Route
 from bot.app.webhooks import MAX_BODY_BYTES, signature
 from bot.github.client import GitHubApp
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, credentials_given, load_settings
 from tests import ROOT
 from tests.fakes.github import app_private_key
 
@@ -169,10 +170,36 @@ def test_a_one_line_key_with_escaped_newlines_is_accepted(clean_environment, mon
     assert settings.database_url == "sqlite:///./debtbot.sqlite3"
 
 
-def test_serve_stops_with_exit_status_2_and_the_message(clean_environment, capsys):
+def test_serve_stops_with_exit_status_2_when_credentials_are_partly_given(
+    clean_environment, monkeypatch, capsys
+):
+    # The webhook secret alone: a half-done setup to finish by hand, not one to start afresh.
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "s")
     assert main.serve("127.0.0.1", 0) == 2
     error = capsys.readouterr().err
     assert "debtbot cannot start" in error and "GITHUB_APP_ID is not set" in error
+    assert "PUBLIC_URL is not set" in error
+
+
+def test_credentials_in_env_file_or_environment_in_any_case_mean_no_setup_mode(
+    clean_environment, monkeypatch, tmp_path
+):
+    assert not credentials_given()
+    (tmp_path / ".env").write_text("PUBLIC_URL=https://x.example\nGITHUB_URL=https://ghe.x\n")
+    assert not credentials_given()  # where the App will live is no credential
+    (tmp_path / ".env").write_text("github_app_id=\n")
+    assert credentials_given()  # empty, but there: named as invalid rather than ignored
+    (tmp_path / ".env").unlink()
+    monkeypatch.setenv("GITHUB_PRIVATE_KEY_PATH", "/nowhere.pem")
+    assert credentials_given()
+
+
+def test_serve_refuses_an_invalid_github_url_in_setup_mode_too(
+    clean_environment, monkeypatch, capsys
+):
+    monkeypatch.setenv("GITHUB_URL", "ghe.example.com")
+    assert main.serve("127.0.0.1", 0) == 2
+    assert "GITHUB_URL: must start with http" in capsys.readouterr().err
 
 
 # --- POST /webhook ----------------------------------------------------------------------------
@@ -462,7 +489,7 @@ def test_pull_request_jobs_reach_the_review_pipeline(tmp_path, monkeypatch):
 def test_the_manifest_asks_for_the_least_the_app_needs():
     import yaml
 
-    text = (ROOT / "app.yml").read_text()
+    text = (ROOT / "bot" / "app" / "app.yml").read_text()
     manifest = yaml.safe_load(text)
     assert manifest["default_permissions"] == {
         "pull_requests": "write",
@@ -476,7 +503,47 @@ def test_the_manifest_asks_for_the_least_the_app_needs():
     handled = {event for event, _ in events.ROUTES} - {"installation", "installation_repositories"}
     assert sorted(manifest["default_events"]) == sorted(handled)
     assert manifest["hook_attributes"]["url"].endswith("/webhook")
+    assert manifest["redirect_url"].endswith("/setup/callback")
     lines = text.splitlines()
     for permission in manifest["default_permissions"]:
         index = next(i for i, line in enumerate(lines) if line.strip().startswith(permission))
         assert lines[index - 1].strip().startswith("#"), f"{permission} has no comment saying why"
+
+
+# --- the home page ----------------------------------------------------------------------------
+
+
+def test_the_home_page_shows_the_health_and_where_the_app_is_installed(tmp_path):
+    with TestClient(main.create_app(make_settings(tmp_path))) as client:
+        post(client, "installation", installation_payload("created"))
+        wait_until_done(client, 1)
+        page = client.get("/")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "Database: ok" in page.text and "Worker: running" in page.text
+        assert '<a href="https://github.com/octo-org">octo-org</a>' in page.text
+        for link in ('href="/rules"', 'href="/healthz"'):
+            assert link in page.text
+
+
+def test_the_home_page_says_when_the_database_does_not_answer(client):
+    assert "Worker: not running in this process" in client.get("/").text
+    broken = create_engine(f"sqlite:///{client.app.state.settings.data_dir}/no/such/dir/x.db")
+    client.app.state.session_factory = store.make_session_factory(broken)
+    page = client.get("/")
+    assert page.status_code == 200 and "Database: does not answer" in page.text
+
+
+def test_setup_routes_do_not_exist_once_the_app_is_registered(client):
+    assert client.post("/setup", data={"owner": "user"}).status_code == 404
+    assert client.get("/setup/callback", params={"code": "c", "state": "s"}).status_code == 404
+
+
+def test_env_example_lists_every_setting_commented_out():
+    from bot.logs import LogSettings
+
+    text = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^# ([A-Z_]+)=", text, flags=re.MULTILINE))
+    known = {name.upper() for name in (*Settings.model_fields, *LogSettings.model_fields)}
+    assert listed == known
+    # Copied to .env as it is, it sets nothing: a fresh start stays in setup mode.
+    assert not [line for line in text.splitlines() if line and not line.startswith("#")]

@@ -7,6 +7,7 @@ Plain functions of the state; the caller holds ``state.lock`` while they read it
 from __future__ import annotations
 
 import base64
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -112,6 +113,27 @@ def app_json(state: GitHubState) -> dict[str, Any]:
         "updated_at": "2024-01-01T00:00:00Z",
         "permissions": {"checks": "write", "contents": "read", "pull_requests": "write"},
         "events": ["pull_request"],
+    }
+
+
+def registered_app_json(
+    state: GitHubState, manifest: dict[str, Any], organisation: str | None, web_url: str
+) -> dict[str, Any]:
+    """The answer to a manifest conversion: the App as GET /app shows it, plus its secrets.
+    The simulated GitHub has one App: its id, slug and key, whatever the manifest's name."""
+    owner = user_json(state.url, organisation, "Organization") if organisation else None
+    return app_json(state) | {
+        "name": manifest["name"],
+        "description": manifest.get("description") or "",
+        "external_url": manifest["url"],
+        "html_url": f"{web_url}/apps/{state.app_slug}",
+        "owner": owner or user_json(state.url, "octocat", "User"),
+        "permissions": manifest.get("default_permissions") or {},
+        "events": manifest.get("default_events") or [],
+        "client_id": "Iv23li" + state.app_slug.encode().hex()[:14],
+        "client_secret": secrets.token_hex(20),
+        "webhook_secret": state.webhook_secret,
+        "pem": state.private_key,
     }
 
 

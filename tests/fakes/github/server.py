@@ -3,6 +3,13 @@ GraphQL requests from the state of state.py, as GitHub would (authentication, va
 and 422s, paging, rate-limit headers), with bodies from payloads.py; it records every request,
 and fails or answers late when the test scripts it to.
 
+Its web side (outside the API prefix, as on a GitHub Enterprise Server) takes a manifest posted
+by a browser (``/settings/apps/new``, or an organisation's) and sends the browser back to the
+manifest's redirect_url with a code, which ``POST /app-manifests/{code}/conversions`` trades for
+the App's credentials: GitHub's manifest flow, minus the page where a person confirms. It also
+serves repositories to git (the "dumb" HTTP protocol: plain files) once ``serve_git`` is told
+where they are, to installation tokens of their installation only.
+
 ``FakeGitHub`` is the state with all this added; ``running_fake_github`` and the ``fake_github``
 fixture start and stop one.
 """
@@ -13,6 +20,7 @@ import base64
 import json
 import math
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +30,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import pytest
@@ -66,6 +74,7 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-case names
     json: Any
     at: float  # time.monotonic() when it arrived
+    form: dict[str, str] | None = None  # a form's fields (x-www-form-urlencoded), first values
 
 
 @dataclass
@@ -114,6 +123,8 @@ class FakeGitHub(GitHubState):
         self._pauses: list[tuple[str, re.Pattern[str], float]] = []
         self._server: ThreadingHTTPServer | None = None
         self._routes = self._route_table()
+        self._web_routes = self._web_route_table()
+        self.git_root: Path | None = None
 
     # -- scripting failures ------------------------------------------------------------------
 
@@ -242,6 +253,16 @@ class FakeGitHub(GitHubState):
             "GITHUB_API_URL": self.url,
         }
 
+    def serve_git(self, root: Path) -> None:
+        """Serve the bare repositories under ``root`` (``owner/name.git``) at
+        ``{web_url}/owner/name.git``, as GitHub serves clones."""
+        self.git_root = Path(root)
+
+    @property
+    def web_url(self) -> str:
+        """GitHub's web side: the server's root (the API is under ``prefix`` on a GHES)."""
+        return self.url.removesuffix(self.prefix)
+
     # -- webhook payloads --------------------------------------------------------------------
 
     def pull_request_event(self, full_name: str, number: int, action: str = "opened") -> dict:
@@ -278,11 +299,15 @@ class FakeGitHub(GitHubState):
                 raw = self.rfile.read(length) if length else b""
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 status, reply_headers, body = fake.handle(self.command, self.path, headers, raw)
-                payload = b"" if body is None else json.dumps(body).encode()
+                if isinstance(body, bytes):  # a file served to git
+                    payload, content_type = body, "application/octet-stream"
+                else:
+                    payload = b"" if body is None else json.dumps(body).encode()
+                    content_type = "application/json; charset=utf-8"
                 self.send_response(status)
                 for name, value in reply_headers.items():
                     self.send_header(name, value)
-                self.send_header("content-type", "application/json; charset=utf-8")
+                self.send_header("content-type", content_type)
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -311,12 +336,17 @@ class FakeGitHub(GitHubState):
         parts = urlsplit(raw_path)
         path = parts.path
         relative = "/graphql" if path == self.graphql_path else path.removeprefix(self.prefix)
-        try:
-            body = json.loads(raw_body) if raw_body else None
-        except ValueError:
-            return 400, {}, {"message": "Problems parsing JSON"}
+        body, form = None, None
+        if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            fields = parse_qs(raw_body.decode("utf-8", "replace"), keep_blank_values=True)
+            form = {name: values[0] for name, values in fields.items()}
+        else:
+            try:
+                body = json.loads(raw_body) if raw_body else None
+            except ValueError:
+                return 400, {}, {"message": "Problems parsing JSON"}
         request = RecordedRequest(
-            method, relative, parse_qs(parts.query), headers, body, time.monotonic()
+            method, relative, parse_qs(parts.query), headers, body, time.monotonic(), form
         )
         with self.lock:
             self.requests.append(request)
@@ -338,11 +368,14 @@ class FakeGitHub(GitHubState):
         failure = self._scripted_failure(request)
         if failure is not None:
             return failure.status, failure.headers, failure.body
-        if path != self.graphql_path and not path.startswith(self.prefix + "/"):
+        web = [(m, pattern.fullmatch(path), h) for m, pattern, h in self._web_routes]
+        api = [(m, pattern.fullmatch(request.path), h) for m, pattern, h in self._routes]
+        if not any(match for _, match, _ in web) and (
+            path != self.graphql_path and not path.startswith(self.prefix + "/")
+        ):
             return 404, {}, {"message": "Not Found"}
         try:
-            for method, pattern, handler in self._routes:
-                match = pattern.fullmatch(request.path)
+            for method, match, handler in [*web, *api]:
                 if match and method == request.method:
                     status, answer, *extra = handler(request, *match.groups())
                     return status, (extra[0] if extra else {}), answer
@@ -398,8 +431,72 @@ class FakeGitHub(GitHubState):
             ("GET", repo + r"/issues", self._list_issues),
             ("POST", repo + r"/issues", self._create_issue),
             ("GET", r"/installation/repositories", self._installation_repositories),
+            ("POST", r"/app-manifests/([^/]+)/conversions", self._convert_manifest),
         ]
         return [(method, re.compile(path), handler) for method, path, handler in routes]
+
+    def _web_route_table(self) -> list[_Route]:
+        """Pages a browser or git reaches, by their full path (not under the API prefix)."""
+        routes: list[tuple[str, str, Callable[..., tuple[int, Any]]]] = [
+            ("POST", r"/settings/apps/new", self._new_app),
+            ("POST", r"/organizations/([^/]+)/settings/apps/new", self._new_app),
+            ("GET", r"/([^/]+/[^/]+)\.git/(.+)", self._git_file),
+        ]
+        return [(method, re.compile(path), handler) for method, path, handler in routes]
+
+    # -- the manifest flow and git -------------------------------------------------------------
+
+    def _new_app(self, request: RecordedRequest, organisation: str | None = None) -> tuple:
+        """A browser posting the manifest form; GitHub would show it and ask to confirm first."""
+        try:
+            manifest = json.loads((request.form or {}).get("manifest") or "")
+        except ValueError:
+            manifest = None
+        if not isinstance(manifest, dict):
+            raise _unprocessable("manifest is missing or not JSON")
+        lacking = [
+            name
+            for name, value in (
+                ("name", manifest.get("name")),
+                ("url", manifest.get("url")),
+                ("hook_attributes.url", (manifest.get("hook_attributes") or {}).get("url")),
+                ("redirect_url", manifest.get("redirect_url")),
+            )
+            if not isinstance(value, str) or not value
+        ]
+        if lacking:
+            raise _unprocessable(f"manifest lacks {', '.join(lacking)}")
+        code = secrets.token_hex(10)
+        self.manifest_codes[code] = {"manifest": manifest, "organisation": organisation}
+        answer = {"code": code, **{k: v[0] for k, v in request.query.items() if k == "state"}}
+        target = manifest["redirect_url"]
+        location = f"{target}{'&' if '?' in target else '?'}{urlencode(answer)}"
+        return 302, None, {"location": location}
+
+    def _convert_manifest(self, request: RecordedRequest, code: str) -> tuple:
+        registration = self.manifest_codes.pop(code, None)
+        if registration is None:
+            raise _not_found()  # unknown, expired or used already: GitHub says no more
+        self.webhook_secret = secrets.token_hex(20)
+        self.registered_manifests.append(registration["manifest"])
+        return 201, payloads.registered_app_json(
+            self, registration["manifest"], registration["organisation"], self.web_url
+        )
+
+    def _git_file(self, request: RecordedRequest, full_name: str, path: str) -> tuple:
+        repository = self.repositories.get(full_name)
+        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+        user, _, token = base64.b64decode(credential or "").decode(errors="replace").partition(":")
+        issued = self.tokens.get(token) if scheme.lower() == "basic" else None
+        if repository is None or self.git_root is None:
+            raise _not_found()
+        if issued is None or issued[0] != repository.installation_id or user != "x-access-token":
+            raise _Reply(401, {"message": "Bad credentials"}, {"www-authenticate": "Basic"})
+        root = (self.git_root / f"{full_name}.git").resolve()
+        file = (root / path).resolve()
+        if not file.is_relative_to(root) or not file.is_file():
+            raise _not_found()
+        return 200, file.read_bytes()
 
     # -- authentication ----------------------------------------------------------------------
 

@@ -104,6 +104,12 @@ class GitHubState:
         # (repository, login) -> role: admin, maintain, write, triage or read; others have none.
         self.roles: dict[tuple[str, str], str] = {}
         self._ids = itertools.count(1001)
+        # The manifest flow: codes handed to browsers, not yet traded for credentials, with the
+        # manifest and organisation each was for; what was registered, and the webhook secret
+        # issued with it.
+        self.manifest_codes: dict[str, dict[str, Any]] = {}
+        self.registered_manifests: list[dict[str, Any]] = []
+        self.webhook_secret: str | None = None
         # Held by whoever reads or changes the state: tests, and the server's request threads.
         self.lock = threading.RLock()
 
