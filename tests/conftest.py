@@ -12,17 +12,6 @@ from tests.fakes.github import fake_github  # noqa: F401  (a fixture for every t
 
 
 @pytest.fixture(autouse=True)
-def _logging_as_it_was():
-    """`debtbot serve` configures logging for the whole process; a test that runs it in-process
-    must not leave its handler (bound to that test's captured stderr) to the tests after it."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-@pytest.fixture(autouse=True)
 def _own_facts_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
     """The command line caches facts under the user's cache folder: never the real one here."""
     monkeypatch.setenv("DEBTBOT_CACHE_DIR", str(tmp_path_factory.mktemp("debtbot-cache")))

@@ -489,7 +489,7 @@ def test_pull_request_jobs_reach_the_review_pipeline(tmp_path, monkeypatch):
 def test_the_manifest_asks_for_the_least_the_app_needs():
     import yaml
 
-    text = (ROOT / "bot" / "app" / "app.yml").read_text()
+    text = (ROOT / "app.yml").read_text()
     manifest = yaml.safe_load(text)
     assert manifest["default_permissions"] == {
         "pull_requests": "write",

@@ -151,7 +151,7 @@ def test_the_setup_page_says_what_will_happen_and_that_localhost_is_unreachable(
 def test_the_manifest_is_app_yml_with_this_servers_addresses(client):
     action, manifest = start(client, name="debtbot-ml")
     assert action.startswith("https://github.com/settings/apps/new?state=")
-    template = yaml.safe_load((ROOT / "bot" / "app" / "app.yml").read_text())
+    template = yaml.safe_load((ROOT / "app.yml").read_text())
     assert manifest == template | {
         "name": "debtbot-ml",
         "url": "http://localhost:8000",
