@@ -185,7 +185,7 @@ def test_rules_and_explain(capsys) -> None:
     listed = json.loads(out)
     assert code == 0 and {"DEBT301", "DEBT302"} <= {r["code"] for r in listed}
     off = {r["code"] for r in listed if not r["default"]}
-    assert off == {"DEBT310", "DEBT505", "DEBT704", "DEBT802", "DEBT804", "DEBT903", "DEBT1006"}
+    assert off == {"DEBT310", "DEBT505", "DEBT704", "DEBT802", "DEBT903", "DEBT1006"}
     code, out, _ = run(capsys, "rules")
     lines = {line.split()[0]: line for line in out.splitlines()}
     assert lines["DEBT903"].endswith("off by default")
