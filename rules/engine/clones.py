@@ -21,6 +21,7 @@ import keyword
 import re
 import struct
 import zlib
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -62,13 +63,16 @@ _STRING_OR_COMMENT = re.compile(
     re.DOTALL,
 )
 _STRING = "$"  # what a string literal becomes: no Python token is spelled so
-# Statements left out, their lines kept as blank lines: imports, argparse declarations (the
+# Statements left out, their lines kept as blank lines: imports (with their continued lines), argparse declarations (the
 # same shape in every script), docstrings and bare strings, and lines of data only (entries of
-# a list of constants or a dict of settings, which copies of a configuration share).
+# a list of constants or a dict of settings, keyword arguments given a constant, annotated
+# fields of a dataclass or a table, which copies of a configuration or declarations share).
 _LEFT_OUT = re.compile(
-    r"\n[ \t]*(?:(?:from[ \t]+\S+[ \t]+)?import[ \t]+(?:\([^)]*\)|[^\n]*)"
+    r"\n[ \t]*(?:(?:from[ \t]+\S+[ \t]+)?import[ \t]+(?:\([^)]*\)|(?:[^\n\\]|\\[\s\S])*)"
     r"|[\w.]*\.add_argument\((?:[^()]|\([^()]*\))*\)[^\n]*"
-    r"|[$\d.,:\[\]{}()+*\- \t]+(?=\n))"
+    r"|[$\d.,:\[\]{}()+*\- \t]+(?=\n)"
+    r"|[ \t]*\w+[ \t]*=[ \t]*[$\d.+\- \t]+,[ \t]*(?=\n)"
+    r"|[ \t]*\w+[ \t]*:[ \t]*[\w.\[\], |]+(?:=[^\n]*)?(?=\n))"
 )
 _TOKEN = re.compile(
     r"\n\s*|\.[^\W\d]\w*|[^\W\d]\w*|\d[\w.]*|\*\*=?|//=?|->|:=|<<=?|>>=?|[-+*/%@&|^<>=!]=|\S"
@@ -150,7 +154,9 @@ def kgram_hashes(codes: Sequence[int], k: int = K) -> list[int]:
         value = (value * _BASE + code) % _MODULUS
     found = [value & _MASK]
     append = found.append
-    for old, new in zip(codes, codes[k:], strict=False):  # the hash of the next k-gram, from this one's
+    for old, new in zip(
+        codes, codes[k:], strict=False
+    ):  # the hash of the next k-gram, from this one's
         value = ((value - old * top) * _BASE + new) % _MODULUS
         append(value & _MASK)
     return found
@@ -327,3 +333,86 @@ def merge(clones: Iterable[Clone]) -> list[Clone]:
             continue
         merged.append(clone)
     return merged
+
+
+Tokens = tuple[Sequence[int], Sequence[int]]  # a file's token codes and the line of each
+_NEAR = 3  # lines searched for the first and last shared k-grams of a clone
+
+
+def extend(clone: Clone, path: str, mine: Tokens, theirs: Tokens, k: int = K) -> Clone:
+    """The clone with its exact lines. Winnowing sees a block from its first kept fingerprint
+    to its last, so a copy's first and last few lines are missed: the two blocks are extended
+    token by token, backwards from their first shared k-gram and forwards from their last, as
+    long as they agree, and then cut to whole lines."""
+    codes, lines = mine
+    other_codes, other_lines = theirs
+    first = _anchor(mine, theirs, clone.start, clone.other_start, k, last=False)
+    final = _anchor(mine, theirs, clone.end, clone.other_end, k, last=True)
+    if first is None or final is None:
+        return clone  # a collision of hashes, or a file changed since: keep what was found
+    # Neither end goes past the start of a definition, where fingerprints stop too: the
+    # definitions around a copy are matched (or left out as boilerplate) on their own.
+    starts = _STARTS
+    start, other_start = first
+    while start and other_start and codes[start - 1] == other_codes[other_start - 1]:
+        start -= 1
+        other_start -= 1
+        if codes[start] == _NEWLINE and codes[start + 1] in starts:
+            break
+    end, other_end = final  # past the last shared token
+    while (
+        end + 1 < len(codes)
+        and other_end < len(other_codes)
+        and codes[end] == other_codes[other_end]
+        and not (codes[end] == _NEWLINE and codes[end + 1] in starts)
+    ):
+        end += 1
+        other_end += 1
+    found = _whole_lines(codes, lines, start, end)
+    other = _whole_lines(other_codes, other_lines, other_start, other_end)
+    if found is None or other is None:
+        return clone
+    exact = Clone(*found, clone.other, *other, clone.shared)
+    if path == clone.other and exact.start <= exact.other_end and exact.other_start <= exact.end:
+        return clone  # a repeat of itself would run into its other half
+    return exact
+
+
+def _anchor(
+    mine: Tokens, theirs: Tokens, line: int, other_line: int, k: int, *, last: bool
+) -> tuple[int, int] | None:
+    """Where a k-gram shared by the two files starts (or, with ``last``, ends) near the given
+    lines: token positions on both sides. The first (last) lines of a clone may come from two
+    different matches, so a few lines after (before) them are searched too."""
+    codes, lines = mine
+    other_codes, other_lines = theirs
+    low, high = (line - _NEAR, line) if last else (line, line + _NEAR)
+    here = range(bisect_left(lines, low), bisect_left(lines, high + 1))
+    low, high = (other_line - _NEAR, other_line) if last else (other_line, other_line + _NEAR)
+    there = range(bisect_left(other_lines, low), bisect_left(other_lines, high + 1))
+    shift = 1 - k if last else 0  # from the position kept to the k-gram's first token
+    known: dict[tuple[int, ...], int] = {}
+    for j in there:
+        if j + shift >= 0:
+            known.setdefault(tuple(other_codes[j + shift : j + shift + k]), j)
+    for i in reversed(here) if last else here:
+        j = known.get(tuple(codes[i + shift : i + shift + k])) if i + shift >= 0 else None
+        if j is not None:
+            return (i + 1, j + 1) if last else (i, j)
+    return None
+
+
+def _whole_lines(
+    codes: Sequence[int], lines: Sequence[int], start: int, end: int
+) -> tuple[int, int] | None:
+    """The first and last lines whose tokens all lie in ``codes[start:end]``. A line's tokens
+    begin with the newline that starts it."""
+    breaks = [i for i in range(start, end) if codes[i] == _NEWLINE]
+    if not breaks:
+        return None
+    if end < len(codes) and codes[end] != _NEWLINE:
+        breaks.pop()  # its line runs on past the end
+    content = [i for i in breaks if i + 1 < len(codes) and codes[i + 1] != _NEWLINE]
+    if not content:
+        return None
+    return lines[content[0]], lines[content[-1]]

@@ -1,7 +1,6 @@
 """
 What it does
 ------------
-Off by default: select it by its code (``select = ["DEBT", "DEBT804"]``).
 Flags a block of code that a change adds and that repeats, statement for statement, a block
 that already lives elsewhere in the repository: in another script or module, or in another
 function of the same file. The copy may rename variables and change constants; it is still the
@@ -13,10 +12,24 @@ Copies are found the way MOSS finds them (winnowed fingerprints of the normalise
 ``rules/engine/clones.py``), over blocks of at least ``min-lines`` lines of code (default 10).
 Left out: imports, argparse declarations, docstrings, lines that only hold data (entries of a
 list of constants or a dict of settings), test files, generated files, vendored and migration
-folders, and code repeated in more than eight places (boilerplate). Code in two separate
-projects of one repository (each folder with its own ``requirements.txt``, ``pyproject.toml``,
-``setup.py`` or ``environment.yml``, as in a repository of independent examples) is not
-compared.
+folders, and code repeated in more than eight places (boilerplate). The lines named are exact:
+the two blocks are followed token by token as far as they agree.
+
+Copies made on purpose are not reported:
+
+- between two projects of one repository (each folder with its own ``requirements.txt``,
+  ``pyproject.toml``, ``setup.py`` or ``environment.yml``);
+- between snapshots: sibling folders whose names differ only by a number (``cohorts/2022`` and
+  ``cohorts/2023``, ``v1`` and ``v2``) or by a stage of an exercise (``homework`` and
+  ``solution``), and files of one folder named as steps (``step1.py`` and ``step2.py``,
+  ``train.py`` and ``train_solution.py``), but not ``train.py`` and ``train2.py``;
+- between separate example programs: folders under ``examples/`` (or ``demos/``,
+  ``tutorials/``, ``samples/``, ``recipes/``), sibling folders that each have a README, and
+  scripts named as examples or demos;
+- within teaching material, where every lesson is meant to be read on its own: files under a
+  folder named for a tutorial, course, cohort, lesson, lecture, workshop, homework, exercise or
+  chapter (``week3``, ``lesson_2``), or under one of three or more numbered sibling folders
+  (``01-intro``, ``02-experiment-tracking``, ...).
 
 Option: ``min-lines`` (default 10), the lines of code (blank and comment lines not counted)
 a copied block must have.
@@ -70,6 +83,8 @@ References
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from rules import Change, Example, Repository, RepositoryContext, Rule, clones
 
@@ -152,12 +167,6 @@ RULE = Rule(
     severity="info",
     message="Move this block and its copy in `{other}` (lines {lines}) into one function both call: a fix made in one copy would be missed in the other.",
     options={"min-lines": 10},
-    # Off until it can tell teaching material from product code: on yolov5, kaggle_otto,
-    # kaggle-heart and Made-With-ML the copies it found were real, but in course and tutorial
-    # repositories (mlops-zoomcamp's cohorts, pytorch/examples' tutorial series) copies are
-    # snapshots made on purpose, and about 38 of some 240 findings were of that kind.
-    default_enabled=False,
-    disabled_because="about 84% right on the tuning repositories: course material copies on purpose",
     valid=(
         # Near miss: the new script calls the shared loop instead of copying it.
         Example(
@@ -176,11 +185,30 @@ RULE = Rule(
             others=(("cifar/train.py", _LOOP), ("cifar/requirements.txt", "torch\n")),
             files=("mnist/requirements.txt",),
         ),
+        # Near misses: snapshots of a course, one per cohort, and a homework and its solution.
+        Example(_LOOP, path="cohorts/2024/train.py", others=(("cohorts/2023/train.py", _LOOP),)),
+        Example(
+            _LOOP, path="week2/solution/train.py", others=(("week2/homework/train.py", _LOOP),)
+        ),
+        Example(_LOOP, path="lesson/step2.py", others=(("lesson/step1.py", _LOOP),)),
+        # Near miss: lessons of a numbered sequence, each read on its own.
+        Example(
+            _LOOP,
+            path="02-tracking/train.py",
+            others=(("01-intro/train.py", _LOOP),),
+            files=("03-deployment/app.py",),
+        ),
+        # Near miss: two programs of a set of examples.
+        Example(_LOOP, path="examples/cifar/main.py", others=(("examples/mnist/main.py", _LOOP),)),
         # Near miss: tests repeat their setup on purpose.
         Example(_LOOP, path="tests/test_train_again.py", others=(("training.py", _LOOP),)),
     ),
     invalid=(
         Example(_LOOP, path="train_finetune.py", others=(("train.py", _LOOP),)),
+        # A second version of a script is not a snapshot of a lesson.
+        Example(_LOOP, path="train2.py", others=(("train.py", _LOOP),)),
+        # A task's copy of the main script, in a folder of its own.
+        Example(_LOOP, path="segment/train.py", others=(("train.py", _LOOP),)),
         Example(_RENAMED, path="scripts/finetune.py", others=(("training.py", _LOOP),)),
         # Within one file: a second function repeating the first.
         Example(
@@ -203,14 +231,14 @@ def check_change(change: Change, ctx: RepositoryContext) -> None:
     repository = change.repository
     prints = _eligible(repository)
     index = clones.build_index(prints)
-    projects = _projects(repository)
+    layout = _Layout.of(repository)
     for path in sorted(change.added):
         if path not in prints:
             continue
         added = change.added[path]
         found = []
         for clone in clones.clones_of(path, prints[path], index):
-            if _project(path, projects) != _project(clone.other, projects):
+            if layout.apart(path, clone.other):
                 continue
             mine = sum(1 for n in range(clone.start, clone.end + 1) if n in added)
             if mine * 2 < clone.end - clone.start + 1:
@@ -226,13 +254,13 @@ def check_change(change: Change, ctx: RepositoryContext) -> None:
 def check_repository(repository: Repository, ctx: RepositoryContext) -> None:
     prints = _eligible(repository)
     index = clones.build_index(prints)
-    projects = _projects(repository)
+    layout = _Layout.of(repository)
     for path in sorted(prints):
         found = [
             clone
             for clone in clones.clones_of(path, prints[path], index)
             if (clone.other, clone.other_start) < (path, clone.start)
-            and _project(path, projects) == _project(clone.other, projects)
+            and not layout.apart(path, clone.other)
         ]
         _report(ctx, path, found, None)
 
@@ -246,7 +274,10 @@ def _report(
     text = source.splitlines()
     holding_code = clones.code_lines(source)
     least = int(ctx.options["min-lines"])
-    for clone in clones.merge(found):
+    mine = clones.tokens(source)
+    theirs = {other: clones.tokens(ctx.read(other)) for other in {c.other for c in found}}
+    exact = [clones.extend(clone, path, mine, theirs[clone.other]) for clone in found]
+    for clone in clones.merge(exact):
         code = [n for n in range(clone.start, clone.end + 1) if n in holding_code]
         if len(code) < least:
             continue
@@ -261,6 +292,156 @@ def _eligible(repository: Repository) -> dict[str, tuple[clones.Fingerprint, ...
         for path, facts in repository.facts.items()
         if facts.fingerprints and not facts.is_test and not _LEFT_OUT.search(path)
     }
+
+
+# Words that name a stage of teaching material or of its versions: two folders (or files) whose
+# names differ only by these and by numbers are snapshots of one another (``2022`` and ``2023``,
+# ``homework`` and ``solution``, ``step1.py`` and ``step2.py``).
+_STAGES = frozenset(
+    [
+        "homework",
+        "homeworks",
+        "hw",
+        "solution",
+        "solutions",
+        "solved",
+        "sol",
+        "answer",
+        "answers",
+        "exercise",
+        "exercises",
+        "starter",
+        "start",
+        "begin",
+        "final",
+        "finished",
+        "complete",
+        "completed",
+        "step",
+        "steps",
+        "part",
+        "week",
+        "module",
+        "lesson",
+        "chapter",
+        "day",
+        "cohort",
+        "unit",
+        "lecture",
+        "session",
+        "stage",
+        "lab",
+        "v",
+        "version",
+    ]
+)
+# Folder names that say their content is teaching material, each piece meant to be read alone.
+_TEACHING = re.compile(
+    r"(^|[-_ .])(tutorials?|courses?|cohorts?|lessons?|lectures?|workshops?|homeworks?|"
+    r"exercises?|solutions?|chapters?|bootcamps?|zoomcamps?)($|[-_ .\d])"
+    r"|^(week|day|lesson|chapter|module|unit|part|lab|session|step)[-_ ]?\d+$",
+    re.IGNORECASE,
+)
+_NUMBERED = re.compile(r"^\d{1,3}[-_. ]*[^\W\d_]")  # 01-intro, 3_training: one of a sequence
+# Folders of separate example programs: each child folder is a program of its own.
+_EXAMPLES = frozenset({"examples", "example", "demos", "tutorials", "samples", "recipes"})
+# Scripts named as examples or demos are programs of their own.
+_EXAMPLE_FILE = re.compile(r"(^|[-_])(examples?|demos?|tutorials?)([-_.]|$)", re.IGNORECASE)
+_PARTS = re.compile(r"[^\W\d_]+|\d+")  # the words and numbers of a name
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The repository's folders, for telling a copy that is debt from one made on purpose."""
+
+    projects: frozenset[str]  # folders with a project of their own ("" for the root)
+    children: Mapping[str, frozenset[str]]  # the sub-folders of each folder
+    readmes: frozenset[str]  # folders with a README
+
+    @staticmethod
+    def of(repository: Repository) -> _Layout:
+        children: dict[str, set[str]] = {}
+        readmes = set()
+        for path in repository.files:
+            folder, _, name = path.rpartition("/")
+            if name.lower().startswith("readme"):
+                readmes.add(folder)
+            while folder:
+                parent, _, child = folder.rpartition("/")
+                known = children.setdefault(parent, set())
+                if child in known:
+                    break
+                known.add(child)
+                folder = parent
+        return _Layout(
+            projects=_projects(repository),
+            children={folder: frozenset(names) for folder, names in children.items()},
+            readmes=frozenset(readmes),
+        )
+
+    def apart(self, path: str, other: str) -> bool:
+        """Whether two files are copies of each other on purpose, or in separate projects."""
+        if _project(path, self.projects) != _project(other, self.projects):
+            return True
+        if path == other:
+            return False
+        mine, theirs = path.split("/"), other.split("/")
+        common = 0
+        while mine[common] == theirs[common]:  # two different paths: they differ somewhere
+            common += 1
+        parent = "/".join(mine[:common])
+        here, there = mine[common], theirs[common]
+        last = len(mine) - 1
+        if common < last and common < len(theirs) - 1:
+            # Two sibling folders: snapshots of one another (``2022`` and ``2023``, ``homework``
+            # and ``solution``), or two programs of a set of examples.
+            if _snapshots(here, there):
+                return True
+            examples = parent.rpartition("/")[2].lower() in _EXAMPLES
+            if examples or all(
+                f"{parent}/{name}".lstrip("/") in self.readmes for name in (here, there)
+            ):
+                return True
+        elif common == last and common == len(theirs) - 1:
+            # Two files of one folder: steps of one lesson, or two example programs.
+            if _snapshots(here.rpartition(".")[0], there.rpartition(".")[0], files=True):
+                return True
+            if _EXAMPLE_FILE.search(here) and _EXAMPLE_FILE.search(there):
+                return True
+        return self._teaching(mine[:-1]) and self._teaching(theirs[:-1])
+
+    def _teaching(self, folders: list[str]) -> bool:
+        """Whether a file lies in teaching material: a folder named as such, or one of a
+        numbered sequence of folders (lessons, chapters) of at least three."""
+        for depth, name in enumerate(folders):
+            if _TEACHING.search(name):
+                return True
+            if _NUMBERED.match(name):
+                siblings = self.children.get("/".join(folders[:depth]), frozenset())
+                if sum(1 for sibling in siblings if _NUMBERED.match(sibling)) >= 3:
+                    return True
+        return False
+
+
+def _snapshots(name: str, other: str, *, files: bool = False) -> bool:
+    """Whether two names differ only by a number (``2022`` and ``2023``, ``opt1`` and
+    ``opt2``; for files a numbered stage, ``step1`` and ``step2``, since ``model3`` and
+    ``model4`` are variants) or by stage words (``homework`` and ``solution``). ``train`` and
+    ``train2`` differ by more: a number added to one of them."""
+    words, others = _PARTS.findall(name.lower()), _PARTS.findall(other.lower())
+    same = 0
+    while same < min(len(words), len(others)) and words[same] == others[same]:
+        same += 1
+    end = 0
+    while end < min(len(words), len(others)) - same and words[-1 - end] == others[-1 - end]:
+        end += 1
+    mine, theirs = words[same : len(words) - end], others[same : len(others) - end]
+    if not all(w.isdigit() or w in _STAGES for w in (*mine, *theirs)):
+        return False
+    if any(w in _STAGES for w in (*mine, *theirs)):
+        return True
+    staged = same > 0 and words[same - 1] in _STAGES
+    return bool(mine) and bool(theirs) and (staged or not files)
 
 
 def _projects(repository: Repository) -> frozenset[str]:

@@ -57,6 +57,39 @@ def test_identical_blocks_are_found_with_their_lines():
     assert (clone.other_start, clone.other_end) == (clone.start - 3, clone.end - 3)
 
 
+def _exact(files: dict[str, str], path: str) -> list[clones.Clone]:
+    return [
+        clones.extend(c, path, clones.tokens(files[path]), clones.tokens(files[c.other]))
+        for c in _clones(files, path)
+    ]
+
+
+def test_extended_clones_name_the_exact_lines():
+    # The loop is lines 1-15 of b.py and 4-18 of a.py; what comes before and after differs.
+    before, after = "x = 1\n\n\n", "\nprint(model)\n"
+    files = {"a.py": before + LOOP + after, "b.py": LOOP + "\nwhile True:\n    pass\n"}
+    [clone] = _exact(files, "a.py")
+    assert (clone.start, clone.end, clone.other_start, clone.other_end) == (4, 18, 1, 15)
+
+
+def test_extension_stops_mid_line_at_the_last_whole_line():
+    head = "def run(loader):\n    total = compute(loader, 1)\n"
+    other_head = "def run(loader):\n    total = compute(loader)[0]\n"
+    body = LOOP.split("\n", 1)[1]
+    [clone] = _exact({"a.py": head + body, "b.py": other_head + body}, "a.py")
+    assert clone.start == 3 and clone.other_start == 3
+
+
+def test_a_repeat_within_one_file_is_not_extended_into_itself():
+    text = LOOP + "\n\n" + LOOP.replace("def train(", "def train_again(")
+    for clone in _exact({"a.py": text}, "a.py"):
+        assert clone.end < clone.other_start or clone.other_end < clone.start
+
+
+def test_continued_imports_are_left_out():
+    assert clones.code_lines("from a import b, \\\n    c\nimport x\nx = 1\n") == {4}
+
+
 def test_renamed_identifiers_and_literals_still_match():
     assert _clones({"a.py": LOOP, "b.py": RENAMED}, "b.py")
 
