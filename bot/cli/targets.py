@@ -24,7 +24,7 @@ from rules.engine.config import (
     disk_reader,
     find_config,
 )
-from rules.engine.scanner import ScanResult, merge
+from rules.engine.scanner import ScanResult, merge, walk_files
 
 STDIN = "-"  # the path that stands for the code given on stdin
 _STDIN_NAME = "stdin.py"  # what that code is analysed as when no --stdin-filename names it
@@ -91,7 +91,7 @@ def _check_project(
     top: Path, in_git: bool, targets: list[Path], options: Options, cwd: Path
 ) -> tuple[ScanResult, list[str]]:
     config_of = _configurations(top, in_git, options, cwd)
-    everything = _walk(top, config_of)
+    everything = walk_files(top, config_of)
     wanted: list[str] = []
     for target in targets:
         relative = target.relative_to(top).as_posix()
@@ -150,23 +150,6 @@ def _configurations(
         return rooted[found.pyproject]
 
     return config_of
-
-
-def _walk(top: Path, config_of: Callable[[str], Config]) -> list[str]:
-    """Every file below ``top`` that the configuration governing its folder does not exclude."""
-    found = []
-    for folder, dirs, names in os.walk(top):
-        relative = Path(folder).relative_to(top).as_posix()
-        prefix = "" if relative == "." else relative + "/"
-        config = config_of(prefix + "-")
-        dirs[:] = sorted(d for d in dirs if not config.is_excluded(prefix + d))
-        found.extend(
-            prefix + name
-            for name in sorted(names)
-            if not config.is_excluded(prefix + name)
-            and not os.path.islink(os.path.join(folder, name))
-        )
-    return found
 
 
 def _reader(top: Path) -> scanning.Reader:

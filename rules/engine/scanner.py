@@ -45,12 +45,15 @@ class ScanResult:
         }
 
 
-def walk_files(root: Path, config: Config) -> list[str]:
-    """Every file below ``root`` that the config does not exclude, as relative POSIX paths."""
-    found = []  # debt: ignore[DEBT804] bot/cli/targets.py walks with a config per folder
+def walk_files(root: Path, config_of: Callable[[str], Config]) -> list[str]:
+    """Every file below ``root`` that the configuration governing its folder does not exclude,
+    as relative POSIX paths. ``config_of`` takes a path below ``root`` (``folder/-`` for a
+    folder): a monorepo's sub-projects each exclude their own files."""
+    found = []
     for folder, dirs, names in os.walk(root):
         relative = Path(folder).relative_to(root).as_posix()
         prefix = "" if relative == "." else relative + "/"
+        config = config_of(prefix + "-")
         dirs[:] = sorted(d for d in dirs if not config.is_excluded(prefix + d))
         found.extend(
             prefix + name
