@@ -10,14 +10,19 @@ package.
 On a change (``debtbot diff`` and pull-request reviews) it reports what the change can be
 asked about: an import the change adds or edits, on that line, and an import elsewhere of a
 name a changed module does not define, on the module's first changed line, naming the file
-that still imports it. ``debtbot check`` reports every such import on its line.
+that still imports it. A change that only deletes lines of the module, or deletes or renames
+the module's file, leaves no changed line there to comment on: ``debtbot check``, which reports
+every such import on its line, finds those. The rule cannot tell a name this change removed
+from one that was gone before it, so a module's change may also hear of an older broken import.
 
 It stays quiet whenever it cannot be sure which file an import loads or what that file
 defines: modules that get names at run time (a star import, a module ``__getattr__``,
 ``globals()``, ``sys.modules``), files that edit ``sys.path`` (or sit under a ``conftest.py``
 that does), imports inside ``if TYPE_CHECKING:`` or inside a ``try`` that catches ImportError,
-namespace packages, names of the standard library, vendored folders, and modules that look
-generated at build time (``_version``, ``*_pb2``, compiled ``_ext`` modules, stubs).
+namespace packages, names of the standard library, vendored folders, modules that look
+generated at build time (``_version``, ``*_pb2``, compiled ``_ext`` modules, stubs), modules each
+user writes from a template (``config.py`` next to ``config_template.py``), and names another
+file sets on the module from outside (``setattr``, ``pkg.mod.NAME = ...``).
 
 Why is this bad?
 ----------------
@@ -159,6 +164,8 @@ _VENDORED = re.compile(
 )
 # Modules written at build or install time, or compiled: absent from the repository by design.
 _GENERATED = re.compile(r"^_|_pb2|pb2_grpc|version|generated|_ext$|_C$|cython|cuda", re.I)
+# Modules each user writes from a template, kept out of git: settings, secrets, credentials.
+_USER_WRITTEN = re.compile(r"config|settings|secret|credential|local|private|keys?$|token", re.I)
 # Folders the engine never reads (see the default excludes): their modules look missing.
 _UNREAD = frozenset({"build", "dist", "venv", ".venv", "site-packages", "node_modules"})
 
@@ -235,11 +242,19 @@ def broken_imports(repository: Repository) -> Iterator[Broken]:
     for path, facts in sorted(repository.facts.items()):
         if not facts.module.imports or not layout.trusted_importer(path, facts):
             continue
+        said: set[tuple[int, str]] = set()
         for item in facts.module.imports:
             found = layout.judge(path, item.level, item.module, item.name)
-            if found is not None:
-                reason, lacking = found
-                written = "." * item.level + item.module
+            if found is None:
+                continue
+            reason, lacking = found
+            written = "." * item.level + item.module
+            if lacking is None:  # a missing module: once per statement, not once per name
+                if (item.line, reason) in said:
+                    continue
+                said.add((item.line, reason))
+                yield Broken(path, item.line, written, "", reason, None)
+            else:
                 yield Broken(path, item.line, written, item.name, reason, lacking)
 
 
@@ -388,8 +403,10 @@ class _Layout:
         parent = _join(base, "/".join(parts[:missing])) if missing else base
         if _GENERATED.search(gone) or gone in _UNREAD or gone in self.injected:
             return None  # generated, unread, or put in sys.modules by a shim
-        if _join(parent, gone) in self.stems:
-            return None  # a stub, an extension module, a .pyx
+        if _join(parent, gone) in self.stems or _USER_WRITTEN.search(gone):
+            return None  # a stub, an extension module, a .pyx; a file each user writes
+        if any(sibling.startswith(_join(parent, gone)) for sibling in self.files):
+            return None  # config_template.py: copied to config.py, which git ignores
         if parent != base and not self.is_package(parent):
             return None  # below a plain module or a namespace folder: cannot tell
         init = _join(parent, "__init__.py")

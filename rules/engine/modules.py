@@ -13,8 +13,11 @@ import re
 from dataclasses import dataclass
 
 # Ways a module gets names no statement binds: then nobody can say a name is missing from it.
+# (Reading ``sys.modules``, or ``exec`` inside a function with a namespace of its own, does not.)
 _DYNAMIC = re.compile(
-    r"\bglobals\(\)|\bsys\.modules\b|\bexec\(|\bvars\(\)|LazyModule|lazy_loader|\blazy\.attach"
+    r"\bglobals\(\)|\bvars\(\)|^exec\(|\bsys\.modules\[__name__\]|\bsys\.modules\[[^\]\n]+\]\s*="
+    r"|\bsys\.modules\.(update|setdefault)\b|LazyModule|lazy_loader|\blazy\.attach",
+    re.MULTILINE,
 )
 # Ways a file changes where its own imports are looked for.
 _PATH_HACK = re.compile(r"\bsys\.path\b|\baddsitedir\b|\bPYTHONPATH\b|\bpkgutil\.extend_path\b")

@@ -93,7 +93,13 @@ def test_modules_that_get_names_at_run_time_are_dynamic():
     assert facts_of("globals()['fit'] = 1\n").dynamic
     assert facts_of("import sys\nsys.modules[__name__] = object()\n").dynamic
     assert facts_of("print 'python 2'\n").dynamic
+    assert facts_of("import sys\nsys.modules['churn.old'] = sys.modules[__name__]\n").dynamic
+    assert facts_of("exec(open('defs.py').read())\n").dynamic
     assert not facts_of("def fit():\n    pass\n").dynamic
+    reads = (
+        "import sys\ndef colab():\n    exec(code, {})\n    return 'google.colab' in sys.modules\n"
+    )
+    assert not facts_of(reads).dynamic
 
 
 def test_path_edits_and_names_set_from_outside():
