@@ -19,14 +19,19 @@ _DYNAMIC = re.compile(
     r"|\bsys\.modules\.(update|setdefault)\b|LazyModule|lazy_loader|\blazy\.attach",
     re.MULTILINE,
 )
+_DYNAMIC_WORDS = ("globals()", "vars()", "exec(", "sys.modules", "azy")
 # Ways a file changes where its own imports are looked for.
 _PATH_HACK = re.compile(r"\bsys\.path\b|\baddsitedir\b|\bPYTHONPATH\b|\bpkgutil\.extend_path\b")
+_PATH_HACK_WORDS = ("sys.path", "addsitedir", "PYTHONPATH", "extend_path")
 # A file that sets attributes on objects it is given, or edits sys.modules: it may add names to
 # other modules (deprecation shims, legacy patches), under names its strings spell.
 _PATCHER = re.compile(r"\bsetattr\(\s*(?!self\b|cls\b)|\bsys\.modules\[")
+_PATCHER_WORDS = ("setattr(", "sys.modules[")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Context managers that expect their body to fail.
 _EXPECTING_FAILURE = re.compile(r"(^|\.)(raises|assertRaises\w*|suppress)$")
+# Names of checks that a module can be imported before importing it.
+_AVAILABILITY = re.compile(r"available|installed|find_spec|importable|exists|^has_|^HAS_", re.I)
 # Exceptions whose handler makes an import in its ``try`` optional.
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
@@ -69,17 +74,22 @@ def module_facts(text: str) -> ModuleFacts:
     found = _Found("__all__" in text, ":=" in text)
     try:
         found.statements(tree.body, top=True, guarded=False)
-        if _PATCHER.search(text):
+        if _mentions(text, _PATCHER_WORDS) and _PATCHER.search(text):
             found.injects.update(_spelled(tree))
     except RecursionError:
         return ModuleFacts(path_hack=True)
+    # The regular expressions run only on the few files that have one of their words.
     return ModuleFacts(
         frozenset(found.defines),
-        found.dynamic or bool(_DYNAMIC.search(text)),
+        found.dynamic or (_mentions(text, _DYNAMIC_WORDS) and bool(_DYNAMIC.search(text))),
         tuple(found.imports),
-        bool(_PATH_HACK.search(text)),
+        _mentions(text, _PATH_HACK_WORDS) and bool(_PATH_HACK.search(text)),
         frozenset(found.injects),
     )
+
+
+def _mentions(text: str, words: tuple[str, ...]) -> bool:
+    return any(word in text for word in words)
 
 
 def _spelled(tree: ast.Module) -> set[str]:
@@ -132,7 +142,7 @@ class _Found:
         elif isinstance(node, ast.Global):
             self.defines.update(node.names)  # bound at module level when the function runs
         elif isinstance(node, ast.If):
-            skipped = guarded or _type_checking(node.test)
+            skipped = guarded or _type_checking(node.test) or _checks_availability(node.test)
             self.statements(node.body, top, skipped)
             self.statements(node.orelse, top, guarded)
         elif isinstance(node, ast.Try | getattr(ast, "TryStar", ast.Try)):
@@ -220,6 +230,21 @@ def _expects_failure(expression: ast.expr) -> bool:
     if isinstance(called, ast.Name):
         parts.append(called.id)
     return bool(parts) and bool(_EXPECTING_FAILURE.search(".".join(reversed(parts))))
+
+
+def _checks_availability(test: ast.expr) -> bool:
+    """``if _module_available("pkg.demo"):``, ``if find_spec(...)``, ``if _TORCH_AVAILABLE:``:
+    the import below runs only where the module is known to be there."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Attribute):
+            name = node.attr
+        elif isinstance(node, ast.Name):
+            name = node.id
+        else:
+            continue
+        if _AVAILABILITY.search(name):
+            return True
+    return False
 
 
 def _type_checking(test: ast.expr) -> bool:

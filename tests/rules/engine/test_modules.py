@@ -79,6 +79,8 @@ def test_optional_type_checking_and_expected_failures_are_not_run_imports():
             import churn.gpu
         except (ModuleNotFoundError, OSError):
             pass
+        if _module_available("churn.demo"):
+            from churn import demo
         def test_removed():
             with pytest.raises(ImportError):
                 from churn.features import old_name
