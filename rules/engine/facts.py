@@ -18,6 +18,7 @@ import libcst as cst
 
 from rules.context import Context, is_test_path
 from rules.engine import clones
+from rules.engine.modules import Import, ModuleFacts, module_facts
 from rules.ml import data_calls
 from rules.ml.estimators import names_a_model
 from rules.names import call_name, dotted, string_value
@@ -63,6 +64,9 @@ class FileFacts:
     # Winnowed fingerprints of the file's normalised tokens, for finding copied code (see
     # rules/engine/clones.py): hashes and lines, never the code. Test files have none.
     fingerprints: tuple[clones.Fingerprint, ...] = ()
+    # What the module binds at top level and the imports the file runs, with their lines (see
+    # rules/engine/modules.py). The default knows nothing: every name may be there.
+    module: ModuleFacts = field(default_factory=ModuleFacts)
 
     @property
     def is_test(self) -> bool:
@@ -78,6 +82,13 @@ class FileFacts:
         data["imports"] = [list(pair) for pair in self.imports]
         data["config_fields"] = [list(pair) for pair in self.config_fields]
         data["fingerprints"] = clones.pack(self.fingerprints)
+        data["module"] = {
+            "defines": sorted(self.module.defines),
+            "dynamic": self.module.dynamic,
+            "imports": [[i.line, i.level, i.module, i.name] for i in self.module.imports],
+            "path_hack": self.module.path_hack,
+            "injects": sorted(self.module.injects),
+        }
         return json.dumps(data)
 
     @classmethod
@@ -95,6 +106,7 @@ class FileFacts:
             yaml_files=frozenset(data.get("yaml_files", ())),
             config_fields=tuple((h, f) for h, f in data.get("config_fields", ())),
             fingerprints=clones.unpack(data.get("fingerprints", "")),
+            module=_module_from_json(data.get("module")),
         )
 
 
@@ -170,7 +182,20 @@ class FactsCollector:
             frozenset(m.removeprefix("./") for m in _YAML_LITERAL.findall(text)),
             tuple(_config_fields(module)),
             () if is_test_path(path) else clones.fingerprints(text),
+            module_facts(text),
         )
+
+
+def _module_from_json(data: Mapping[str, Any] | None) -> ModuleFacts:
+    if data is None:
+        return ModuleFacts()
+    return ModuleFacts(
+        frozenset(data["defines"]),
+        bool(data["dynamic"]),
+        tuple(Import(*item) for item in data["imports"]),
+        bool(data["path_hack"]),
+        frozenset(data["injects"]),
+    )
 
 
 _CONFIG_HOLDER = re.compile(r"(config|settings|params|options|hparams|hyperparameters)$", re.I)
