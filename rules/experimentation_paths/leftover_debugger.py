@@ -197,8 +197,10 @@ RULE = Rule(
             pdb.post_mortem()
         """,
         # A stop left in a test stops the CI run.
-        Example("def test_shapes():\n    breakpoint()\n    assert f().shape == (2,)\n",
-                path="tests/test_shapes.py"),
+        Example(
+            "def test_shapes():\n    breakpoint()\n    assert f().shape == (2,)\n",
+            path="tests/test_shapes.py",
+        ),
     ),
 )
 
