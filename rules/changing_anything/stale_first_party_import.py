@@ -80,6 +80,10 @@ RULE = Rule(
     name="stale-first-party-import",
     principle="changing-anything",
     severity="error",
+    # Off by default since the blind judgement of held-out repositories (benchmarks/precision.md,
+    # issue 11): a rule must be right at least 80% of the time on code it was not tuned on.
+    default_enabled=False,
+    disabled_because="0 of 1 finding judged right on held-out repositories (issue 11), below 80%",
     message="Fix the import of {what} in `{importer}` (line {line}): {reason}, so that file fails with ImportError when it runs.",
     valid=(
         # The importer moved with the rename.
