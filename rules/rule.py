@@ -57,6 +57,9 @@ class Rule:
     default_enabled: bool = True
     # Why a rule is off by default, in a few words `debtbot rules` shows (a measurement).
     disabled_because: str = ""
+    # Costly repository facts the rule reads ("modules", "fingerprints"): gathered only when a
+    # rule that reads them runs.
+    facts: tuple[str, ...] = ()
     # False for rules that judge a file by its path and the repository layout alone: such a
     # file is not decoded, so size and encoding limits do not hide it.
     needs_text: bool = True

@@ -96,7 +96,8 @@ def analyse_source(
         result.skipped.append(unreadable)
         return result
     result.lines = len(text.splitlines())
-    collector = FactsCollector() if collect_facts and module is not None else None
+    kinds = frozenset(kind for rule in config.rules() for kind in rule.facts)
+    collector = FactsCollector(kinds=kinds) if collect_facts and module is not None else None
     try:
         reports, problems = run_rules(path, text, module, active, config, files, collector)
         result.findings = place(path, text, module, reports, config)

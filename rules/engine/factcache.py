@@ -47,9 +47,11 @@ def default_file() -> Path:
     return Path(base) / "debtbot" / FILE_NAME
 
 
-def key_of(path: str, data: bytes, max_file_size: int = 0) -> bytes:
+def key_of(path: str, data: bytes, max_file_size: int = 0, kinds: Iterable[str] = ()) -> bytes:
     digest = hashlib.sha256(_code_version())
     digest.update(str(max_file_size).encode() + b"\0")  # a larger limit reads more files
+    # Facts gathered without the costly kinds must not stand in for facts with them.
+    digest.update(",".join(sorted(kinds)).encode() + b"\0")
     digest.update(path.encode("utf-8", "surrogateescape") + b"\0")
     digest.update(data)
     return digest.digest()

@@ -120,6 +120,8 @@ class FactsCollector:
     # at the end of the file, by a walk of our own (the engine's ancestors are not kept for
     # every file, and the facts of a file must not depend on which rules ran on it).
     through_handles: dict[int, tuple[data_calls.Access, str]] = field(default_factory=dict)
+    # The costly kinds of facts some enabled rule reads (Rule.facts); the others stay empty.
+    kinds: frozenset[str] = frozenset()
 
     def call(self, node: cst.Call, ctx: Context[Any]) -> None:
         found = data_calls.access(node, ctx)
@@ -181,8 +183,10 @@ class FactsCollector:
             ),
             frozenset(m.removeprefix("./") for m in _YAML_LITERAL.findall(text)),
             tuple(_config_fields(module)),
-            () if is_test_path(path) else clones.fingerprints(text),
-            module_facts(text),
+            clones.fingerprints(text)
+            if "fingerprints" in self.kinds and not is_test_path(path)
+            else (),
+            module_facts(text) if "modules" in self.kinds else ModuleFacts(),
         )
 
 

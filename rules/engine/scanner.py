@@ -132,12 +132,13 @@ def _facts(
     """The facts of files only read for context: from memory, else the cache file, else
     summarised now (and then remembered in both)."""
     keyed: list[tuple[str, bytes, bytes]] = []
+    kinds = {kind for rule in config.rules() for kind in rule.facts}
     for path, read in sources:
         try:
             data = read()
         except OSError:
             continue  # a file that cannot be read tells the rules nothing
-        keyed.append((path, data, factcache.key_of(path, data, config.max_file_size)))
+        keyed.append((path, data, factcache.key_of(path, data, config.max_file_size, kinds)))
     known = {key: _FACTS_CACHE[key] for _, _, key in keyed if key in _FACTS_CACHE}
     missing = [key for _, _, key in keyed if key not in known]
     if facts_cache is not None and missing:
