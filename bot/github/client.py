@@ -138,17 +138,7 @@ class InstallationClient:
 
     def get_pull(self, full_name: str, number: int) -> PullInfo:
         with _calling(self, "get_pull"):
-            pull = _pull(self, full_name, number)
-            return PullInfo(
-                number=number,
-                head_sha=pull.head.sha,
-                base_ref=pull.base.ref,
-                base_sha=pull.base.sha,
-                state=pull.state,
-                draft=bool(pull.draft),
-                author_login=pull.user.login,
-                author_is_bot=pull.user.type == "Bot",
-            )
+            return _pull_info(_pull(self, full_name, number))
 
     def open_pulls_at(self, full_name: str, sha: str) -> list[PullInfo]:
         """The open pull requests whose head is the commit ``sha``. A check run's re-run names
@@ -156,18 +146,7 @@ class InstallationClient:
         with _calling(self, "open_pulls_at"):
             pulls = self.api.get_repo(full_name).get_commit(sha).get_pulls()
             return [
-                PullInfo(
-                    number=pull.number,
-                    head_sha=pull.head.sha,
-                    base_ref=pull.base.ref,
-                    base_sha=pull.base.sha,
-                    state=pull.state,
-                    draft=bool(pull.draft),
-                    author_login=pull.user.login,
-                    author_is_bot=pull.user.type == "Bot",
-                )
-                for pull in pulls
-                if pull.state == "open" and pull.head.sha == sha
+                _pull_info(pull) for pull in pulls if pull.state == "open" and pull.head.sha == sha
             ]
 
     def list_review_comments(self, full_name: str, number: int) -> list[PostedComment]:
@@ -709,6 +688,19 @@ def _timestamp(text: str | None) -> datetime | None:
 def _pull(client: InstallationClient, full_name: str, number: int) -> PullRequest:
     _split(full_name)
     return client.api.get_repo(full_name).get_pull(number)
+
+
+def _pull_info(pull: PullRequest) -> PullInfo:
+    return PullInfo(
+        number=pull.number,
+        head_sha=pull.head.sha,
+        base_ref=pull.base.ref,
+        base_sha=pull.base.sha,
+        state=pull.state,
+        draft=bool(pull.draft),
+        author_login=pull.user.login,
+        author_is_bot=pull.user.type == "Bot",
+    )
 
 
 def _split(full_name: str) -> tuple[str, str]:
