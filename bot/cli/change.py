@@ -12,7 +12,7 @@ from bot.cli.errors import UsageError
 from bot.cli.targets import Options
 from bot.github import localgit as gitdiff
 from rules.engine.config import config_from_file, disk_reader, group_by_config
-from rules.engine.scanner import only_added, select
+from rules.engine.scanner import not_in_base, only_added, select
 
 
 def run_diff(
@@ -47,10 +47,35 @@ def run_diff(
         groups, reader, files, options.show_progress, change.added, options.facts_cache
     )
     result.findings = only_added(result.findings, change.added)
+    result.findings = _brought_by_change(repo, change.base, groups, result.findings, options)
     analysed = frozenset(p for _, paths in groups for p in paths)
     return scanning.Analysed(
         result, root, analysed, nothing_to_compare=_nothing_to_compare(repo, base, head, change)
     )
+
+
+def _brought_by_change(repo, base: str, groups, findings, options: Options):
+    """The findings without those the base already had in the same file (see
+    :func:`rules.engine.not_in_base`). Only the files with a finding are analysed again, as they
+    are at the base, under the same configuration."""
+    base_files = gitdiff.files_at(repo, base)
+    paths = {f.path for f in findings} & base_files
+    if not paths:
+        return findings
+
+    def reader(path: str):
+        return lambda: gitdiff.read_at(repo, base, path)
+
+    before = [(config, [p for p in group if p in paths]) for config, group in groups]
+    found = scanning.scan_groups(
+        [(config, group) for config, group in before if group],
+        reader,
+        base_files,
+        False,
+        None,
+        options.facts_cache,
+    )
+    return not_in_base(findings, found.findings)
 
 
 def _limits(root: Path, paths: Sequence[str]) -> tuple[str, ...] | None:

@@ -26,7 +26,7 @@ from bot.github import mirror as gitmirror
 from bot.github.client import InstallationClient
 from bot.review import comments
 from bot.services import Services
-from rules.engine import Config, ConfigError, ScanResult, only_added
+from rules.engine import Config, ConfigError, ScanResult, not_in_base, only_added
 from rules.finding import Finding
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,8 @@ def _review(
         client.create_check_run(name, head, comments.config_error_output(str(problem)))
         return "config-error"
     on_changed = only_added(result.findings, changed)
+    if on_changed:
+        on_changed = _brought_by_change(mirror, ref.base_sha, on_changed, services)
     existing = client.list_review_comments(name, number)
     commented = commented_fingerprints(existing)
     said = set(stored) | set(commented)
@@ -184,6 +186,18 @@ def _review(
             review_id=review_id,
         )
     return "nothing-new" if plan.is_empty else "posted"
+
+
+def _brought_by_change(
+    mirror: Path, base: str, findings: list[Finding], services: Services
+) -> list[Finding]:
+    """The findings without those the base already had (see :func:`rules.engine.not_in_base`):
+    a pull request that only touches a line is not blamed for what was on it."""
+    try:
+        before = analyse_at(mirror, base, {f.path for f in findings}, None, services.facts_cache)
+    except ConfigError:
+        return findings  # a base whose configuration is broken has nothing to compare with
+    return not_in_base(findings, before.findings)
 
 
 def _new_comment_ids(

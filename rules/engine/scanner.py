@@ -184,6 +184,14 @@ def only_added(findings: Iterable[Finding], added: Mapping[str, frozenset[int]])
     return [f for f in findings if touches(f, added)]
 
 
+def not_in_base(findings: Iterable[Finding], base_findings: Iterable[Finding]) -> list[Finding]:
+    """The findings a change brought. One whose fingerprint the base already had (the same
+    rule, file, scope and code) was there before: a line the change merely touched, annotated
+    or moved must not get the change blamed for it."""
+    before = {f.fingerprint for f in base_findings}
+    return [f for f in findings if f.fingerprint not in before]
+
+
 def scan_groups(
     groups: Iterable[tuple[Config, Iterable[str]]],
     reader: Callable[[str], Callable[[], bytes]],

@@ -216,6 +216,27 @@ def test_diff_reports_only_new_debt(repo, write, capsys) -> None:
     assert [(f["code"], f["line"]) for f in findings] == [("DEBT302", 13)]
 
 
+def test_diff_does_not_blame_a_change_for_debt_its_base_had(repo, write, capsys) -> None:
+    root = Path(repo.working_tree_dir)
+    write("pkg/paths.py", "import sys\n\nsys.path.append('..')\n")
+    commit_all(repo, "old debt")
+    repo.git.checkout("-b", "feature")
+    # The change annotates the old line and moves it down: not its doing. It also adds a second
+    # manipulation of its own, which is.
+    write(
+        "pkg/paths.py",
+        "import sys\n\nVERSION = 2\nsys.path.append('..')  # for the notebooks\n"
+        "sys.path.insert(0, 'lib')\n",
+    )
+    head = commit_all(repo, "touch the old line, add a new one")
+    code, out, _ = run(
+        capsys, "diff", "--repo", str(root), "--base", "main", "--head", head, "--format", "json"
+    )
+    found = [(f["code"], f["line"]) for f in json.loads(out)["findings"]]
+    assert code == 1
+    assert found == [("DEBT702", 5)]
+
+
 def test_diff_of_working_tree_includes_untracked_files(repo, write, in_dir, capsys) -> None:
     root = Path(repo.working_tree_dir)
     write("pkg/clean.py", OLD_DEBT)

@@ -261,6 +261,27 @@ def test_first_push_gets_one_review_on_changed_lines_only(world: World) -> None:
         )
 
 
+def test_debt_the_base_had_on_a_touched_line_is_not_the_pull_requests_doing(
+    world: World,
+) -> None:
+    # main has an unsafe load on line 3 of pkg/old.py; the pull request annotates that line and
+    # adds a second load of its own.
+    world.push(
+        {
+            "pkg/old.py": "import yaml\n\n"
+            "CONFIG = yaml.load(open('c.yml'))  # the legacy settings\n"
+            "EXTRA = yaml.load(open('d.yml'))\n"
+        }
+    )
+    world.run()
+    (sent,) = world.reviews()
+    assert {(c["path"], c["line"]) for c in sent["comments"]} == {("pkg/old.py", 4)}
+    assert {(f.code, f.line) for f in world.open_findings().values()} == {
+        ("DEBT401", 4),  # unsafe load
+        ("DEBT707", 4),  # a file read when the module is imported
+    }
+
+
 def test_each_review_is_one_log_line_with_what_an_operator_searches_by(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
