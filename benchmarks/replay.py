@@ -1,7 +1,7 @@
 """Replay commits as pull requests, and make for each review comment what a blind judge needs.
 
 Usage:
-    python benchmarks/replay.py COMMITS CLONES OUT [--select CODES]
+    python benchmarks/replay.py COMMITS CLONES OUT [--select CODES] [--jobs N]
 
 COMMITS holds ``owner/name sha`` lines (the held-out sample of ``benchmarks/precision.md``);
 CLONES holds a git clone of each repository as ``owner+name`` (no work tree needed: ``git clone
@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,18 +81,20 @@ def main() -> int:
     parser.add_argument(
         "--select", help="only these rules (as debtbot's --select), e.g. to judge new rules apart"
     )
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="commits at once")
     arguments = parser.parse_args()
     raw = arguments.out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    every, failed = [], 0
-    for line in arguments.commits.read_text().splitlines():
-        if not line.strip():
-            continue
-        repository, sha = line.split()
-        select = ["--select", arguments.select] if arguments.select else []
-        report = replay(repository, sha, arguments.clones, raw, select)
-        failed += "error" in report
-        every.extend(packets(repository, sha, report))
+    commits = [
+        line.split()[:2] for line in arguments.commits.read_text().splitlines() if line.strip()
+    ]
+    select = ["--select", arguments.select] if arguments.select else []
+    with ThreadPoolExecutor(arguments.jobs) as pool:
+        reports = pool.map(lambda c: replay(c[0], c[1], arguments.clones, raw, select), commits)
+        every, failed = [], 0
+        for (repository, sha), report in zip(commits, reports, strict=True):
+            failed += "error" in report
+            every.extend(packets(repository, sha, report))
     with (arguments.out / "packets.jsonl").open("w") as out:
         for packet in every:
             out.write(json.dumps(packet) + "\n")
