@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import logging
 import textwrap
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import git
+import psycopg
 import pytest
 
 from tests.fakes.github import fake_github  # noqa: F401  (a fixture for every test module)
@@ -26,6 +28,43 @@ def _logging_as_it_was() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A DATABASE_URL on a fresh, empty schema of the local PostgreSQL, dropped afterwards."""
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            pass
+    except psycopg.OperationalError as error:
+        pytest.skip(f"PostgreSQL at {POSTGRES_URL} does not answer: {error}")
+    schema = f"debtbot_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The App's store for a test, once on SQLite and once on the local PostgreSQL (its schema
+    upgraded, as an operator does before starting the App): every test of the App that keeps
+    state runs on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'debtbot.sqlite3'}"  # the App migrates it itself
+    url = request.getfixturevalue("postgres_url")
+    from bot import store  # the App's dependencies, not the command line's
+
+    engine = store.make_engine(url)
+    store.upgrade_schema(engine)  # as `debtbot db upgrade` before a deploy
+    engine.dispose()
+    return url
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store.create_schema(engine)
+        store.prepare_schema(engine)
         if run_worker:
             app.state.worker = start_worker(
                 app.state.routes,
@@ -139,6 +139,26 @@ def _address(host: str, port: int) -> str:
     return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
 
 
+def _schema_problem(database_url: str) -> str | None:
+    """Why the App cannot start on this database (unreachable, or its schema not this
+    version's), before the server binds its port; None when it can. SQLite is brought up to
+    date here, as the one-process default."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = store.make_engine(database_url)
+    try:
+        store.prepare_schema(engine)
+    except store.SchemaError as problem:
+        return str(problem)
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        where = engine.url.render_as_string(hide_password=True)
+        return f"The database at {where} cannot be used: {reason}"
+    finally:
+        engine.dispose()
+    return None
+
+
 def serve(host: str, port: int) -> int:
     """Run the App until interrupted, in setup mode when no credential is set anywhere; 2 when
     the settings are partly given, missing or invalid."""
@@ -153,7 +173,12 @@ def serve(host: str, port: int) -> int:
     logs.configure(log_settings)
     try:
         if credentials_given():
-            app = create_app(load_settings())
+            settings = load_settings()
+            problem = _schema_problem(settings.database_url)
+            if problem:
+                print(problem, file=sys.stderr)
+                return 2
+            app = create_app(settings)
         else:
             setup_settings = load_setup_settings()
             app = setup_mode_app(setup_settings)

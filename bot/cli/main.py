@@ -77,6 +77,16 @@ def _parser() -> argparse.ArgumentParser:
         "settings in the environment)",
     )
 
+    database = commands.add_parser("db", help="the App's database schema (migrations)")
+    steps = database.add_subparsers(dest="db_command", required=True, metavar="STEP")
+    for step, text in (
+        ("upgrade", "apply the migrations this version brings (run once before a deploy)"),
+        ("current", "print the schema's revision; exit 1 when it is not this version's"),
+    ):
+        steps.add_parser(step, help=text).add_argument(
+            "--database-url", metavar="URL", help="the App's store (default: $DATABASE_URL)"
+        )
+
     serve = commands.add_parser("serve", help="run the GitHub App (webhooks, worker, pages)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -226,6 +236,42 @@ def _summary(account: str, week: str | None, url: str | None, post: bool) -> int
         engine.dispose()
 
 
+def _database(step: str, url: str | None) -> int:
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from bot import store
+
+    url = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    try:
+        engine = store.make_engine(url)
+    except ArgumentError:
+        raise UsageError(f"{url!r} is not a database URL") from None
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        if step == "upgrade":
+            before = store.current_revision(engine)
+            try:
+                store.upgrade_schema(engine)
+            except store.SchemaError as problem:
+                raise UsageError(str(problem)) from None
+            after = store.current_revision(engine)
+            said = "already at" if before == after else f"upgraded from {before or 'nothing'} to"
+            print(f"{where}: {said} revision {after}")
+            return EXIT_CLEAN
+        try:
+            store.check_schema(engine)
+        except store.SchemaError as problem:
+            print(problem)
+            return EXIT_FINDINGS
+        print(f"{where}: at revision {store.current_revision(engine)}, this version's own")
+        return EXIT_CLEAN
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise UsageError(f"the database at {where} cannot be used: {reason}") from None
+    finally:
+        engine.dispose()
+
+
 def _app_settings(database_url: str):
     from bot.settings import SettingsError, load_settings
 
@@ -256,6 +302,7 @@ def _report_posting(outcome, account: str) -> int:
 APP_ONLY_MODULES = frozenset(
     {
         "github",
+        "alembic",
         "fastapi",
         "starlette",
         "uvicorn",
@@ -289,6 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_CLEAN
         if args.command == "summary":
             return _summary(args.org, args.week, args.database_url, args.post)
+        if args.command == "db":
+            return _database(args.db_command, args.database_url)
         if args.command == "serve":
             from bot.app.server import serve  # the App's dependencies load only when serving
 

@@ -53,6 +53,10 @@ from bot.store.models import (
     as_utc,
     utcnow,
 )
+from bot.store.schema import SchemaError, current_revision, head_revision
+from bot.store.schema import check as check_schema
+from bot.store.schema import prepare as prepare_schema
+from bot.store.schema import upgrade as upgrade_schema
 from bot.store.summaries import (
     FindingRow,
     SummaryClaim,
@@ -86,6 +90,7 @@ __all__ = [
     "PullRequest",
     "Repository",
     "RepositoryInfo",
+    "SchemaError",
     "StoredFinding",
     "SummaryClaim",
     "SummaryPost",
@@ -95,21 +100,25 @@ __all__ = [
     "active_installations",
     "active_repositories",
     "as_utc",
+    "check_schema",
     "claim_next_delivery",
     "claim_summary",
     "clear_summary_problem",
     "create_schema",
+    "current_revision",
     "database_answers",
     "database_url",
     "delivery_counts",
     "findings_created_before",
     "finish_delivery",
     "finish_summary",
+    "head_revision",
     "heartbeat",
     "installation_of",
     "make_engine",
     "make_session_factory",
     "open_findings",
+    "prepare_schema",
     "record_analysis",
     "record_delivery",
     "record_summary_problem",
@@ -123,6 +132,7 @@ __all__ = [
     "summary_post",
     "summary_posts",
     "summary_problem",
+    "upgrade_schema",
     "upsert_installation",
     "utcnow",
 ]

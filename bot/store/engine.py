@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from bot.store.models import SQLITE_BUSY_TIMEOUT_MS, Base
+from bot.store.models import SQLITE_BUSY_TIMEOUT_MS
 
 
 def database_url(url: str) -> str:
@@ -53,7 +53,10 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 
 
 def create_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
+    """The schema at this version's head, by its migrations (as ``debtbot db upgrade``)."""
+    from bot.store.schema import upgrade
+
+    upgrade(engine)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -111,7 +111,7 @@ def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
 
 
 @pytest.fixture
-def world(tmp_path: Path, fake_github: FakeGitHub, git_server: str):
+def world(tmp_path: Path, fake_github: FakeGitHub, git_server: str, database_url: str):
     remote = Remote(tmp_path)
     (Path(remote.work.working_tree_dir) / "pkg").mkdir()
     base = remote.commit({"pkg/__init__.py": "", "pkg/old.py": OLD}, "main")
@@ -122,7 +122,7 @@ def world(tmp_path: Path, fake_github: FakeGitHub, git_server: str):
         github_webhook_secret=SECRET,
         github_api_url=fake_github.url,
         github_url=git_server,
-        database_url=f"sqlite:///{tmp_path / 'debtbot.sqlite3'}",
+        database_url=database_url,
         public_url="https://debtbot.example.com",
         data_dir=tmp_path / "data",
         worker_poll_seconds=0.05,

@@ -106,9 +106,10 @@ def deliveries(client: TestClient) -> list[store.Delivery]:
 
 
 @pytest.fixture
-def client(tmp_path):
+def client(tmp_path, database_url):
     """The App with the real event table and no worker: deliveries stay as recorded."""
-    with TestClient(main.create_app(make_settings(tmp_path), run_worker=False)) as client:
+    app = main.create_app(make_settings(tmp_path, database_url=database_url), run_worker=False)
+    with TestClient(app) as client:
         yield client
 
 
@@ -323,7 +324,7 @@ def test_a_chunked_body_over_25_mb_gets_413_too(client):
     assert client.get("/healthz").status_code == 200
 
 
-def test_the_answer_does_not_wait_for_the_work(tmp_path):
+def test_the_answer_does_not_wait_for_the_work(tmp_path, database_url):
     started, release = threading.Event(), threading.Event()
 
     def slow_review(payload, context):
@@ -331,7 +332,7 @@ def test_the_answer_does_not_wait_for_the_work(tmp_path):
         release.wait(10)
 
     routes = {("pull_request", "opened"): Route(slow_review, (), lambda payload: "s")}
-    app = main.create_app(make_settings(tmp_path), routes=routes)
+    app = main.create_app(make_settings(tmp_path, database_url=database_url), routes=routes)
     with TestClient(app) as client:
         began = time.monotonic()
         response = post(client, "pull_request", pull_request_payload())
@@ -371,10 +372,10 @@ def wait_until_done(client: TestClient, count: int, timeout: float = 5.0) -> lis
     raise AssertionError(f"deliveries not finished: {[(r.event, r.status) for r in rows]}")
 
 
-def test_installation_events_keep_the_store_current(tmp_path):
+def test_installation_events_keep_the_store_current(tmp_path, database_url):
     repo = {"id": 1, "name": "models", "full_name": "octo-org/models", "private": True}
     other = {"id": 2, "name": "data", "full_name": "octo-org/data", "private": False}
-    with TestClient(main.create_app(make_settings(tmp_path))) as client:
+    with TestClient(main.create_app(make_settings(tmp_path, database_url=database_url))) as client:
         post(client, "installation", installation_payload("created", [repo]))
         added = installation_payload("added")
         added.update(repositories_added=[other], repositories_removed=[], repository_selection="x")
@@ -421,8 +422,8 @@ def test_healthz_checks_the_database(client):
     assert response.json()["status"] == "unhealthy"
 
 
-def test_healthz_reports_the_worker_and_the_summary_scheduler(tmp_path):
-    with TestClient(main.create_app(make_settings(tmp_path))) as client:
+def test_healthz_reports_the_worker_and_the_summary_scheduler(tmp_path, database_url):
+    with TestClient(main.create_app(make_settings(tmp_path, database_url=database_url))) as client:
         health = client.get("/healthz").json()
         assert health["worker"] is True and health["summaries"] is True
         scheduler = client.app.state.scheduler
@@ -433,8 +434,10 @@ def test_healthz_reports_the_worker_and_the_summary_scheduler(tmp_path):
     assert not scheduler.thread.is_alive()
 
 
-def test_a_replica_can_leave_summaries_to_the_others(tmp_path):
-    with TestClient(main.create_app(make_settings(tmp_path, summaries=False))) as client:
+def test_a_replica_can_leave_summaries_to_the_others(tmp_path, database_url):
+    with TestClient(
+        main.create_app(make_settings(tmp_path, database_url=database_url, summaries=False))
+    ) as client:
         assert client.app.state.scheduler is None
         assert client.get("/healthz").json()["summaries"] is False
 
@@ -465,14 +468,14 @@ def test_metrics_count_deliveries_and_show_the_queue(client):
         assert f"# TYPE {name}" in text
 
 
-def test_pull_request_jobs_reach_the_review_pipeline(tmp_path, monkeypatch):
+def test_pull_request_jobs_reach_the_review_pipeline(tmp_path, database_url, monkeypatch):
     from bot.review import pipeline as review
 
     calls = []
     monkeypatch.setattr(
         review, "handle_pull_request", lambda p, services: calls.append((p, services))
     )
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, database_url=database_url)
     with TestClient(main.create_app(settings)) as client:
         payload = pull_request_payload("ready_for_review")
         assert post(client, "pull_request", payload).status_code == 202
@@ -513,8 +516,8 @@ def test_the_manifest_asks_for_the_least_the_app_needs():
 # --- the home page ----------------------------------------------------------------------------
 
 
-def test_the_home_page_shows_the_health_and_where_the_app_is_installed(tmp_path):
-    with TestClient(main.create_app(make_settings(tmp_path))) as client:
+def test_the_home_page_shows_the_health_and_where_the_app_is_installed(tmp_path, database_url):
+    with TestClient(main.create_app(make_settings(tmp_path, database_url=database_url))) as client:
         post(client, "installation", installation_payload("created"))
         wait_until_done(client, 1)
         page = client.get("/")

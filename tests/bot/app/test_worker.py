@@ -10,12 +10,10 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy import select, update
 
@@ -32,8 +30,8 @@ POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
-def sessions(tmp_path):
-    engine = store.make_engine(f"sqlite:///{tmp_path}/worker.sqlite3")
+def sessions(database_url):
+    engine = store.make_engine(database_url)
     store.create_schema(engine)
     yield store.make_session_factory(engine)
     engine.dispose()
@@ -259,22 +257,6 @@ def wait_for(condition, timeout: float = 15.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("timed out")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/debtbot.sqlite3"
-        return
-    try:
-        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} does not answer: {error}")
-    schema = f"debtbot_kill_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def test_a_job_cut_short_by_kill_9_finishes_exactly_once_after_restart(tmp_path, database_url):

@@ -94,7 +94,7 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, fake_github: FakeGitHub) -> World:
+def world(tmp_path: Path, fake_github: FakeGitHub, database_url: str) -> World:
     root = tmp_path / "git" / f"{REPO}.git"
     remote = new_repo(root)
     (root / "pkg").mkdir()
@@ -114,7 +114,7 @@ def world(tmp_path: Path, fake_github: FakeGitHub) -> World:
     fake_github.set_role(REPO, "mia", "maintain")
     fake_github.set_role(REPO, "bob", "triage")
 
-    engine = store.make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    engine = store.make_engine(database_url)
     store.create_schema(engine)
     clock = [datetime.now(UTC)]
     services = fake_github.services(

@@ -155,7 +155,7 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, fake_github: FakeGitHub) -> World:
+def world(tmp_path: Path, fake_github: FakeGitHub, database_url: str) -> World:
     # Where git fetches from: owner/name.git below a folder that stands in for GITHUB_URL.
     root = tmp_path / "git" / f"{REPO}.git"
     remote = new_repo(root)
@@ -169,7 +169,7 @@ def world(tmp_path: Path, fake_github: FakeGitHub) -> World:
     fake_github.add_repository(REPO, installation_id=INSTALLATION)
     fake_github.add_pull(REPO, NUMBER, base_sha, base_sha, author="alice")
 
-    engine = store.make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    engine = store.make_engine(database_url)
     store.create_schema(engine)
     # Production's wiring, with the App's waits made short and git fetching the local remote.
     services = fake_github.services(

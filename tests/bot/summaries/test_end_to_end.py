@@ -77,14 +77,16 @@ def load():
 ISSUE_POSTS = r"/repos/.+/issues"
 
 
-def app_settings(tmp_path: Path, fake: FakeGitHub, git_url: str, **overrides: Any) -> Settings:
+def app_settings(
+    tmp_path: Path, fake: FakeGitHub, git_url: str, database_url: str, **overrides: Any
+) -> Settings:
     return Settings(
         github_app_id=fake.app_id,
         github_private_key=fake.private_key,
         github_webhook_secret=SECRET,
         github_api_url=fake.url,
         github_url=git_url,
-        database_url=f"sqlite:///{tmp_path / 'debtbot.sqlite3'}",
+        database_url=database_url,
         public_url="https://debtbot.example.com",
         data_dir=tmp_path / "data",
         worker_poll_seconds=0.05,
@@ -168,12 +170,13 @@ def reviewed(
     tmp_path: Path,
     fake_github: FakeGitHub,
     git_server: str,  # noqa: F811
+    database_url: str,
 ) -> Iterator[tuple[Settings, dict[str, str]]]:
     """A week of reviews by the running App, of a pull request in each of acme/models,
     acme/pipelines and umbrella/models. Yields the App's settings and each pull request's
     head, once all reviews are recorded."""
     two_organisations(fake_github)
-    settings = app_settings(tmp_path, fake_github, git_server, summaries=False)
+    settings = app_settings(tmp_path, fake_github, git_server, database_url, summaries=False)
     pulls = [
         ("acme/models", 7, "pkg/new.py", NEW),
         ("umbrella/models", 3, "pkg/new.py", NEW),
@@ -295,11 +298,16 @@ def test_a_week_of_reviews_is_summarised_once_per_organisation(
 
 
 def test_the_apps_scheduler_thread_reads_the_config_and_posts_nothing_early(
-    tmp_path: Path, fake_github: FakeGitHub
+    tmp_path: Path, fake_github: FakeGitHub, database_url: str
 ) -> None:
     two_organisations(fake_github)
     settings = app_settings(
-        tmp_path, fake_github, "https://github.example", summaries=True, summary_check_seconds=0.05
+        tmp_path,
+        fake_github,
+        "https://github.example",
+        database_url,
+        summaries=True,
+        summary_check_seconds=0.05,
     )
     app = create_app(settings)
 
