@@ -217,6 +217,9 @@ _SCRIPT = re.compile(
     r"|^# In\[|^# %%|get_ipython\(",
     re.MULTILINE,
 )
+_COMMAND_LINE = re.compile(
+    r"\bsys\.argv\b|^\s*(import|from)\s+(argparse|click|typer|fire|docopt|absl)\b", re.MULTILINE
+)
 # Tests that read what is printed.
 _READS_OUTPUT = re.compile(
     r"\.out\b|\bout\s*[,=)]|stdout|StringIO|redirect_std|capture_output|capfd|doctest"
@@ -304,11 +307,9 @@ def visit_Module(node: cst.Module, ctx: Context[State]) -> None:
 
 
 def _label(text: str) -> bool:
-    """A short label before a value: ``"loss:"``, ``"x ="``, ``"shape"``."""
-    words = text.split()
-    if not words:
-        return True
-    return len(words) <= 3 and (text.rstrip().endswith((":", "=", "->")) or len(words) == 1)
+    """A label before a value, one word long: ``"loss:"``, ``"x.shape ="``, ``"n_rows"``.
+    Two words or more (``"Vocab size:"``) read as a message meant for the user."""
+    return len(text.split()) <= 1
 
 
 def _value(node: cst.BaseExpression) -> bool:
@@ -406,11 +407,13 @@ def _asks(node: cst.CSTNode, inner: cst.CSTNode | None, ctx: Context) -> bool:
 
 
 def _in_test(ancestors: list[cst.CSTNode], functions: list[cst.FunctionDef]) -> bool:
-    if functions and functions[0].name.value.startswith("test"):
+    if not functions:
+        return False
+    if functions[0].name.value.startswith("test_"):
         return True
     return any(
         isinstance(node, cst.ClassDef) and node.name.value.startswith("Test") for node in ancestors
-    ) and bool(functions)
+    )
 
 
 def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
@@ -424,6 +427,8 @@ def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
 
 
 def _check_test(ctx: Context[State]) -> None:
+    if _COMMAND_LINE.search(ctx.text):
+        return  # a script named test_*, run by hand: it prints its results
     in_tests = []
     for call, ancestors in ctx.state.prints:
         functions, asked = _placement(ancestors, ctx)
