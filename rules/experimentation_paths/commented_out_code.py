@@ -74,7 +74,7 @@ RULE = Rule(
     principle="experimentation-paths",
     severity="info",
     message=(
-        "Delete the {count} commented-out lines starting with `{first}`; version control "
+        "Delete the commented-out {count} starting with `{first}`; version control "
         "keeps them if they are ever needed again."
     ),
     options={"min-lines": 2, "single-lines": True},
@@ -505,9 +505,13 @@ def check(ctx: Context) -> None:
             first,
             end_line=last,
             column=comments[first][0],
-            count=sum(1 for row in range(first, last + 1) if row in comments),
+            count=_lines(sum(1 for row in range(first, last + 1) if row in comments)),
             first=_shorten(comments[first][1].strip()),
         )
+
+
+def _lines(count: int) -> str:
+    return "line" if count == 1 else f"{count} lines"
 
 
 # Files of settings, where a commented-out line is an alternative kept at hand on purpose.
@@ -536,6 +540,8 @@ def _single_lines(
         if row - 1 in comments or row + 1 in comments:
             continue
         text = raw.strip()
+        if " #" in text:
+            continue  # the line carries its own note: kept on purpose, with the reason
         if not text or _PRAGMA.search(text) or _INTRO.search(text) or _REASON.search(text):
             continue
         if _unmistakable(text) or (
@@ -558,10 +564,8 @@ def _unmistakable(text: str) -> bool:
     if isinstance(statement, ast.Expr):
         return isinstance(statement.value, ast.Call) and bool(_CALL_STATEMENT.match(text))
     if isinstance(statement, ast.Assign | ast.AugAssign):
-        return any(
-            isinstance(n, ast.Call | ast.Attribute | ast.Subscript)
-            for n in ast.walk(statement.value)
-        )
+        # A formula such as ``cov = E[xy] - E[x] * E[y]`` is all subscripts: not counted.
+        return any(isinstance(n, ast.Call | ast.Attribute) for n in ast.walk(statement.value))
     return False
 
 
