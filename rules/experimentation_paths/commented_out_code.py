@@ -11,6 +11,13 @@ such as ``for x in xs:``. Bare words, comparisons and ``Note: this is fast`` (wh
 read as an annotation) do not count, nor do pragma comments (``type:``, ``noqa``, ``fmt:``,
 ``pylint:``), cell markers (``# %%``, ``# In[3]:``), shebangs and encoding lines.
 
+A single commented-out line is reported too (option ``single-lines``) when it stands alone, with
+no comment right above or below, and is unmistakably code: a call (``# model.eval()``), an
+import, an assignment computed by a call or read from an attribute (``# x = x.cuda()``), or a
+keyword argument switched off inside a multi-line call (``#column_mapping=None,``). A lone
+assignment of a literal (``# lr = 1e-3``) is left alone, an alternative kept at hand, and so are
+all lone lines of a file that has several (a settings template) and of configuration files.
+
 Left alone: a block introduced by a comment such as ``# Usage:`` or ``# Example:`` (it is
 documentation); a block right under a ``TODO``/``FIXME`` note or under a note giving the reason
 it is switched off (``broken until the next release``, ``wait for ...``): a deliberate, explained
@@ -20,6 +27,7 @@ search grid or config on and off); and test files.
 Options
 -------
 ``min-lines``: how many commented-out code lines a block needs before it is reported.
+``single-lines``: whether a lone line that is unmistakably code is reported as well.
 
 Why is this bad?
 ----------------
@@ -66,10 +74,10 @@ RULE = Rule(
     principle="experimentation-paths",
     severity="info",
     message=(
-        "Delete the {count} commented-out lines starting with `{first}`; version control "
+        "Delete the commented-out {count} starting with `{first}`; version control "
         "keeps them if they are ever needed again."
     ),
-    options={"min-lines": 2},
+    options={"min-lines": 2, "single-lines": True},
     valid=(
         # Near misses: prose, a TODO, a note that Python would parse as an annotation.
         """
@@ -83,6 +91,15 @@ RULE = Rule(
         model = LogisticRegression(max_iter=1000)
         # x = 1
         model.fit(X, y)
+        """,
+        # Near misses: a lone line of prose that mentions a call; a literal kept at hand.
+        """
+        # call fit() before predict()
+        # lr = 3e-4
+        lr = 1e-3
+
+        # see also: scaler.fit_transform(X)
+        X = scaler.fit_transform(X)
         """,
         # Near miss: usage documentation, pragmas and cell markers.
         """
@@ -130,6 +147,27 @@ RULE = Rule(
         ''',
     ),
     invalid=(
+        # A lone keyword argument switched off inside a call.
+        Example(
+            """
+            drift_detector = evidently_profile_step(
+                step_name="drift_detector",
+                params=EvidentlyProfileParameters(
+                    #column_mapping=None,
+                    profile_sections=["datadrift"],
+                )
+            )
+            """,
+            line=4,
+        ),
+        Example(
+            """
+            def evaluate(model, loader):
+                # model.eval()
+                return [model(x) for x in loader]
+            """,
+            line=2,
+        ),
         Example(
             """
             model = LGBMClassifier(n_estimators=500)
@@ -436,25 +474,12 @@ def _dense(block: list[int], kinds: list[str], minimum: int) -> bool:
     return False
 
 
-def _inside_literals(text: str) -> set[int]:
-    """Lines strictly inside a multi-line dict, list, set or tuple display."""
-    tree = _parse(text)
-    rows: set[int] = set()
-    if tree is None:
-        return rows
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Dict | ast.List | ast.Set | ast.Tuple):
-            end = node.end_lineno or node.lineno
-            if end - node.lineno >= 2:
-                rows.update(range(node.lineno + 1, end))
-    return rows
-
-
 def check(ctx: Context) -> None:
     if ctx.is_test or "#" not in ctx.text:
         return
     minimum = max(1, int(ctx.options["min-lines"]))
-    if not _has_candidate(ctx.lines, minimum):
+    single = bool(ctx.options["single-lines"]) and minimum > 1
+    if not _has_candidate(ctx.lines, 1 if single else minimum):
         return
     # Read the lines that start with "#" first; only when that finds a block, tokenize the file
     # to leave out "#" lines that are inside strings.
@@ -463,17 +488,100 @@ def check(ctx: Context) -> None:
         for row, line in enumerate(ctx.lines, start=1)
         if line.lstrip().startswith("#")
     }
-    if not _blocks(rough, ctx.lines, minimum):
+    blocks = _blocks(rough, ctx.lines, minimum)
+    lonely = _single_lines(rough, ctx.lines) if single and not _CONFIG_PATH.search(ctx.path) else []
+    if not blocks and not lonely:
         return
     # Leave out "#" lines inside strings, and commented-out entries of an open dict or list
     # literal (switching a grid or config entry on and off).
-    skip = _lines_inside_strings(ctx.text) | _inside_literals(ctx.text)
+    literals, calls = _inside_displays(ctx.text)
+    skip = _lines_inside_strings(ctx.text) | literals
     comments = {row: value for row, value in rough.items() if row not in skip}
-    for first, last in _blocks(comments, ctx.lines, minimum):
+    found = _blocks(comments, ctx.lines, minimum) if blocks else []
+    if lonely:
+        found += [(row, row) for row in _single_lines(comments, ctx.lines, calls)]
+    for first, last in sorted(found):
         ctx.report_line(
             first,
             end_line=last,
             column=comments[first][0],
-            count=sum(1 for row in range(first, last + 1) if row in comments),
+            count=_lines(sum(1 for row in range(first, last + 1) if row in comments)),
             first=_shorten(comments[first][1].strip()),
         )
+
+
+def _lines(count: int) -> str:
+    return "line" if count == 1 else f"{count} lines"
+
+
+# Files of settings, where a commented-out line is an alternative kept at hand on purpose.
+_CONFIG_PATH = re.compile(
+    r"(^|/)(configs?|conf|settings)(/|[^/]*\.py$)|(^|/)[^/]*(config|params|settings)[^/]*\.py$",
+    re.I,
+)
+# A call on a name or attribute (``model.eval()``, ``os.makedirs(path)``).
+_CALL_STATEMENT = re.compile(r"^[A-Za-z_][\w.]*(\[[^\]]*\])?\(")
+
+
+def _single_lines(
+    comments: dict[int, tuple[int, str]], lines: list[str], calls: set[int] | None = None
+) -> list[int]:
+    """Lone commented lines (no comment right above or below) that are unmistakably code: a
+    call, an assignment computed by a call or read from an attribute, an import, or (inside the
+    arguments of a multi-line call) a keyword argument. ``calls`` holds the lines inside a call's
+    arguments; unknown before the file is parsed, when every keyword line is a candidate."""
+    # A file with several lone commented-out lines keeps alternatives at hand by habit (a
+    # settings template, a list of switches): one more is not news.
+    code_lines = sum(1 for _, raw in comments.values() if _classify(raw.strip()) == CODE)
+    if code_lines >= 3 and code_lines - 2 * len(_blocks(comments, lines, 2)) >= 3:
+        return []
+    found = []
+    for row, (_, raw) in comments.items():
+        if row - 1 in comments or row + 1 in comments:
+            continue
+        text = raw.strip()
+        if " #" in text:
+            continue  # the line carries its own note: kept on purpose, with the reason
+        if not text or _PRAGMA.search(text) or _INTRO.search(text) or _REASON.search(text):
+            continue
+        if _unmistakable(text) or (
+            (calls is None or row in calls) and _KEYWORD_ARGUMENT.match(text)
+        ):
+            found.append(row)
+    return found
+
+
+_KEYWORD_ARGUMENT = re.compile(r"^[A-Za-z_]\w*\s*=\s*[^=\s].*,$")
+
+
+def _unmistakable(text: str) -> bool:
+    tree = _parse(text)
+    if tree is None or len(tree.body) != 1 or _kind_of(tree, text) != CODE:
+        return False
+    statement = tree.body[0]
+    if isinstance(statement, ast.Import | ast.ImportFrom):
+        return True
+    if isinstance(statement, ast.Expr):
+        return isinstance(statement.value, ast.Call) and bool(_CALL_STATEMENT.match(text))
+    if isinstance(statement, ast.Assign | ast.AugAssign):
+        # A formula such as ``cov = E[xy] - E[x] * E[y]`` is all subscripts: not counted.
+        return any(isinstance(n, ast.Call | ast.Attribute) for n in ast.walk(statement.value))
+    return False
+
+
+def _inside_displays(text: str) -> tuple[set[int], set[int]]:
+    """Lines strictly inside a multi-line dict, list, set or tuple display; and lines strictly
+    inside the arguments of a multi-line call."""
+    tree = _parse(text)
+    rows: set[int] = set()
+    calls: set[int] = set()
+    if tree is None:
+        return rows, calls
+    for node in ast.walk(tree):
+        end = getattr(node, "end_lineno", None) or getattr(node, "lineno", 0)
+        if isinstance(node, ast.Dict | ast.List | ast.Set | ast.Tuple):
+            if end - node.lineno >= 2:
+                rows.update(range(node.lineno + 1, end))
+        elif isinstance(node, ast.Call) and end > node.lineno:
+            calls.update(range(node.lineno + 1, end))
+    return rows, calls

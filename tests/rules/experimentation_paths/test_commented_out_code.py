@@ -21,7 +21,7 @@ def test_commented_out_code_reports_the_whole_block() -> None:
     """
     [finding] = findings("DEBT1003", source)
     assert (finding.line, finding.end_line, finding.column) == (3, 5, 1)
-    assert "3 commented-out lines" in finding.message
+    assert "commented-out 3 lines" in finding.message
 
 
 def test_commented_out_code_min_lines_option() -> None:
@@ -51,7 +51,7 @@ def test_commented_out_code_one_finding_per_region() -> None:
     """
     [finding] = findings("DEBT1003", source)
     assert (finding.line, finding.end_line) == (3, 12)
-    assert "9 commented-out lines" in finding.message
+    assert "commented-out 9 lines" in finding.message
 
 
 def test_commented_out_code_scattered_single_lines_are_not_a_block() -> None:
