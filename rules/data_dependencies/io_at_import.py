@@ -21,7 +21,8 @@ at module level (outside every function and class, and outside
 
 Only modules that others import are judged: a file inside a package (its folder has an
 ``__init__.py``) that is no script. Scripts are left alone: files with a
-``if __name__ == "__main__":`` guard, files that parse the command line, call their ``main()``,
+``if __name__ == "__main__":`` guard, files that parse the command line, call their ``main()``
+(or start their work, ``optimizer.start()``, ``trainer.fit(model)``),
 patch ``sys.path`` or hand the data they read to more work at module level, files whose header
 says how to run them (``# Usage: python resume.py``), ``__main__.py``, files under
 ``scripts/``, ``examples/``, ``notebooks/``, ``tutorials/`` or ``docs/``, tests,
@@ -294,6 +295,11 @@ _SYS_PATH = frozenset({"sys.path.append", "sys.path.insert", "sys.path.extend"})
 _USAGE = re.compile(r"\busage:?\s*\$?\s*python[0-9.]*\s", re.IGNORECASE)
 # Functions a script calls at module level to do its work.
 _ENTRY_FUNCTIONS = frozenset({"main", "run", "cli", "app"})
+# Methods a script calls, as statements of its own at module level, to do its work
+# (``optimizer.start_locally()``, ``trainer.fit(model)``).
+_WORK_METHODS = frozenset(
+    {"start", "start_locally", "wait", "run", "fit", "train", "optimize", "launch", "execute"}
+)
 # Builtins that only reshape what they are given: passing loaded data to them is no more work.
 _RESHAPING = frozenset(
     {"set", "frozenset", "list", "tuple", "dict", "sorted", "len", "str", "int", "float"}
@@ -309,6 +315,7 @@ _SHORTEN = re.compile(r"\s+")
 # (what is reached, what the import does) for each kind of service call of ``rules.ml``.
 _SERVICES = {
     "tracking": ("tracking server", "contact the tracking server"),
+    "platform": ("platform's server", "query the platform's server"),
     "cloud": ("cloud service", "call the cloud"),
     "cluster": ("cluster", "start a cluster"),
     "database": ("database connection", "connect to a database"),
@@ -462,6 +469,13 @@ def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
         # The command line parsed, or the import path patched to reach the project's other
         # modules: a script run from a checkout, without a guard.
         state.script = True
+        return
+    if (
+        isinstance(func, cst.Attribute)
+        and func.attr.value in _WORK_METHODS
+        and isinstance(ctx.parent(), cst.Expr)
+    ):
+        state.script = True  # the module does its work when run: a script without a guard
         return
     if isinstance(func, cst.Name) and func.value in state.functions:
         if func.value in _ENTRY_FUNCTIONS and isinstance(ctx.parent(), cst.Expr):

@@ -395,10 +395,11 @@ def downloads(call: cst.Call, ctx: Names) -> bool:
 
 
 # Calls that reach a service when they run, by kind: a tracking server or experiment tracker
-# (a run started, an experiment looked up), a cloud or ML platform (credentials resolved, an
-# account or role looked up), a compute cluster started, a database connection opened. Clients
-# that connect lazily (``boto3.client``, ``MlflowClient()``, ``sqlalchemy.create_engine``) do not
-# count: building one costs nothing until it is used.
+# (a run started, an experiment looked up), an ML platform's server (ZenML's stack and
+# secrets), a cloud (credentials resolved, an account or role looked up), a compute cluster
+# started, a database connection opened. Clients that connect lazily (``boto3.client``,
+# ``MlflowClient()``, ``sqlalchemy.create_engine``) do not count: building one costs nothing
+# until it is used.
 SERVICE_CALLS: dict[str, str] = {
     **dict.fromkeys(
         (
@@ -408,10 +409,10 @@ SERVICE_CALLS: dict[str, str] = {
             "neptune.init", "neptune.init_run", "neptune.init_project", "neptune.init_model",
             "neptune.init_model_version", "comet_ml.Experiment", "comet_ml.start",
             "comet_ml.init", "clearml.Task.init", "dagshub.init", "aim.Run",
-            "zenml.client.Client",
         ),
         "tracking",
     ),
+    "zenml.client.Client": "platform",
     **dict.fromkeys(
         (
             "google.cloud.storage.Client", "google.cloud.bigquery.Client", "google.auth.default",
