@@ -15,7 +15,9 @@ Hydra and OmegaConf trees (config groups, ``defaults:``, ``${...}``), and files 
 ``tests/``, ``fixtures/`` and ``docs/``. So are files of a folder read by a loader rather than by
 name: a folder holding three or more other files of the same kind (one per dataset, model or
 experiment), a folder whose name the code spells (``f"configs/{name}.yaml"``,
-``Path(__file__).parent / "configs"``), and a name that repeats across the repository's folders.
+``Path(__file__).parent / "configs"``), a folder below code that lists files of the kind by
+pattern (``glob("**/*.yaml")``), and a name that repeats across the repository's folders. A
+repository without Python code yet is left alone too.
 
 Why is this bad?
 ----------------
@@ -140,7 +142,8 @@ _TOOL_FILES = (
     "tokenizer_config.json", "generation_config.json", "adapter_config.json",
     "preprocessor_config.json", "processor_config.json", "quantize_config.json",
     "special_tokens_map.json", "config.json", "kernel-metadata.json", "dataset-metadata.json",
-    "codemeta.json", ".*",
+    "codemeta.json", "airflow_settings.yaml", "*lint*", "*link*check*", "*spellcheck*",
+    "*spelling*", ".*",
 )  # fmt: skip
 # Folders whose files are fixtures or documentation, not the project's configuration.
 _SKIPPED_DIRS = frozenset(
@@ -191,8 +194,8 @@ def _new_file(path: str, added: frozenset[int], ctx: RepositoryContext) -> bool:
 
 def _judge(paths: Iterable[str], files: Collection[str], ctx: RepositoryContext) -> None:
     candidates = [p for p in paths if _configuration(p, files)]
-    if not candidates:
-        return
+    if not candidates or not any(f.endswith(".py") for f in files):
+        return  # no code yet that could read it
     corpus = _Corpus(files, ctx)
     for path in candidates:
         text = _read(path, ctx)
@@ -200,7 +203,7 @@ def _judge(paths: Iterable[str], files: Collection[str], ctx: RepositoryContext)
             continue
         if path.endswith(_YAML) and _read_by_framework(path, text, files):
             continue
-        if corpus.names(path) or corpus.loads_folder(path):
+        if corpus.names(path) or corpus.loads_folder(path) or corpus.globbed(path):
             continue
         ctx.report(path, _first_setting(text), f"unread config file {path}", name=path)
 
@@ -275,6 +278,22 @@ class _Corpus:
         """Whether another file names ``path``: by its path, its file name or its stem."""
         stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]  # in the name and the path too
         return any(stem in text for other, text in self.texts.items() if other != path)
+
+    def globbed(self, path: str) -> bool:
+        """Whether Python code in the file's folder or above it lists files of its kind by
+        pattern (``glob(root + "**/*.yaml")``): a loader that finds files without naming them."""
+        suffix = posixpath.splitext(path)[1]
+        patterns = ("*.y*ml", "*.yaml", "*.yml") if suffix in _YAML else (f"*{suffix}",)
+        folder = posixpath.dirname(path)
+        for other, text in self.texts.items():
+            where = posixpath.dirname(other)
+            if not other.endswith(".py") or not (
+                not where or folder == where or folder.startswith(where + "/")
+            ):
+                continue
+            if any(pattern in text for pattern in patterns):
+                return True
+        return False
 
     def loads_folder(self, path: str) -> bool:
         """Whether Python code spells the file's folder as a string, where a loader would build
