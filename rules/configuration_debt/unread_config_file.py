@@ -16,7 +16,9 @@ Hydra and OmegaConf trees (config groups, ``defaults:``, ``${...}``), and files 
 name: a folder holding three or more other files of the same kind (one per dataset, model or
 experiment), a folder whose name the code spells (``f"configs/{name}.yaml"``,
 ``Path(__file__).parent / "configs"``), a folder below code that lists files of the kind by
-pattern (``glob("**/*.yaml")``), and a name that repeats across the repository's folders. A
+pattern (``glob("**/*.yaml")``), a name that repeats across the repository's folders, and a YAML
+file with the same top-level keys as another of the repository (model definitions, dataset
+descriptions: a family one loader reads, whichever file the command line names). A
 repository without Python code yet is left alone too.
 
 Why is this bad?
@@ -55,6 +57,8 @@ import fnmatch
 import posixpath
 import re
 from collections.abc import Collection, Iterable
+
+import yaml
 
 from rules import Change, Example, Repository, RepositoryContext, Rule
 from rules.ml.files import conventional, kind_by_path, yaml_kind
@@ -100,7 +104,7 @@ RULE = Rule(
             ),
         ),
         # Near miss: a tool's own file, and JSON that is data rather than configuration.
-        Example('[tool.ruff]\nline-length = 100\n', path="pyproject.toml"),
+        Example("[tool.ruff]\nline-length = 100\n", path="pyproject.toml"),
         Example('{"cat": 0, "dog": 1}\n', path="data/labels.json"),
         # Near miss: a Hydra tree, composed by the framework.
         Example(
@@ -119,7 +123,9 @@ RULE = Rule(
         Example(
             '# training settings\n{\n  "lr": 0.001,\n  "epochs": 10\n}\n',
             path="model/train_config.json",
-            others=(("model/train.py", "import json\n\nCONFIG = json.load(open('config.json'))\n"),),
+            others=(
+                ("model/train.py", "import json\n\nCONFIG = json.load(open('config.json'))\n"),
+            ),
             line=2,
         ),
     ),
@@ -143,7 +149,7 @@ _TOOL_FILES = (
     "preprocessor_config.json", "processor_config.json", "quantize_config.json",
     "special_tokens_map.json", "config.json", "kernel-metadata.json", "dataset-metadata.json",
     "codemeta.json", "airflow_settings.yaml", "*lint*", "*link*check*", "*spellcheck*",
-    "*spelling*", ".*",
+    "*spelling*", "funding.y*ml", "issue_template*", "pull_request_template*", ".*",
 )  # fmt: skip
 # Folders whose files are fixtures or documentation, not the project's configuration.
 _SKIPPED_DIRS = frozenset(
@@ -180,7 +186,9 @@ def check_change(change: Change, ctx: RepositoryContext) -> None:
 
 
 def check_repository(repository: Repository, ctx: RepositoryContext) -> None:
-    _judge(sorted(p for p in repository.files if p.endswith(_CONFIG_SUFFIXES)), repository.files, ctx)
+    _judge(
+        sorted(p for p in repository.files if p.endswith(_CONFIG_SUFFIXES)), repository.files, ctx
+    )
 
 
 def _new_file(path: str, added: frozenset[int], ctx: RepositoryContext) -> bool:
@@ -204,6 +212,8 @@ def _judge(paths: Iterable[str], files: Collection[str], ctx: RepositoryContext)
         if path.endswith(_YAML) and _read_by_framework(path, text, files):
             continue
         if corpus.names(path) or corpus.loads_folder(path) or corpus.globbed(path):
+            continue
+        if path.endswith(_YAML) and _same_shape(path, text, files, ctx):
             continue
         ctx.report(path, _first_setting(text), f"unread config file {path}", name=path)
 
@@ -239,6 +249,36 @@ def _read_by_framework(path: str, text: str, files: Collection[str]) -> bool:
     except UnreadableFile:
         return True  # not judged: what cannot be parsed cannot be said to be configuration
     return yaml_kind(path, text, documents, files) is not None
+
+
+def _same_shape(path: str, text: str, files: Collection[str], ctx: RepositoryContext) -> bool:
+    """Whether another YAML file of the repository has the same top-level keys (two or more):
+    one of a family of files (model definitions, dataset descriptions) that one loader reads,
+    whichever file the command line names."""
+    keys = _top_keys(text)
+    if len(keys) < 2:
+        return False
+    for other in files:
+        if other == path or not other.endswith(_YAML):
+            continue
+        other_text = _read(other, ctx)
+        if other_text is not None and _top_keys(other_text) == keys:
+            return True
+    return False
+
+
+def _top_keys(text: str) -> frozenset[str]:
+    try:
+        documents = compose_yaml(text)
+    except UnreadableFile:
+        return frozenset()
+    return frozenset(
+        str(key.value)
+        for document in documents
+        if isinstance(document, yaml.MappingNode)
+        for key, _ in document.value
+        if isinstance(key, yaml.ScalarNode)
+    )
 
 
 def _read(path: str, ctx: RepositoryContext) -> str | None:
