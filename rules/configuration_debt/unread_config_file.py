@@ -4,7 +4,8 @@ What it does
 Flags a YAML, JSON or TOML configuration file that a change adds and that no other file of the
 repository names: not its path, its file name or its stem, in code, shell scripts, Makefiles,
 Dockerfiles, CI definitions, notebooks, READMEs or other configuration. One finding per file, on
-its first setting. (Run on a whole repository, every such file is judged.)
+its first setting. Only a change is judged (``debtbot diff``, pull requests): a file that has been
+in the repository for a while may be read by something outside it.
 
 Only files that are configuration are judged: every YAML file, TOML files, and JSON files whose
 name says so (``train_config.json``, ``settings.json``, ``hparams.json``); other JSON is usually
@@ -60,7 +61,7 @@ from collections.abc import Collection, Iterable
 
 import yaml
 
-from rules import Change, Example, Repository, RepositoryContext, Rule
+from rules import Change, Example, RepositoryContext, Rule
 from rules.ml.files import conventional, kind_by_path, yaml_kind
 from rules.readers import UnreadableFile, compose_yaml
 
@@ -183,12 +184,6 @@ def check_change(change: Change, ctx: RepositoryContext) -> None:
         if path.endswith(_CONFIG_SUFFIXES) and _new_file(path, change.added[path], ctx)
     ]
     _judge(added, change.repository.files, ctx)
-
-
-def check_repository(repository: Repository, ctx: RepositoryContext) -> None:
-    _judge(
-        sorted(p for p in repository.files if p.endswith(_CONFIG_SUFFIXES)), repository.files, ctx
-    )
 
 
 def _new_file(path: str, added: frozenset[int], ctx: RepositoryContext) -> bool:
