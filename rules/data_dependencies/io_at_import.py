@@ -10,11 +10,19 @@ at module level (outside every function and class, and outside
   opens a file for reading (``open("config.yaml")``);
 - fetches something over the network (``requests.get``, ``httpx.post``,
   ``urllib.request.urlopen``, ``torch.hub.load``, ``hf_hub_download``, ``nltk.download``,
-  scikit-learn's ``fetch_*``...).
+  scikit-learn's ``fetch_*``...);
+- reaches a service: starts a run or looks up an experiment on a tracking server
+  (``mlflow.set_experiment``, ``wandb.init``, ``neptune.init_run``, ZenML's
+  ``Client().active_stack``), resolves cloud credentials or an account (``storage.Client()``,
+  ``bigquery.Client()``, ``sagemaker.Session()``, ``get_execution_role()``,
+  ``Workspace.from_config()``), starts a cluster (``ray.init()``) or opens a database
+  connection (``psycopg2.connect``). Clients that connect only when used (``boto3.client``,
+  ``MlflowClient()``, ``create_engine``) are left alone.
 
 Only modules that others import are judged: a file inside a package (its folder has an
 ``__init__.py``) that is no script. Scripts are left alone: files with a
-``if __name__ == "__main__":`` guard, files that parse the command line, call their ``main()``,
+``if __name__ == "__main__":`` guard, files that parse the command line, call their ``main()``
+(or start their work, ``optimizer.start()``, ``trainer.fit(model)``),
 patch ``sys.path`` or hand the data they read to more work at module level, files whose header
 says how to run them (``# Usage: python resume.py``), ``__main__.py``, files under
 ``scripts/``, ``examples/``, ``notebooks/``, ``tutorials/`` or ``docs/``, tests,
@@ -33,10 +41,10 @@ left alone; loading data or a model that way is still flagged.
 
 Why is this bad?
 ----------------
-Importing a module should be cheap and have no side effects. A module that loads a model or
-downloads a dataset when imported makes every importer pay for it: the test suite, a CLI's
+Importing a module should be cheap and have no side effects. A module that loads a model,
+downloads a dataset or calls a server when imported makes every importer pay for it: the test suite, a CLI's
 ``--help``, a worker that only needs one helper function, a documentation build. Worse, the
-import fails when the file or the network is missing, with a traceback pointing at an ``import``
+import fails when the file, the network or the credentials are missing, with a traceback pointing at an ``import``
 line far from the cause, and the data read is fixed once per process, so a long-running service
 never sees a new version and tests cannot substitute their own.
 
@@ -50,10 +58,12 @@ Example
 
     ENCODER = joblib.load("artifacts/encoder.joblib")
     REGIONS = pd.read_csv("data/regions.csv")
+    mlflow.set_experiment("churn")
 
 Use instead
 -----------
-Load on first use, or in the function that needs it, and pass the location in:
+Load on first use, or in the function that needs it, and pass the location in; start runs and
+build clients in the entry point that needs them:
 
 .. code-block:: python
 
@@ -79,7 +89,15 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from rules import Context, Example, Rule
-from rules.ml.data_calls import downloads, loads_model, opened, opened_by, reads_data
+from rules.ml.data_calls import (
+    USED_AT_ONCE,
+    contacts_service,
+    downloads,
+    loads_model,
+    opened,
+    opened_by,
+    reads_data,
+)
 from rules.names import bound_names, string_value
 
 RULE = Rule(
@@ -125,6 +143,33 @@ import pandas as pd
 frame = pd.read_csv("data/train.csv")
 """,
             path="analysis.py",
+        ),
+        # Near miss: a client that connects only when it is used.
+        Example(
+            """
+import boto3
+from zenml.client import Client
+
+s3 = boto3.client("s3")
+client = Client()
+""",
+            path="pipeline/storage.py",
+            files=("pipeline/__init__.py",),
+        ),
+        # Near miss: the run is started by the entry point, under its main guard.
+        Example(
+            """
+import wandb
+
+def train(config):
+    pass
+
+if __name__ == "__main__":
+    wandb.init(project="churn")
+    train({})
+""",
+            path="churn/train.py",
+            files=("churn/__init__.py",),
         ),
         # Near miss: a Streamlit app runs from top to bottom.
         Example(
@@ -185,6 +230,33 @@ def encode(text):
             path="nlp/__init__.py",
             line=3,
         ),
+        Example(
+            """
+from zenml.client import Client
+from zenml import step
+
+experiment_tracker = Client().active_stack.experiment_tracker
+
+@step(experiment_tracker=experiment_tracker.name)
+def trainer(data):
+    pass
+""",
+            path="steps/trainer.py",
+            files=("steps/__init__.py",),
+            line=4,
+        ),
+        Example(
+            """
+import mlflow
+from google.cloud import storage
+
+mlflow.set_experiment("churn")
+bucket = storage.Client().bucket("churn-data")
+""",
+            path="churn/tracking.py",
+            files=("churn/__init__.py",),
+            line=4,
+        ),
     ),
 )
 
@@ -202,6 +274,8 @@ class State:
     # Module-level names whose value is anchored to the package folder (``__file__``).
     anchored: set[str] = field(default_factory=set)
     loaded: set[str] = field(default_factory=set)  # names bound to data read at import
+    # What a finding shows of a call: the whole chain (``Client().active_stack.name``).
+    shown: dict[int, cst.BaseExpression] = field(default_factory=dict)
 
 
 _SCRIPT_DIRS = frozenset(
@@ -221,6 +295,11 @@ _SYS_PATH = frozenset({"sys.path.append", "sys.path.insert", "sys.path.extend"})
 _USAGE = re.compile(r"\busage:?\s*\$?\s*python[0-9.]*\s", re.IGNORECASE)
 # Functions a script calls at module level to do its work.
 _ENTRY_FUNCTIONS = frozenset({"main", "run", "cli", "app"})
+# Methods a script calls, as statements of its own at module level, to do its work
+# (``optimizer.start_locally()``, ``trainer.fit(model)``).
+_WORK_METHODS = frozenset(
+    {"start", "start_locally", "wait", "run", "fit", "train", "optimize", "launch", "execute"}
+)
 # Builtins that only reshape what they are given: passing loaded data to them is no more work.
 _RESHAPING = frozenset(
     {"set", "frozenset", "list", "tuple", "dict", "sorted", "len", "str", "int", "float"}
@@ -233,6 +312,14 @@ _SYSTEM_FILE = re.compile(r"^/(proc|sys|etc|dev)/")
 # Checks whether something is already there, before fetching it.
 _PRESENCE = re.compile(r"\b(exists|isfile|isdir|is_file|is_dir|find)\(")
 _SHORTEN = re.compile(r"\s+")
+# (what is reached, what the import does) for each kind of service call of ``rules.ml``.
+_SERVICES = {
+    "tracking": ("tracking server", "contact the tracking server"),
+    "platform": ("platform's server", "query the platform's server"),
+    "cloud": ("cloud service", "call the cloud"),
+    "cluster": ("cluster", "start a cluster"),
+    "database": ("database connection", "connect to a database"),
+}
 
 
 def _scope_in(ctx: Context[State]) -> None:
@@ -294,7 +381,9 @@ def visit_Attribute(node: cst.Attribute, ctx: Context[State]) -> None:
         ctx.state.script = True
 
 
-def _what(call: cst.Call, ctx: Context[State]) -> tuple[str, str] | None:
+def _what(
+    call: cst.Call, ctx: Context[State], parent: cst.CSTNode | None = None
+) -> tuple[str, str] | None:
     """(what is read, what the import does) for an import-time read or download, else None.
 
     A file opened beside the module (its location built from ``__file__`` or found through
@@ -305,6 +394,12 @@ def _what(call: cst.Call, ctx: Context[State]) -> tuple[str, str] | None:
         if _fetched_when_missing(ctx):
             return None
         return "downloaded files", "go to the network"
+    service = contacts_service(call, ctx)
+    if service is not None:
+        parent = ctx.parent() if parent is None else parent
+        if ctx.call_name(call) in USED_AT_ONCE and not _used_at_once(call, parent):
+            return None
+        return _SERVICES[service]
     found = loads_model(call, ctx)
     if found is not None:
         return "model", "load a model"
@@ -318,6 +413,12 @@ def _what(call: cst.Call, ctx: Context[State]) -> tuple[str, str] | None:
             return None  # a probe of the machine (``/proc/self/cgroup``), not data
         return "file", "read files"
     return None
+
+
+def _used_at_once(call: cst.Call, parent: cst.CSTNode | None) -> bool:
+    """Whether something is asked of the object a call builds in the same expression
+    (``Client().active_stack``)."""
+    return isinstance(parent, cst.Attribute) and parent.value is call
 
 
 def _fetched_when_missing(ctx: Context[State]) -> bool:
@@ -369,6 +470,13 @@ def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
         # modules: a script run from a checkout, without a guard.
         state.script = True
         return
+    if (
+        isinstance(func, cst.Attribute)
+        and func.attr.value in _WORK_METHODS
+        and isinstance(ctx.parent(), cst.Expr)
+    ):
+        state.script = True  # the module does its work when run: a script without a guard
+        return
     if isinstance(func, cst.Name) and func.value in state.functions:
         if func.value in _ENTRY_FUNCTIONS and isinstance(ctx.parent(), cst.Expr):
             state.script = True  # main() called at module level: a script without a guard
@@ -384,6 +492,7 @@ def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
     found = _what(node, ctx)
     if found is not None:
         _found(node, found, list(ctx.ancestors), state)
+        state.shown[id(node)] = _chain(node, ctx.ancestors)
         statement = ctx.ancestors[1] if len(ctx.ancestors) > 1 else None
         if found[0] == "data" and isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
@@ -414,16 +523,16 @@ def _reads_in(function: cst.FunctionDef, ctx: Context[State]) -> tuple[str, str]
         name in ctx.state.anchored for name in _WORD.findall(code)
     ):
         return None
-    pending: list[cst.CSTNode] = [function.body]
+    pending: list[tuple[cst.CSTNode, cst.CSTNode]] = [(function.body, function)]
     while pending:
-        node = pending.pop()
+        node, parent = pending.pop()
         if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
             continue
         if isinstance(node, cst.Call):
-            found = _what(node, ctx)
+            found = _what(node, ctx, parent)
             if found is not None:
                 return found
-        pending.extend(node.children)
+        pending.extend((child, node) for child in node.children)
     return None
 
 
@@ -443,7 +552,20 @@ def _app(ctx: Context[State]) -> bool:
     return any(name.split(".", 1)[0] in _APP_FRAMEWORKS for name in ctx.aliases.values())
 
 
-def _shown(call: cst.Call, ctx: Context[State]) -> str:
+def _chain(call: cst.Call, ancestors: list[cst.CSTNode]) -> cst.BaseExpression:
+    """The attribute and call chain a call starts (``Client().active_stack.experiment_tracker``)."""
+    node: cst.BaseExpression = call
+    for parent in reversed(ancestors):
+        if (isinstance(parent, cst.Attribute) and parent.value is node) or (
+            isinstance(parent, cst.Call) and parent.func is node
+        ):
+            node = parent
+        else:
+            break
+    return node
+
+
+def _shown(call: cst.BaseExpression, ctx: Context[State]) -> str:
     text = _SHORTEN.sub(" ", ctx.code(call)).replace("( ", "(").replace(" )", ")")
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -461,7 +583,8 @@ def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
         if found is not None:
             _found(call, found, ancestors, state)
     for call, what, does, ancestors in sorted(state.found, key=lambda f: _start(f[3], f[0])):
-        ctx.report_from(call, ancestors, call=_shown(call, ctx), what=what, does=does)
+        shown = _shown(state.shown.get(id(call), call), ctx)
+        ctx.report_from(call, ancestors, call=shown, what=what, does=does)
 
 
 def _start(ancestors: list[cst.CSTNode], call: cst.Call) -> int:

@@ -16,9 +16,15 @@ from rules.engine.facts import FileFacts
 from rules.engine.repository import Repository, run_repository_rules
 from rules.finding import Finding, Skipped
 
-# What the repository rules may read beyond the files under review: Python files (summarised)
-# and the YAML configuration they load.
-CONTEXT_FILES = (".py", ".yaml", ".yml")
+# What the repository rules may read beyond the files under review: Python files (summarised),
+# the YAML configuration they load, and the text files that may name a configuration file
+# (scripts, documentation, other configuration). Only Python files are read up front; the
+# others only when a rule asks.
+CONTEXT_FILES = (
+    ".py", ".yaml", ".yml", ".json", ".toml", ".sh", ".bash", ".md", ".rst", ".txt", ".cfg",
+    ".ini", ".ipynb", ".mk", ".env", ".tf", ".jsonnet", ".j2", ".jinja", ".ps1", ".bat",
+    ".slurm", ".sbatch", ".conf", "Dockerfile", "Makefile", "justfile", "Procfile",
+)  # fmt: skip
 
 # (repository-relative POSIX path, a way to read its bytes)
 Source = tuple[str, Callable[[], bytes]]

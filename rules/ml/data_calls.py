@@ -394,6 +394,58 @@ def downloads(call: cst.Call, ctx: Names) -> bool:
     return client in _HTTP_CLIENTS and method in _HTTP_METHODS
 
 
+# Calls that reach a service when they run, by kind: a tracking server or experiment tracker
+# (a run started, an experiment looked up), an ML platform's server (ZenML's stack and
+# secrets), a cloud (credentials resolved, an account or role looked up), a compute cluster
+# started, a database connection opened. Clients that connect lazily (``boto3.client``,
+# ``MlflowClient()``, ``sqlalchemy.create_engine``) do not count: building one costs nothing
+# until it is used.
+SERVICE_CALLS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "mlflow.set_experiment", "mlflow.start_run", "mlflow.create_experiment",
+            "mlflow.get_experiment_by_name", "mlflow.search_runs", "mlflow.search_experiments",
+            "mlflow.register_model", "mlflow.get_run", "wandb.init", "wandb.login", "wandb.Api",
+            "neptune.init", "neptune.init_run", "neptune.init_project", "neptune.init_model",
+            "neptune.init_model_version", "comet_ml.Experiment", "comet_ml.start",
+            "comet_ml.init", "clearml.Task.init", "dagshub.init", "aim.Run",
+        ),
+        "tracking",
+    ),
+    "zenml.client.Client": "platform",
+    **dict.fromkeys(
+        (
+            "google.cloud.storage.Client", "google.cloud.bigquery.Client", "google.auth.default",
+            "sagemaker.get_execution_role", "sagemaker.Session", "sagemaker.session.Session",
+            "azureml.core.Workspace.from_config", "azureml.core.Workspace.get",
+            "azure.ai.ml.MLClient.from_config", "kfp.Client", "huggingface_hub.login",
+        ),
+        "cloud",
+    ),
+    **dict.fromkeys(("ray.init", "dask.distributed.Client"), "cluster"),
+    **dict.fromkeys(
+        (
+            "psycopg2.connect", "pymysql.connect", "mysql.connector.connect",
+            "snowflake.connector.connect", "pyodbc.connect",
+        ),
+        "database",
+    ),
+}  # fmt: skip
+
+
+# Clients that reach their server only once something is asked of them: ``Client()`` alone is
+# cheap, ``Client().active_stack`` is not.
+USED_AT_ONCE = frozenset({"zenml.client.Client"})
+
+
+def contacts_service(call: cst.Call, ctx: Names) -> str | None:
+    """The kind of service ``call`` reaches when it runs (see ``SERVICE_CALLS``), else None."""
+    name = ctx.call_name(call)
+    if name is None:
+        return None
+    return SERVICE_CALLS.get(name)
+
+
 # -- files opened -----------------------------------------------------------------------------------
 
 

@@ -15,7 +15,8 @@ The kinds, from the path alone (:func:`kind_by_path`) or from the path and the p
 - ``logging``: ``logging.config.dictConfig`` files;
 - ``framework``: Hydra and OmegaConf configs (``_target_``, ``defaults``, ``${...}``), config
   trees of several groups, Kedro's parameters;
-- ``tool``: other tools' files (documentation sites, packaging, dot-files, dot-folders);
+- ``tool``: other tools' files (documentation sites, packaging, CloudFormation templates, dot-files,
+  dot-folders);
 - ``run-output``: written by tools during runs (``outputs/``, ``mlruns/``, ``hparams.yaml``).
 """
 
@@ -137,13 +138,15 @@ def yaml_kind(
     keys = set().union(*(_top_keys(document) for document in documents)) if documents else set()
     if {"apiVersion", "kind"} <= keys:
         return "kubernetes"
+    if "AWSTemplateFormatVersion" in keys or ("Resources" in keys and "AWS::" in text):
+        return "tool"  # a CloudFormation template, deployed by AWS
     if "dependencies" in keys and keys & {"channels", "name", "prefix"}:
         return "conda"
     if "services" in keys and keys & {"version", "volumes", "networks", "x-common"}:
         return "compose"
     if "version" in keys and keys & _LOGGING_KEYS:
         return "logging"
-    if keys & _CI_KEYS or _azure_template(documents):
+    if keys & _CI_KEYS - {"steps"} or _ci_steps(documents) or _azure_template(documents):
         return "ci"
     if keys & _HYDRA_KEYS or any(_interpolates(document) for document in documents):
         return "framework"
@@ -193,6 +196,18 @@ def _top_keys(document: yaml.Node) -> set[str]:
     if not isinstance(document, yaml.MappingNode):
         return set()
     return {str(key.value) for key, _ in document.value if isinstance(key, yaml.ScalarNode)}
+
+
+def _ci_steps(documents: list[yaml.Node]) -> bool:
+    """``steps:`` as a list, as CI services write them (ZenML's ``steps:`` is a mapping of the
+    pipeline's steps to their settings)."""
+    for document in documents:
+        if not isinstance(document, yaml.MappingNode):
+            continue
+        for key, value in document.value:
+            if getattr(key, "value", None) == "steps" and isinstance(value, yaml.SequenceNode):
+                return True
+    return False
 
 
 def _azure_template(documents: list[yaml.Node]) -> bool:

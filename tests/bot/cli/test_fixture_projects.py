@@ -39,4 +39,4 @@ def test_clean_idiomatic_module_reports_nothing(tmp_path, monkeypatch, capsys) -
     code, report = check_copy("clean_project", tmp_path, monkeypatch, capsys)
     assert report["findings"] == []
     assert code == 0
-    assert report["stats"]["files"] == 3
+    assert report["stats"]["files"] == 4  # churn/*.py, requirements.txt, pyproject.toml

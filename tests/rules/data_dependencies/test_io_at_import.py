@@ -192,3 +192,52 @@ def test_707_machine_probe_and_documented_script() -> None:
     assert import_findings(script) == []
     patched = 'import sys\nimport torch\n\nsys.path.append("..")\nckpt = torch.load("last.pt")\n'
     assert import_findings(patched) == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        'wandb.init(project="churn")',
+        'mlflow.set_experiment("churn")',
+        "TRACKER = Client().active_stack.experiment_tracker",
+        'SECRET = Client().get_secret("openai")',
+        "BUCKET = storage.Client().bucket('data')",
+        "ROLE = sagemaker.get_execution_role()",
+        "ray.init()",
+        "CONNECTION = psycopg2.connect(DSN)",
+    ],
+)
+def test_707_services_reached_at_module_level(statement: str) -> None:
+    source = f"""
+        import mlflow
+        import psycopg2
+        import ray
+        import sagemaker
+        import wandb
+        from google.cloud import storage
+        from zenml.client import Client
+
+        {statement}
+        """
+    assert len(import_findings(source)) == 1
+
+
+def test_707_lazy_clients_and_scripts_that_start_their_work_are_left_alone() -> None:
+    lazy = """
+        import boto3
+        from mlflow.tracking import MlflowClient
+        from zenml.client import Client
+
+        S3 = boto3.client("s3")
+        TRACKING = MlflowClient()
+        CLIENT = Client()
+        """
+    assert import_findings(lazy) == []
+    script = """
+        from clearml import Task
+
+        task = Task.init(project_name="hpo")
+        optimizer = make_optimizer(task)
+        optimizer.start_locally()
+        """
+    assert import_findings(script) == []
