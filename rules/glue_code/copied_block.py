@@ -83,7 +83,7 @@ References
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rules import Change, Example, Repository, RepositoryContext, Rule, clones
@@ -160,6 +160,26 @@ def parse():
     return parser.parse_args()
 """
 
+# Two classes that store their arguments: the same shape, nothing worth sharing.
+_SETTINGS = """\
+class Block(Module):
+    def __init__(self, dim, heads, dropout, bias, norm, act, scale, window, shift, depth):
+        super().__init__()
+        self.dim = dim
+        self.heads = heads
+        self.dropout = dropout
+        self.bias = bias
+        self.norm = norm
+        self.act = act
+        self.scale = scale
+        self.window = window
+        self.shift = shift
+        self.depth = depth
+        self.extra = None
+        print(self.dim, self.heads, self.depth)
+        return
+"""
+
 RULE = Rule(
     code="DEBT804",
     name="copied-block",
@@ -207,6 +227,16 @@ RULE = Rule(
         Example(_LOOP, path="examples/cifar/main.py", others=(("examples/mnist/main.py", _LOOP),)),
         # Near miss: tests repeat their setup on purpose.
         Example(_LOOP, path="tests/test_train_again.py", others=(("training.py", _LOOP),)),
+        # Near misses: a standalone copy kept on purpose, known by its folder or by its own words.
+        Example(_LOOP, path="models/standalone/train.py", others=(("src/training.py", _LOOP),)),
+        Example(
+            '"""Self-contained version of the training loop, to copy into other projects."""\n\n'
+            + _LOOP,
+            path="models/loop.py",
+            others=(("src/training.py", _LOOP),),
+        ),
+        # Near miss: a block of definitions and stored arguments, alike in every model.
+        Example(_SETTINGS, path="models/decoder.py", others=(("models/encoder.py", _SETTINGS),)),
     ),
     invalid=(
         Example(_LOOP, path="train_finetune.py", others=(("train.py", _LOOP),)),
@@ -237,13 +267,14 @@ def check_change(change: Change, ctx: RepositoryContext) -> None:
     prints = _eligible(repository)
     index = clones.build_index(prints)
     layout = _Layout.of(repository)
+    deliberate = _Deliberate(ctx.read)
     for path in sorted(change.added):
-        if path not in prints:
+        if path not in prints or deliberate(path):
             continue
         added = change.added[path]
         found = []
         for clone in clones.clones_of(path, prints[path], index):
-            if layout.apart(path, clone.other):
+            if layout.apart(path, clone.other) or deliberate(clone.other):
                 continue
             mine = sum(1 for n in range(clone.start, clone.end + 1) if n in added)
             if mine * 2 < clone.end - clone.start + 1:
@@ -260,12 +291,16 @@ def check_repository(repository: Repository, ctx: RepositoryContext) -> None:
     prints = _eligible(repository)
     index = clones.build_index(prints)
     layout = _Layout.of(repository)
+    deliberate = _Deliberate(ctx.read)
     for path in sorted(prints):
+        if deliberate(path):
+            continue
         found = [
             clone
             for clone in clones.clones_of(path, prints[path], index)
             if (clone.other, clone.other_start) < (path, clone.start)
             and not layout.apart(path, clone.other)
+            and not deliberate(clone.other)
         ]
         _report(ctx, path, found, None)
 
@@ -286,9 +321,66 @@ def _report(
         code = [n for n in range(clone.start, clone.end + 1) if n in holding_code]
         if len(code) < least:
             continue
+        if added is not None and sum(1 for n in code if n in added) * 3 < len(code) * 2:
+            continue  # most of the block was there before: this change did not copy it
+        if sum(1 for n in code if not _TRIVIAL.match(text[n - 1])) < least * 2 // 3:
+            continue  # mostly definitions, stored arguments, keyword lists and logging
         line = next((n for n in code if added is None or n in added), code[0])
         lines = f"{clone.other_start}-{clone.other_end}"
         ctx.report(path, line, text[line - 1].strip(), other=clone.other, lines=lines)
+
+
+# Lines that any two pieces of code share without being copies: a definition's first line or
+# decorator, an argument stored on ``self``, a name alone in an argument
+# list, a closing bracket, a bare ``return``/``pass``/``else:``, a call of ``super()``, and
+# logging or printing.
+_TRIVIAL = re.compile(
+    r"\s*(?:"
+    r"(?:async\s+)?def\s|class\s|@"
+    r"|self\.\w+\s*=\s*[\w.]+\s*(?:#.*)?$"
+    r"|[\w.*]+,?\s*(?:#.*)?$"
+    r"|[)\]}][)\]},:]*\s*(?:#.*)?$"
+    r"|(?:return|pass|else:|try:|finally:|continue|break)\s*(?:#.*)?$"
+    r"|super\(.*\)\.__init__\("
+    r"|(?:print|[\w.]*log(?:ger|ging)?\.(?:debug|info|warning|error|exception))\("
+    r")"
+)
+# What a file says of itself when it is a deliberate copy: a standalone, self-contained or
+# minimal version of code kept elsewhere in the repository, or a library vendored with its
+# licence.
+_DELIBERATE_NAME = re.compile(
+    r"(?:^|[-_/.])(?:standalone|stand_alone|self[-_]?contained|single[-_]?file|minimal)(?:$|[-_/.])",
+    re.IGNORECASE,
+)
+_DELIBERATE_WORDS = re.compile(
+    r"\bstand[- ]?alone\b|\bself[- ]contained\b|\bsingle[- ]file\b"
+    r"|\bminimal\s+(?:version|implementation|re-?implementation|example|copy)\b"
+    r"|\bno\s+dependenc(?:y|ies)\s+on\b|\bwithout\s+(?:any\s+)?dependenc(?:y|ies)\s+on\b"
+    r"|Permission is hereby granted|Redistribution and use in source and binary forms"
+    r"|\bvendored\b",
+    re.IGNORECASE,
+)
+_HEADER_END = re.compile(r"^(?:import|from|def|class|@)\b|^\w+\s*=", re.MULTILINE)
+
+
+class _Deliberate:
+    """Whether a file is a deliberate copy, by its path or its own words (the module docstring
+    and the comments above its first import); each file is read once."""
+
+    def __init__(self, read: Callable[[str], str]) -> None:
+        self._read = read
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, path: str) -> bool:
+        known = self._known.get(path)
+        if known is None:
+            known = bool(_DELIBERATE_NAME.search(path.rpartition(".")[0]))
+            if not known:
+                text = self._read(path)[:4000]
+                end = _HEADER_END.search(text)
+                known = bool(_DELIBERATE_WORDS.search(text[: end.start() if end else 4000]))
+            self._known[path] = known
+        return known
 
 
 def _eligible(repository: Repository) -> dict[str, tuple[clones.Fingerprint, ...]]:
