@@ -216,6 +216,8 @@ RULE = Rule(
             _LOOP, path="week2/solution/train.py", others=(("week2/homework/train.py", _LOOP),)
         ),
         Example(_LOOP, path="lesson/step2.py", others=(("lesson/step1.py", _LOOP),)),
+        # Near miss: one module per experiment, the repository's record of each run.
+        Example(_LOOP, path="configs/resnet_big.py", others=(("configs/resnet_small.py", _LOOP),)),
         # Near miss: lessons of a numbered sequence, each read on its own.
         Example(
             _LOOP,
@@ -444,6 +446,11 @@ _NUMBERED = re.compile(r"^\d{1,3}[-_. ]*[^\W\d_]")  # 01-intro, 3_training: one 
 _EXAMPLES = frozenset({"examples", "example", "demos", "tutorials", "samples", "recipes"})
 # Scripts named as examples or demos are programs of their own.
 _EXAMPLE_FILE = re.compile(r"(^|[-_])(examples?|demos?|tutorials?)([-_.]|$)", re.IGNORECASE)
+# Folders of experiment definitions written as Python modules, one a run.
+_EXPERIMENTS = re.compile(
+    r"^(?:configs?|configurations?|experiments?|exps?|hparams|hyperparams|settings|runs)$",
+    re.IGNORECASE,
+)
 _PARTS = re.compile(r"[^\W\d_]+|\d+")  # the words and numbers of a name
 
 
@@ -504,6 +511,10 @@ class _Layout:
             if _snapshots(here.rpartition(".")[0], there.rpartition(".")[0], files=True):
                 return True
             if _EXAMPLE_FILE.search(here) and _EXAMPLE_FILE.search(there):
+                return True
+            # Two experiments of a folder of them, one module each: the repository's way of
+            # recording what each run was.
+            if _EXPERIMENTS.match(parent.rpartition("/")[2]):
                 return True
         return self._teaching(mine[:-1]) and self._teaching(theirs[:-1])
 
