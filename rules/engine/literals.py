@@ -16,7 +16,8 @@ from dataclasses import dataclass
 LEAST_ITEMS = 3
 # Items too common to make a collection worth keeping once: the splits of a data set.
 _COMMON = frozenset({"train", "training", "val", "valid", "validation", "test", "testing", "dev"})
-_NAMES_LEFT_OUT = frozenset({"__all__", "__slots__", "__match_args__"})
+# Names frameworks give their declarations (pydantic's settings of a model).
+_NAMES_LEFT_OUT = frozenset({"model_config"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,7 @@ def collections(text: str) -> tuple[LiteralCollection, ...]:
     except (SyntaxError, ValueError, RecursionError):
         return ()
     found = []
-    for node in ast.walk(tree):
+    for node, local in _assignments(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
@@ -44,8 +45,10 @@ def collections(text: str) -> tuple[LiteralCollection, ...]:
         else:
             continue
         name = _name(target)
-        if name is None or name in _NAMES_LEFT_OUT:
+        if name is None or name in _NAMES_LEFT_OUT or name.endswith("__"):
             continue
+        if local and "." not in name:
+            continue  # a local variable: a working value, not a definition others should share
         items = _items(value)
         if items is None:
             continue
@@ -60,6 +63,20 @@ def collections(text: str) -> tuple[LiteralCollection, ...]:
             )
         )
     return tuple(sorted(found, key=lambda c: c.line))
+
+
+def _assignments(tree: ast.Module) -> list[tuple[ast.stmt, bool]]:
+    """Every statement of the module, each with whether it lies in a function."""
+    found: list[tuple[ast.stmt, bool]] = []
+    pending: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while pending:
+        node, local = pending.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                found.append((child, local))
+                inner = local or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+                pending.append((child, inner))
+    return found
 
 
 def _name(target: ast.expr) -> str | None:
@@ -89,6 +106,8 @@ def _items(value: ast.expr) -> tuple[object, ...] | None:
             if not isinstance(item, ast.Constant):
                 return None
             values.append(item.value)
+        if len(set(map(repr, values))) == 1:
+            return None  # counters or flags set to one starting value: not a mapping kept by hand
         return ("map", *sorted(zip(keys, map(repr, values), strict=True)))
     return None
 

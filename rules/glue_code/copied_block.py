@@ -15,8 +15,22 @@ list of constants or a dict of settings), test files, generated files, vendored 
 folders, and code repeated in more than eight places (boilerplate). The lines named are exact:
 the two blocks are followed token by token as far as they agree.
 
+Only a block the change wrote is blamed: two thirds of its lines of code must be added or
+edited by the change. Blocks made mostly of lines any code shares (a definition's first line, a
+decorator, an argument stored on ``self``, a name alone in an argument list, a closing bracket,
+``return``, ``super().__init__``, logging and printing) are not counted.
+
 Copies made on purpose are not reported:
 
+- a deliberate copy, known by its path (a ``standalone``, ``self_contained``, ``single_file`` or
+  ``minimal`` folder or file) or by its own words (a module docstring or header comment that
+  calls it standalone, self-contained, single-file or a minimal version, or that carries the
+  licence of the library it vendors); its drift from the original is DEBT806's concern;
+- between modules of a folder of experiment definitions (``configs/``, ``experiments/``,
+  ``hparams/``...), one module a run;
+
+- in packages installed into the repository (``pip install -t``: a ``*.dist-info`` folder
+  beside them), as Lambda functions ship their dependencies;
 - between two projects of one repository (each folder with its own ``requirements.txt``,
   ``pyproject.toml``, ``setup.py`` or ``environment.yml``);
 - between snapshots: sibling folders whose names differ only by a number (``cohorts/2022`` and
@@ -461,6 +475,9 @@ class _Layout:
     projects: frozenset[str]  # folders with a project of their own ("" for the root)
     children: Mapping[str, frozenset[str]]  # the sub-folders of each folder
     readmes: frozenset[str]  # folders with a README
+    # Folders packages were installed into (``pip install -t``: a ``*.dist-info`` beside them):
+    # what lies in their sub-folders is third-party code, not the repository's.
+    installed: frozenset[str] = frozenset()
 
     @staticmethod
     def of(repository: Repository) -> _Layout:
@@ -481,10 +498,28 @@ class _Layout:
             projects=_projects(repository),
             children={folder: frozenset(names) for folder, names in children.items()},
             readmes=frozenset(readmes),
+            installed=frozenset(
+                folder
+                for folder, names in children.items()
+                if any(name.endswith((".dist-info", ".egg-info")) for name in names)
+            ),
         )
 
+    def vendored(self, path: str) -> bool:
+        """Whether a file belongs to a package installed into the repository."""
+        folder = path.rpartition("/")[0]
+        while folder:
+            parent = folder.rpartition("/")[0]
+            if parent in self.installed or (not parent and "" in self.installed):
+                return True
+            folder = parent
+        return False
+
     def apart(self, path: str, other: str) -> bool:
-        """Whether two files are copies of each other on purpose, or in separate projects."""
+        """Whether two files are copies of each other on purpose, or in separate projects (or
+        one of them is a third-party package installed into the repository)."""
+        if self.vendored(path) or self.vendored(other):
+            return True
         if _project(path, self.projects) != _project(other, self.projects):
             return True
         if path == other:

@@ -53,3 +53,15 @@ def test_facts_keep_collections_through_json():
         "tests/test_runs.py", TEXT.encode(), config, (), (), collect_facts=True
     )
     assert test_file.facts.collections == ()
+
+
+def test_local_variables_and_counters_are_left_out():
+    text = (
+        "def count(rows):\n"
+        '    names = ["alpha", "beta", "gamma"]\n'
+        '    self.names = ["alpha", "beta", "gamma"]\n'
+        '    counts = {"high": 0, "medium": 0, "low": 0}\n'
+        "    return names\n"
+        'model_config = {"extra": "forbid", "frozen": True, "strict": True}\n'
+    )
+    assert [c.name for c in collections(text)] == ["self.names"]
