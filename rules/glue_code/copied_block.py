@@ -18,7 +18,9 @@ the two blocks are followed token by token as far as they agree.
 Only a block the change wrote is blamed: two thirds of its lines of code must be added or
 edited by the change. Blocks made mostly of lines any code shares (a definition's first line, a
 decorator, an argument stored on ``self``, a name alone in an argument list, a closing bracket,
-``return``, ``super().__init__``, logging and printing) are not counted.
+``return``, ``super().__init__``, logging and printing) are not counted, nor blocks of fewer
+than three statements or of one call repeated (long declarations: a dict of settings, a run
+of ``role.add_to_policy(...)``).
 
 Copies made on purpose are not reported:
 
@@ -96,6 +98,7 @@ References
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -333,6 +336,7 @@ def _report(
     mine = clones.tokens(source)
     theirs = {other: clones.tokens(ctx.read(other)) for other in {c.other for c in found}}
     exact = [clones.extend(clone, path, mine, theirs[clone.other]) for clone in found]
+    statements: list[tuple[int, int, str]] | None = None
     for clone in clones.merge(exact):
         code = [n for n in range(clone.start, clone.end + 1) if n in holding_code]
         if len(code) < least:
@@ -341,9 +345,41 @@ def _report(
             continue  # most of the block was there before: this change did not copy it
         if sum(1 for n in code if not _TRIVIAL.match(text[n - 1])) < least * 2 // 3:
             continue  # mostly definitions, stored arguments, keyword lists and logging
+        if statements is None:
+            statements = _statements(source)
+        inside = [
+            kind for first, last, kind in statements if first <= clone.end and last >= clone.start
+        ]
+        if statements and (len(inside) < 3 or len(set(inside)) < 2):
+            continue  # a few long declarations (a policy, a dict of settings), not logic
         line = next((n for n in code if added is None or n in added), code[0])
         lines = f"{clone.other_start}-{clone.other_end}"
         ctx.report(path, line, text[line - 1].strip(), other=clone.other, lines=lines)
+
+
+def _statements(source: str) -> list[tuple[int, int, str]]:
+    """The first and last lines and the kind of each statement of the file that does something (not
+    definitions, imports, ``pass`` or docstrings): a call made as a statement is known by what
+    it calls, so that a run of ``role.add_to_policy(...)`` is one kind. None when Python cannot
+    read the file."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    skipped = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.stmt) or isinstance(node, (*skipped, ast.Pass)):
+            continue
+        last = node.end_lineno or node.lineno
+        if isinstance(node, ast.Expr):
+            if isinstance(node.value, ast.Constant):
+                continue  # a docstring
+            if isinstance(node.value, ast.Call):
+                found.append((node.lineno, last, ast.unparse(node.value.func)))
+                continue
+        found.append((node.lineno, last, f"{type(node).__name__}@{node.lineno}"))
+    return found
 
 
 # Lines that any two pieces of code share without being copies: a definition's first line or

@@ -10,7 +10,8 @@ corrected shape reaches one copy and not the other.
 The twins are found as DEBT804 finds copies (winnowed fingerprints, ``rules/engine/clones.py``),
 over blocks of at least ``min-lines`` lines of code. Only edits are judged, not new lines: an
 edited line must still resemble a line of the twin (most of its characters alike), so that it
-was a shared line before the change. Left alone: a change that edits both copies, an edit that
+was a shared line before the change, and the twin's line it resembles must be gone from this
+copy (a new ``elif`` beside others like it is an addition, not an edit). Left alone: a change that edits both copies, an edit that
 makes this copy agree with the twin, a change that rewrites a large part of the block (a third
 or more of its lines: a rewrite, not a fix), and copies the repository keeps apart on purpose
 (separate projects, examples, snapshots of a course: as for DEBT804). Deliberate standalone
@@ -123,6 +124,7 @@ RULE = Rule(
 
 _SPACE = re.compile(r"\s+")
 _COMMENT = re.compile(r"\s+#.*$")
+_QUALIFIER = re.compile(r"\b(?!self\.)[A-Za-z_]\w*\.(?=[A-Za-z_])")  # ``hippo.`` of ``hippo.nplr``
 _ALIKE = 0.8  # how alike an edited line and a line of the twin must be
 
 
@@ -158,29 +160,37 @@ def check_change(change: Change, ctx: RepositoryContext) -> None:
             twin_added = change.added.get(clone.other, frozenset())
             if any(n in twin_added for n in range(clone.other_start, clone.other_end + 1)):
                 continue  # the change edits both copies
-            line = _drifted(text, edited, ctx.read(clone.other), clone)
+            line = _drifted(text, code, edited, ctx.read(clone.other), clone)
             if line is not None:
                 lines = f"{clone.other_start}-{clone.other_end}"
                 ctx.report(path, line, text[line - 1].strip(), other=clone.other, lines=lines)
 
 
-def _drifted(text: list[str], edited: list[int], other: str, clone: clones.Clone) -> int | None:
+def _drifted(
+    text: list[str], code: list[int], edited: list[int], other: str, clone: clones.Clone
+) -> int | None:
     """The first edited line that rewrites a line the twin still has as it was: close to one
-    of the twin's lines without being the same."""
+    of the twin's lines without being the same, and that line gone from this copy (a new line
+    beside one like it, an ``elif`` added after another, is not an edit)."""
     twin = [_normal(line) for line in other.splitlines()[clone.other_start - 1 : clone.other_end]]
     twin = [line for line in twin if len(line) > 3]
     same = set(twin)
+    here = {_normal(text[n - 1]) for n in code}
     for n in edited:
         line = _normal(text[n - 1])
         if len(line) <= 3 or line in same:
             continue
         matcher = SequenceMatcher(None, "", line, autojunk=False)
+        best, closest = 0.0, None
         for candidate in twin:
             matcher.set_seq1(candidate)
-            if matcher.real_quick_ratio() >= _ALIKE and matcher.ratio() >= _ALIKE:
-                return n
+            if matcher.real_quick_ratio() > best and matcher.ratio() > best:
+                best, closest = matcher.ratio(), candidate
+        if best >= _ALIKE and closest not in here:
+            return n
     return None
 
 
 def _normal(line: str) -> str:
-    return _SPACE.sub(" ", _COMMENT.sub("", line)).strip()
+    # A module named or not (``hippo.nplr`` and ``nplr``) is the same code in two copies.
+    return _QUALIFIER.sub("", _SPACE.sub(" ", _COMMENT.sub("", line))).strip()
