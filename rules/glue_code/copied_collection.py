@@ -84,6 +84,8 @@ RULE = Rule(
     principle="glue-code",
     severity="info",
     facts=("collections",),
+    default_enabled=False,
+    disabled_because="new: 8 of 9 findings right on tuning repositories, not yet on held-out ones",
     message="Define `{name}` once and import it here: the same {items} items are also written out in {others}, so every edit must be repeated in each copy.",
     valid=(
         # Near miss: the second script imports the list instead of copying it.
