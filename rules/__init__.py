@@ -12,7 +12,7 @@ The engine that runs the rules lives in :mod:`rules.engine`; shared knowledge of
 from rules import names, readers
 from rules.catalogue import all_rules, rules_by_code
 from rules.context import Context, RepositoryContext, is_test_path
-from rules.engine import clones
+from rules.engine import clones, literals
 from rules.engine.facts import FileFacts
 from rules.engine.repository import Change, Repository, definition_line
 from rules.finding import Finding, Severity, Skipped
@@ -33,6 +33,7 @@ __all__ = [
     "clones",
     "definition_line",
     "is_test_path",
+    "literals",
     "names",
     "readers",
     "rules_by_code",

@@ -39,6 +39,9 @@ class Example:
     # For change rules: which of ``others`` the change also touched (the example's own file
     # always counts as wholly added).
     changed: tuple[str, ...] = ()
+    # For change rules: the lines of the example's own file that the change added or edited,
+    # when not all of them (a small edit of an existing file).
+    added: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 import libcst as cst
 
 from rules.context import Context, is_test_path
-from rules.engine import clones
+from rules.engine import clones, literals
 from rules.engine.modules import Import, ModuleFacts, module_facts
 from rules.ml import data_calls
 from rules.ml.estimators import names_a_model
@@ -67,6 +67,9 @@ class FileFacts:
     # What the module binds at top level and the imports the file runs, with their lines (see
     # rules/engine/modules.py). The default knows nothing: every name may be there.
     module: ModuleFacts = field(default_factory=ModuleFacts)
+    # Lists, tuples, sets and dicts of constants bound to a name, as hashes of their items (see
+    # rules/engine/literals.py). Test files have none.
+    collections: tuple[literals.LiteralCollection, ...] = ()
 
     @property
     def is_test(self) -> bool:
@@ -82,6 +85,7 @@ class FileFacts:
         data["imports"] = [list(pair) for pair in self.imports]
         data["config_fields"] = [list(pair) for pair in self.config_fields]
         data["fingerprints"] = clones.pack(self.fingerprints)
+        data["collections"] = literals.pack(self.collections)
         data["module"] = {
             "defines": sorted(self.module.defines),
             "dynamic": self.module.dynamic,
@@ -107,6 +111,7 @@ class FileFacts:
             config_fields=tuple((h, f) for h, f in data.get("config_fields", ())),
             fingerprints=clones.unpack(data.get("fingerprints", "")),
             module=_module_from_json(data.get("module")),
+            collections=literals.unpack(data.get("collections", [])),
         )
 
 
@@ -187,6 +192,9 @@ class FactsCollector:
             if "fingerprints" in self.kinds and not is_test_path(path)
             else (),
             module_facts(text) if "modules" in self.kinds else ModuleFacts(),
+            literals.collections(text)
+            if "collections" in self.kinds and not is_test_path(path)
+            else (),
         )
 
 

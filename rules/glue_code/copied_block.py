@@ -15,8 +15,24 @@ list of constants or a dict of settings), test files, generated files, vendored 
 folders, and code repeated in more than eight places (boilerplate). The lines named are exact:
 the two blocks are followed token by token as far as they agree.
 
+Only a block the change wrote is blamed: two thirds of its lines of code must be added or
+edited by the change. Blocks made mostly of lines any code shares (a definition's first line, a
+decorator, an argument stored on ``self``, a name alone in an argument list, a closing bracket,
+``return``, ``super().__init__``, logging and printing) are not counted, nor blocks of fewer
+than three statements or of one call repeated (long declarations: a dict of settings, a run
+of ``role.add_to_policy(...)``).
+
 Copies made on purpose are not reported:
 
+- a deliberate copy, known by its path (a ``standalone``, ``self_contained``, ``single_file`` or
+  ``minimal`` folder or file) or by its own words (a module docstring or header comment that
+  calls it standalone, self-contained, single-file or a minimal version, or that carries the
+  licence of the library it vendors); its drift from the original is DEBT806's concern;
+- between modules of a folder of experiment definitions (``configs/``, ``experiments/``,
+  ``hparams/``...), one module a run;
+
+- in packages installed into the repository (``pip install -t``: a ``*.dist-info`` folder
+  beside them), as Lambda functions ship their dependencies;
 - between two projects of one repository (each folder with its own ``requirements.txt``,
   ``pyproject.toml``, ``setup.py`` or ``environment.yml``);
 - between snapshots: sibling folders whose names differ only by a number (``cohorts/2022`` and
@@ -82,8 +98,9 @@ References
 
 from __future__ import annotations
 
+import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rules import Change, Example, Repository, RepositoryContext, Rule, clones
@@ -160,6 +177,26 @@ def parse():
     return parser.parse_args()
 """
 
+# Two classes that store their arguments: the same shape, nothing worth sharing.
+_SETTINGS = """\
+class Block(Module):
+    def __init__(self, dim, heads, dropout, bias, norm, act, scale, window, shift, depth):
+        super().__init__()
+        self.dim = dim
+        self.heads = heads
+        self.dropout = dropout
+        self.bias = bias
+        self.norm = norm
+        self.act = act
+        self.scale = scale
+        self.window = window
+        self.shift = shift
+        self.depth = depth
+        self.extra = None
+        print(self.dim, self.heads, self.depth)
+        return
+"""
+
 RULE = Rule(
     code="DEBT804",
     name="copied-block",
@@ -196,6 +233,8 @@ RULE = Rule(
             _LOOP, path="week2/solution/train.py", others=(("week2/homework/train.py", _LOOP),)
         ),
         Example(_LOOP, path="lesson/step2.py", others=(("lesson/step1.py", _LOOP),)),
+        # Near miss: one module per experiment, the repository's record of each run.
+        Example(_LOOP, path="configs/resnet_big.py", others=(("configs/resnet_small.py", _LOOP),)),
         # Near miss: lessons of a numbered sequence, each read on its own.
         Example(
             _LOOP,
@@ -207,6 +246,16 @@ RULE = Rule(
         Example(_LOOP, path="examples/cifar/main.py", others=(("examples/mnist/main.py", _LOOP),)),
         # Near miss: tests repeat their setup on purpose.
         Example(_LOOP, path="tests/test_train_again.py", others=(("training.py", _LOOP),)),
+        # Near misses: a standalone copy kept on purpose, known by its folder or by its own words.
+        Example(_LOOP, path="models/standalone/train.py", others=(("src/training.py", _LOOP),)),
+        Example(
+            '"""Self-contained version of the training loop, to copy into other projects."""\n\n'
+            + _LOOP,
+            path="models/loop.py",
+            others=(("src/training.py", _LOOP),),
+        ),
+        # Near miss: a block of definitions and stored arguments, alike in every model.
+        Example(_SETTINGS, path="models/decoder.py", others=(("models/encoder.py", _SETTINGS),)),
     ),
     invalid=(
         Example(_LOOP, path="train_finetune.py", others=(("train.py", _LOOP),)),
@@ -237,13 +286,14 @@ def check_change(change: Change, ctx: RepositoryContext) -> None:
     prints = _eligible(repository)
     index = clones.build_index(prints)
     layout = _Layout.of(repository)
+    deliberate = _Deliberate(ctx.read)
     for path in sorted(change.added):
-        if path not in prints:
+        if path not in prints or deliberate(path):
             continue
         added = change.added[path]
         found = []
         for clone in clones.clones_of(path, prints[path], index):
-            if layout.apart(path, clone.other):
+            if layout.apart(path, clone.other) or deliberate(clone.other):
                 continue
             mine = sum(1 for n in range(clone.start, clone.end + 1) if n in added)
             if mine * 2 < clone.end - clone.start + 1:
@@ -260,12 +310,16 @@ def check_repository(repository: Repository, ctx: RepositoryContext) -> None:
     prints = _eligible(repository)
     index = clones.build_index(prints)
     layout = _Layout.of(repository)
+    deliberate = _Deliberate(ctx.read)
     for path in sorted(prints):
+        if deliberate(path):
+            continue
         found = [
             clone
             for clone in clones.clones_of(path, prints[path], index)
             if (clone.other, clone.other_start) < (path, clone.start)
             and not layout.apart(path, clone.other)
+            and not deliberate(clone.other)
         ]
         _report(ctx, path, found, None)
 
@@ -282,13 +336,103 @@ def _report(
     mine = clones.tokens(source)
     theirs = {other: clones.tokens(ctx.read(other)) for other in {c.other for c in found}}
     exact = [clones.extend(clone, path, mine, theirs[clone.other]) for clone in found]
+    statements: list[tuple[int, int, str]] | None = None
     for clone in clones.merge(exact):
         code = [n for n in range(clone.start, clone.end + 1) if n in holding_code]
         if len(code) < least:
             continue
+        if added is not None and sum(1 for n in code if n in added) * 3 < len(code) * 2:
+            continue  # most of the block was there before: this change did not copy it
+        if sum(1 for n in code if not _TRIVIAL.match(text[n - 1])) < least * 2 // 3:
+            continue  # mostly definitions, stored arguments, keyword lists and logging
+        if statements is None:
+            statements = _statements(source)
+        inside = [
+            kind for first, last, kind in statements if first <= clone.end and last >= clone.start
+        ]
+        if statements and (len(inside) < 3 or len(set(inside)) < 2):
+            continue  # a few long declarations (a policy, a dict of settings), not logic
         line = next((n for n in code if added is None or n in added), code[0])
         lines = f"{clone.other_start}-{clone.other_end}"
         ctx.report(path, line, text[line - 1].strip(), other=clone.other, lines=lines)
+
+
+def _statements(source: str) -> list[tuple[int, int, str]]:
+    """The first and last lines and the kind of each statement of the file that does something (not
+    definitions, imports, ``pass`` or docstrings): a call made as a statement is known by what
+    it calls, so that a run of ``role.add_to_policy(...)`` is one kind. None when Python cannot
+    read the file."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    skipped = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.stmt) or isinstance(node, (*skipped, ast.Pass)):
+            continue
+        last = node.end_lineno or node.lineno
+        if isinstance(node, ast.Expr):
+            if isinstance(node.value, ast.Constant):
+                continue  # a docstring
+            if isinstance(node.value, ast.Call):
+                found.append((node.lineno, last, ast.unparse(node.value.func)))
+                continue
+        found.append((node.lineno, last, f"{type(node).__name__}@{node.lineno}"))
+    return found
+
+
+# Lines that any two pieces of code share without being copies: a definition's first line or
+# decorator, an argument stored on ``self``, a name alone in an argument
+# list, a closing bracket, a bare ``return``/``pass``/``else:``, a call of ``super()``, and
+# logging or printing.
+_TRIVIAL = re.compile(
+    r"\s*(?:"
+    r"(?:async\s+)?def\s|class\s|@"
+    r"|self\.\w+\s*=\s*[\w.]+\s*(?:#.*)?$"
+    r"|[\w.*]+,?\s*(?:#.*)?$"
+    r"|[)\]}][)\]},:]*\s*(?:#.*)?$"
+    r"|(?:return|pass|else:|try:|finally:|continue|break)\s*(?:#.*)?$"
+    r"|super\(.*\)\.__init__\("
+    r"|(?:print|[\w.]*log(?:ger|ging)?\.(?:debug|info|warning|error|exception))\("
+    r")"
+)
+# What a file says of itself when it is a deliberate copy: a standalone, self-contained or
+# minimal version of code kept elsewhere in the repository, or a library vendored with its
+# licence.
+_DELIBERATE_NAME = re.compile(
+    r"(?:^|[-_/.])(?:standalone|stand_alone|self[-_]?contained|single[-_]?file|minimal)(?:$|[-_/.])",
+    re.IGNORECASE,
+)
+_DELIBERATE_WORDS = re.compile(
+    r"\bstand[- ]?alone\b|\bself[- ]contained\b|\bsingle[- ]file\b"
+    r"|\bminimal\s+(?:version|implementation|re-?implementation|example|copy)\b"
+    r"|\bno\s+dependenc(?:y|ies)\s+on\b|\bwithout\s+(?:any\s+)?dependenc(?:y|ies)\s+on\b"
+    r"|Permission is hereby granted|Redistribution and use in source and binary forms"
+    r"|\bvendored\b",
+    re.IGNORECASE,
+)
+_HEADER_END = re.compile(r"^(?:import|from|def|class|@)\b|^\w+\s*=", re.MULTILINE)
+
+
+class _Deliberate:
+    """Whether a file is a deliberate copy, by its path or its own words (the module docstring
+    and the comments above its first import); each file is read once."""
+
+    def __init__(self, read: Callable[[str], str]) -> None:
+        self._read = read
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, path: str) -> bool:
+        known = self._known.get(path)
+        if known is None:
+            known = bool(_DELIBERATE_NAME.search(path.rpartition(".")[0]))
+            if not known:
+                text = self._read(path)[:4000]
+                end = _HEADER_END.search(text)
+                known = bool(_DELIBERATE_WORDS.search(text[: end.start() if end else 4000]))
+            self._known[path] = known
+        return known
 
 
 def _eligible(repository: Repository) -> dict[str, tuple[clones.Fingerprint, ...]]:
@@ -352,6 +496,11 @@ _NUMBERED = re.compile(r"^\d{1,3}[-_. ]*[^\W\d_]")  # 01-intro, 3_training: one 
 _EXAMPLES = frozenset({"examples", "example", "demos", "tutorials", "samples", "recipes"})
 # Scripts named as examples or demos are programs of their own.
 _EXAMPLE_FILE = re.compile(r"(^|[-_])(examples?|demos?|tutorials?)([-_.]|$)", re.IGNORECASE)
+# Folders of experiment definitions written as Python modules, one a run.
+_EXPERIMENTS = re.compile(
+    r"^(?:configs?|configurations?|experiments?|exps?|hparams|hyperparams|settings|runs)$",
+    re.IGNORECASE,
+)
 _PARTS = re.compile(r"[^\W\d_]+|\d+")  # the words and numbers of a name
 
 
@@ -362,6 +511,9 @@ class _Layout:
     projects: frozenset[str]  # folders with a project of their own ("" for the root)
     children: Mapping[str, frozenset[str]]  # the sub-folders of each folder
     readmes: frozenset[str]  # folders with a README
+    # Folders packages were installed into (``pip install -t``: a ``*.dist-info`` beside them):
+    # what lies in their sub-folders is third-party code, not the repository's.
+    installed: frozenset[str] = frozenset()
 
     @staticmethod
     def of(repository: Repository) -> _Layout:
@@ -382,10 +534,28 @@ class _Layout:
             projects=_projects(repository),
             children={folder: frozenset(names) for folder, names in children.items()},
             readmes=frozenset(readmes),
+            installed=frozenset(
+                folder
+                for folder, names in children.items()
+                if any(name.endswith((".dist-info", ".egg-info")) for name in names)
+            ),
         )
 
+    def vendored(self, path: str) -> bool:
+        """Whether a file belongs to a package installed into the repository."""
+        folder = path.rpartition("/")[0]
+        while folder:
+            parent = folder.rpartition("/")[0]
+            if parent in self.installed or (not parent and "" in self.installed):
+                return True
+            folder = parent
+        return False
+
     def apart(self, path: str, other: str) -> bool:
-        """Whether two files are copies of each other on purpose, or in separate projects."""
+        """Whether two files are copies of each other on purpose, or in separate projects (or
+        one of them is a third-party package installed into the repository)."""
+        if self.vendored(path) or self.vendored(other):
+            return True
         if _project(path, self.projects) != _project(other, self.projects):
             return True
         if path == other:
@@ -412,6 +582,10 @@ class _Layout:
             if _snapshots(here.rpartition(".")[0], there.rpartition(".")[0], files=True):
                 return True
             if _EXAMPLE_FILE.search(here) and _EXAMPLE_FILE.search(there):
+                return True
+            # Two experiments of a folder of them, one module each: the repository's way of
+            # recording what each run was.
+            if _EXPERIMENTS.match(parent.rpartition("/")[2]):
                 return True
         return self._teaching(mine[:-1]) and self._teaching(theirs[:-1])
 

@@ -32,7 +32,14 @@ def run_example(rule: Rule, example: Example):
         parse_config({"select": [rule.code]}),
         frozenset(files),
         context=[(path, text.encode) for path, text in sources.items()],
-        added={p: frozenset(range(1, text.count("\n") + 2)) for p, text in changed.items()},
+        added={
+            p: frozenset(
+                example.added
+                if p == example.path and example.added is not None
+                else range(1, text.count("\n") + 2)
+            )
+            for p, text in changed.items()
+        },
     )
 
 
