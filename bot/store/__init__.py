@@ -18,7 +18,6 @@ from bot.store.deliveries import (
     requeue_abandoned,
 )
 from bot.store.engine import (
-    create_schema,
     database_answers,
     database_url,
     make_engine,
@@ -53,7 +52,7 @@ from bot.store.models import (
     as_utc,
     utcnow,
 )
-from bot.store.schema import SchemaError, current_revision, head_revision
+from bot.store.schema import SchemaError, create_schema, current_revision, head_revision
 from bot.store.schema import check as check_schema
 from bot.store.schema import prepare as prepare_schema
 from bot.store.schema import upgrade as upgrade_schema

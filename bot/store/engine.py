@@ -52,13 +52,6 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def create_schema(engine: Engine) -> None:
-    """The schema at this version's head, by its migrations (as ``debtbot db upgrade``)."""
-    from bot.store.schema import upgrade
-
-    upgrade(engine)
-
-
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

@@ -14,6 +14,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
+from bot.store.engine import make_engine
+
 # The revision that made the schema create_all made before migrations existed: a database
 # from then has the tables but no version, and is stamped with it before upgrading.
 BASELINE = "0001"
@@ -64,6 +66,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def create_schema(engine: Engine) -> None:
+    """The schema at this version's head, by its migrations (as ``debtbot db upgrade``)."""
+    upgrade(engine)
+
+
 def downgrade(engine: Engine, revision: str) -> None:
     with engine.begin() as connection:
         command.downgrade(_config(connection), revision)
@@ -112,8 +119,6 @@ def new_revision(message: str) -> str:
     """Write the migration from a database at head to the models (for developers: see
     bot/store/migrations/__init__.py); returns its file's path."""
     import tempfile
-
-    from bot.store.engine import make_engine
 
     scripts = ScriptDirectory.from_config(_config())
     number = f"{len(list(scripts.walk_revisions())) + 1:04d}"

@@ -26,10 +26,12 @@ def facts(config):
     return analyse_source("pipeline.py", CODE, config, (), (), collect_facts=True).facts
 
 
-def test_off_by_default_rules_cost_nothing_in_the_facts():
+def test_rules_that_are_off_cost_nothing_in_the_facts():
     found = facts(default_config())
-    assert found.fingerprints == ()
-    assert found.module.imports == ()
+    assert found.fingerprints  # DEBT804 is on by default
+    assert found.module.imports == ()  # DEBT506 is not
+    without = facts(config_from_pyproject_text('[tool.debtbot]\nignore = ["DEBT804"]\n'))
+    assert without.fingerprints == () and without.module.imports == ()
 
 
 def test_selecting_a_rule_gathers_the_facts_it_reads():
