@@ -106,6 +106,12 @@ if RELEASE_DATE < today:
 class Settings(BaseModel):
     cutoff_date: str = "2023-01-01"
 """,
+        # Near miss: a date compared with the clock checks the machine, not the data.
+        """
+import datetime
+RECENT_DATE = datetime.date(2020, 7, 1)
+is_time_off = datetime.date.today() < RECENT_DATE
+""",
         # Near miss: a variable that holds a default, overridden from the command line.
         """
 start = "2020-01-01"
@@ -234,6 +240,8 @@ class State:
     bound: dict[tuple[int, str], int] = field(default_factory=dict)
     # Names that select data: (id of the enclosing function or None, name).
     selecting: set[tuple[int, str]] = field(default_factory=set)
+    # Names compared with the clock (``today() < RECENT_DATE``): a sanity check, not a cut.
+    clock: set[str] = field(default_factory=set)
 
 
 def _date_string(node: cst.CSTNode) -> str | None:
@@ -337,7 +345,7 @@ def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
         return
     for key, (value, date, ancestors) in state.dated.items():
         scope, name = key
-        if state.bound.get(key, 0) > 1 or _OTHER_NAME.search(name):
+        if state.bound.get(key, 0) > 1 or _OTHER_NAME.search(name) or name in state.clock:
             continue
         if key in state.selecting or _EDGE_NAME.search(name):
             if (scope, date[:10]) in state.seen:
@@ -358,9 +366,25 @@ def visit_Arg(node: cst.Arg, ctx: Context[State]) -> None:
         _report(node.value, date, ctx)
 
 
+_CLOCK = frozenset({"today", "now", "utcnow", "time", "time_ns"})
+
+
+def _reads_clock(node: cst.CSTNode) -> bool:
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in _CLOCK
+    )
+
+
 def visit_Comparison(node: cst.Comparison, ctx: Context[State]) -> None:
     operands = [node.left] + [c.comparator for c in node.comparisons]
     if not any(isinstance(c.operator, _COMPARISONS) for c in node.comparisons):
+        return
+    if any(_reads_clock(operand) for operand in operands):
+        # The date is compared with the clock: a check of the machine's time or of a
+        # deadline, not a cut of the data.
+        ctx.state.clock.update(o.value for o in operands if isinstance(o, cst.Name))
         return
     for operand in operands:
         _selects(operand, ctx)
