@@ -208,7 +208,7 @@ _QUERY_METHODS = frozenset(
 # Names (of variables, constants and keywords) that say a date marks the edge of recent data.
 _EDGE_NAME = re.compile(
     r"cut_?off|last_data|data_date|new_data|latest|recent|current|today|as_of|inference|"
-    r"predict|serving|coming|next_week|split_date|date_split",
+    r"predict|serving|coming|next_week",
     re.IGNORECASE,
 )
 # Names that say the date is something else than a data edge.
