@@ -8,6 +8,9 @@ whose contents change under the code's feet, when it is used to read or write da
   ``C:\\Users\\alice\\...``), any Windows drive path (``D:/datasets/...``) other than the
   system folders (``C:\\Windows``, ``C:\\Program Files``), or a personal Google Drive mounted in
   Colab (``/content/drive/...``);
+- an absolute path to a file the repository itself holds, as copied into one container or
+  machine (``/workdir/corrections.json`` for the repository's ``corrections.json``; system,
+  scratch and platform folders such as ``/tmp``, ``/opt/ml`` and ``/kaggle`` aside);
 - a mutable pointer, a path segment or file named ``latest`` or ``current``
   (``s3://bucket/features/latest/``), when the code reads from it.
 
@@ -130,6 +133,16 @@ with open("notes.json", "w") as handle:
     json.dump("/home/alice/exports", handle)
     handle.write("/home/alice/exports")
 """,
+        # Near miss: a shared mount holding data, not a file of the repository.
+        Example(
+            """
+from pathlib import Path
+
+data_dir = Path("/workdir/data/")
+""",
+            path="src/config.py",
+            files=("corrections.json", "src/config.py"),
+        ),
         # Near miss: a machine-looking string that is never used as a file location.
         """
 EXAMPLE_USER = "/home/alice"
@@ -192,6 +205,17 @@ model.load_weights("C:/Users/bob/quora/weights.h5")
 """,
             line=2,
         ),
+        # The repository's own file, reached where one container copies it.
+        Example(
+            """
+from pathlib import Path
+
+corrections_json_path = Path("/workdir/corrections.json")
+""",
+            path="src/config.py",
+            files=("corrections.json", "src/config.py"),
+            line=3,
+        ),
     ),
 )
 
@@ -219,6 +243,42 @@ _JOIN_CALLS = PATH_JOINS | SAME_PATH
 
 _MACHINE = "a path that exists on one machine only"
 _MUTABLE = "a location whose contents change over time"
+_CONTAINER = "an absolute path to a file this repository holds"
+
+# System and scratch folders, and platforms that copy the code to a fixed place by design.
+_SYSTEM_ROOTS = (
+    "/tmp/", "/dev/", "/proc/", "/sys/", "/etc/", "/usr/", "/var/", "/bin/", "/lib/",
+    "/opt/ml/", "/opt/program/", "/kaggle/",
+)  # fmt: skip
+_FILES: dict[int, tuple[object, frozenset[str]]] = {}
+
+
+def _file_set(ctx: Context[State]) -> frozenset[str]:
+    files = ctx.files
+    cached = _FILES.get(id(files))
+    if cached is not None and cached[0] is files:
+        return cached[1]
+    found = frozenset(files)
+    _FILES.clear()
+    _FILES[id(files)] = (files, found)
+    return found
+
+
+def _repository_file(text: str, ctx: Context[State]) -> bool:
+    """Whether ``text`` is an absolute path to a file of the repository as copied somewhere
+    else (``/workdir/corrections.json`` for the repository's ``corrections.json``): the code
+    then finds its own file only in that one container or machine."""
+    if not text.startswith("/") or text.startswith(_SYSTEM_ROOTS) or _HOLE in text:
+        return False
+    segments = [segment for segment in text.split("/") if segment]
+    if len(segments) < 2 or "." not in segments[-1]:
+        return False
+    files = _file_set(ctx)
+    return any("/".join(segments[drop:]) in files for drop in (1, 2) if drop < len(segments))
+
+
+def _why(text: str, ctx: Context[State]) -> str:
+    return _MACHINE if machine_specific(text) else _CONTAINER
 
 # Names of variables, keywords and keys that hold a file location.
 _PATH_NAME = re.compile(
@@ -296,7 +356,7 @@ def _machine_strings(node: cst.CSTNode, ctx: Context[State]) -> list[tuple[cst.C
     pairs = []
     for part in found:
         text = _text(part)
-        if text is not None and machine_specific(text):
+        if text is not None and (machine_specific(text) or _repository_file(text, ctx)):
             pairs.append((part, text))
     return pairs
 
@@ -352,7 +412,7 @@ def _assigned(
         return
     if _path_like(name):
         for part, text in strings:
-            _report(part, text, _MACHINE, ctx)
+            _report(part, text, _why(text, ctx), ctx)
     elif isinstance(target, cst.Name):
         ctx.state.variables.setdefault(name, []).extend(strings)
 
@@ -370,7 +430,7 @@ def visit_DictElement(node: cst.DictElement, ctx: Context[State]) -> None:
     key = string_value(node.key)
     if key is not None and _path_like(key) and not ctx.is_test:
         for part, text in _machine_strings(node.value, ctx):
-            _report(part, text, _MACHINE, ctx)
+            _report(part, text, _why(text, ctx), ctx)
 
 
 def _option_name(call: cst.Call) -> str:
@@ -396,7 +456,7 @@ def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
                 add_argument and keyword == "default" and _path_like(_option_name(node))
             ):
                 for part, text in _machine_strings(arg.value, ctx):
-                    _report(part, text, _MACHINE, ctx)
+                    _report(part, text, _why(text, ctx), ctx)
         return
     kind, written = found
     strings: list[cst.CSTNode] = []
@@ -410,8 +470,8 @@ def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
         text = _text(part)
         if text is None:
             continue
-        if machine_specific(text):
-            _report(part, text, _MACHINE, ctx)
+        if machine_specific(text) or _repository_file(text, ctx):
+            _report(part, text, _why(text, ctx), ctx)
         elif kind == "write":
             state.written.add(text)
         elif kind == "read" and mutable_pointer(text):
@@ -423,7 +483,7 @@ def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
     for name, strings in state.variables.items():
         if name in state.used:
             for part, text in strings:
-                _report(part, text, _MACHINE, ctx)
+                _report(part, text, _why(text, ctx), ctx)
     for part, text in state.reads:
         if text not in state.written:
             _report(part, text, _MUTABLE, ctx)

@@ -21,10 +21,13 @@ module constants holding one (``MODEL_ID = "org/name"``): a name passed in a var
 from a configuration that pins it. A local folder (``./checkpoints/best``, a folder of the
 repository, one the same file saves to) is not a download.
 
-Only code that trains or serves a model is judged: a file that computes gradients, steps an
+Only code that trains, serves or prepares is judged: a file that computes gradients, steps an
 optimizer, calls ``fit``, ``train`` or a ``Trainer``, or runs a web service (FastAPI, Flask,
-BentoML, Ray Serve, ...), and any module of a folder that holds a training or serving entry point
-(``train.py``, ``finetune.py``, ``serve.py``...) or sits below one. Tests, documentation,
+BentoML, Ray Serve, ...); a script that writes what it built from the download (a dataset
+prepared with ``save_to_disk`` or ``to_parquet``, a file opened for writing, a tokenizer or model
+saved with ``save_pretrained``), since a later step trains on that output; and any module of a
+folder that holds a training or serving entry point (``train.py``, ``finetune.py``,
+``serve.py``...) or sits below one. Tests, documentation,
 examples, tutorials, notebooks and their exports, demos, ``hubconf.py`` and ``setup.py`` are left
 alone: there the newest version is what the reader wants.
 
@@ -74,6 +77,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from rules import Context, Example, Rule
+from rules.ml.data_calls import access, opened
 from rules.ml.torch import is_backward, optimizer_stepped
 from rules.names import keyword, string_value
 
@@ -129,6 +133,13 @@ model.train()
 """,
             path="examples/finetune.py",
         ),
+        # Near miss: a preparation script whose hub name comes from the command line.
+        """
+from datasets import load_dataset
+
+def main(name, out):
+    load_dataset(name, split="train").to_parquet(out)
+""",
         # Near miss: code that neither trains nor serves.
         """
 from transformers import AutoTokenizer
@@ -190,6 +201,21 @@ def load_weights():
             files=("project/__init__.py", "project/train.py", "project/models.py"),
             line=4,
         ),
+        # A data-preparation script: what it writes is what training reads.
+        Example(
+            """
+from datasets import load_dataset
+
+DATASET = "org/news"
+
+def main(save_path="data"):
+    dataset = load_dataset(DATASET, split="validation")
+    with open(save_path + "/hi.txt", "w") as f:
+        f.writelines(row["text"] for row in dataset)
+""",
+            path="recipes/multilingual/prepare_data.py",
+            line=6,
+        ),
     ),
 )
 
@@ -204,6 +230,7 @@ class State:
     constants: dict[str, cst.BaseExpression] = field(default_factory=dict)  # module constants
     reassigned: set[str] = field(default_factory=set)
     saved: set[str] = field(default_factory=set)  # literal locations the file saves to
+    writes: bool = False  # the file writes data, a model or a tokenizer it built
 
 
 # Libraries whose ``from_pretrained`` downloads from the Hugging Face Hub.
@@ -235,6 +262,8 @@ _INTERESTING = frozenset(
 _TRAINING_METHODS = frozenset({"fit", "fit_generator", "train", "train_model", "zero_grad"})
 _TRAINER = re.compile(r"Trainer$")
 _SAVES = frozenset({"save_pretrained", "save_model", "save_to_disk", "save"})
+# Methods that write what a preparation script built (``save`` alone is too common a name).
+_ARTIFACT_SAVES = frozenset({"save_pretrained", "save_to_disk", "push_to_hub", "save_model"})
 # Web frameworks and model servers: a module that imports one serves.
 _SERVING = frozenset(
     {
@@ -342,11 +371,24 @@ def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
         or is_backward(node)
     ):
         state.trains = True
+    if not state.writes and _writes(node, name, ctx):
+        state.writes = True
     if name in _SAVES and isinstance(node.func, cst.Attribute):
         location = _positional(node, 0)
         text = string_value(location) if location is not None else None
         if text:
             state.saved.add(posixpath.normpath(text))
+
+
+def _writes(node: cst.Call, name: str, ctx: Context[State]) -> bool:
+    """Whether a call writes an artifact: data, a model, a tokenizer, a file opened to write."""
+    if name in _ARTIFACT_SAVES and isinstance(node.func, cst.Attribute):
+        return True
+    if name == "open" or ctx.call_name(node) in ("open", "io.open"):
+        file = opened(node, ctx)
+        return file is not None and file.writes
+    found = access(node, ctx)
+    return found is not None and found.kind == "write" and found.where in ("path", "table")
 
 
 def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
@@ -507,7 +549,7 @@ def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
     state = ctx.state
     if not state.downloads or _excluded(ctx):
         return
-    if not (state.trains or _serves(ctx) or _in_training_package(ctx)):
+    if not (state.trains or state.writes or _serves(ctx) or _in_training_package(ctx)):
         return
     for call, target, kind, ancestors in state.downloads:
         judged = _judge(call, target, kind, ctx)

@@ -87,3 +87,24 @@ def test_701_system_folders_and_placeholders_are_not_machine_paths() -> None:
     assert mutable_pointer("data/train_latest.csv")
     assert not mutable_pointer("latest")
     assert not mutable_pointer("data/concurrent_runs.csv")
+
+
+def test_701_repository_file_in_a_container_folder() -> None:
+    from tests.conftest import rule_findings
+
+    found = rule_findings(
+        "DEBT701",
+        'import json\nlabels = json.load(open("/app/configs/labels.json"))\n',
+        path="src/predict.py",
+        files=("configs/labels.json", "src/predict.py"),
+    )
+    assert len(found) == 1
+    assert "file this repository holds" in found[0].message
+
+
+def test_701_scratch_and_platform_folders_left_alone() -> None:
+    from tests.conftest import rule_findings
+
+    source = 'import json\na = open("/tmp/labels.json")\nb = open("/opt/ml/code/labels.json")\n'
+    found = rule_findings("DEBT701", source, path="src/predict.py", files=("labels.json",))
+    assert found == []

@@ -141,3 +141,25 @@ def test_705_serving_module() -> None:
     found = hub_findings(source, path="utils/restapi.py")
     assert len(found) == 1
     assert '"ultralytics/yolov5:<tag or commit>"' in found[0].message
+
+
+def test_705_preparation_script_that_saves_what_it_built() -> None:
+    source = """
+        from transformers import AutoTokenizer
+
+        def main(out):
+            tokenizer = AutoTokenizer.from_pretrained("org/base")
+            tokenizer.add_tokens(["<x>"])
+            tokenizer.save_pretrained(out)
+        """
+    assert len(hub_findings(source, path="scripts/extend_tokenizer.py")) == 1
+
+
+def test_705_script_that_only_reads_stays_silent() -> None:
+    source = """
+        from datasets import load_dataset
+
+        def main():
+            print(load_dataset("org/news", split="train")[0])
+        """
+    assert hub_findings(source, path="scripts/peek.py") == []

@@ -40,3 +40,43 @@ def test_hard_coded_date_reports_the_literal() -> None:
 )
 def test_hard_coded_date_quiet(source: str) -> None:
     assert findings("DEBT1102", source) == []
+
+
+def test_hard_coded_date_in_a_variable_used_in_a_comparison() -> None:
+    source = """
+    def window(games):
+        initial_date = "2022-01-01"
+        return games[games.day > initial_date]
+    """
+    [finding] = findings("DEBT1102", source)
+    assert finding.line == 2
+    assert "`2022-01-01`" in finding.message
+
+
+def test_hard_coded_date_module_constant_used_in_a_function() -> None:
+    source = """
+    SPLIT = "2021-06-30"
+
+    def split(df):
+        return df[df.ts < SPLIT], df[df.ts >= SPLIT]
+    """
+    assert [f.line for f in findings("DEBT1102", source)] == [1]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'START = "2020-01-01"\nprint(START)\n',  # never selects data, and not named as an edge
+        'PAPER_DATE = "2020-01-01"\n',
+        'cutoff_version = "2020-01-01"\n',  # a version
+        'dag = DAG("x", start_date=datetime(2023, 1, 1))\n',
+        'cutoff = "2020-01-01"\ncutoff = args.cutoff or cutoff\n',  # a default overridden
+    ],
+)
+def test_hard_coded_date_variables_left_alone(source: str) -> None:
+    assert findings("DEBT1102", source) == []
+
+
+def test_hard_coded_date_keyword_naming_a_data_edge() -> None:
+    [finding] = findings("DEBT1102", 'run(new_data_split_date="2022-04-10")\n')
+    assert "`2022-04-10`" in finding.message
