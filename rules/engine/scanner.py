@@ -191,11 +191,32 @@ def only_added(findings: Iterable[Finding], added: Mapping[str, frozenset[int]])
 
 
 def not_in_base(findings: Iterable[Finding], base_findings: Iterable[Finding]) -> list[Finding]:
-    """The findings a change brought. One whose fingerprint the base already had (the same
-    rule, file, scope and code) was there before: a line the change merely touched, annotated
-    or moved must not get the change blamed for it."""
-    before = {f.fingerprint for f in base_findings}
-    return [f for f in findings if f.fingerprint not in before]
+    """The findings a change brought. A finding the base already had was there before: a line
+    the change merely touched, annotated, moved, reformatted (``x = 1`` to ``x=1``) or gave
+    another argument must not get the change blamed for it. The base had it when it had the same
+    fingerprint (rule, file, scope and code), or the same rule said the same thing in the same
+    file (spaces aside), as many times as the base said it."""
+    base_findings = list(base_findings)
+    fingerprints = {f.fingerprint for f in base_findings}
+    said = Counter(_said(f) for f in base_findings)
+    findings = list(findings)
+    old: set[int] = set()
+    same = [f for f in findings if f.fingerprint in fingerprints]
+    rest = sorted((f for f in findings if f.fingerprint not in fingerprints), key=_place)
+    for finding in [*same, *rest]:
+        key = _said(finding)
+        if finding.fingerprint in fingerprints or said[key] > 0:
+            said[key] -= 1
+            old.add(id(finding))
+    return [f for f in findings if id(f) not in old]
+
+
+def _place(finding: Finding) -> tuple[str, int, int]:
+    return finding.path, finding.line, finding.column
+
+
+def _said(finding: Finding) -> tuple[str, str, str]:
+    return finding.code, finding.path, "".join(finding.message.split())
 
 
 def scan_groups(
