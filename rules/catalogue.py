@@ -43,7 +43,14 @@ def _from_module(module: ModuleType) -> Rule:
 
 
 # Words of rule names that people write in capitals (or, for NaN, in mixed case).
-_WRITTEN_AS = {"nan": "NaN", "yaml": "YAML", "cli": "CLI", "gpu": "GPU", "cuda": "CUDA", "io": "I/O"}
+_WRITTEN_AS = {
+    "nan": "NaN",
+    "yaml": "YAML",
+    "cli": "CLI",
+    "gpu": "GPU",
+    "cuda": "CUDA",
+    "io": "I/O",
+}
 
 
 def title_of(name: str) -> str:

@@ -280,6 +280,7 @@ def _repository_file(text: str, ctx: Context[State]) -> bool:
 def _why(text: str, ctx: Context[State]) -> str:
     return _MACHINE if machine_specific(text) else _CONTAINER
 
+
 # Names of variables, keywords and keys that hold a file location.
 _PATH_NAME = re.compile(
     r"path|dir|folder|root|file|data|model|ckpt|checkpoint|weight|output|save|cache|prefix",

@@ -73,6 +73,10 @@ RULE = Rule(
     name="commented-out-code",
     principle="experimentation-paths",
     severity="info",
+    # Off by default since the blind judgement of held-out set 2 (benchmarks/precision.md,
+    # issue 11): misses: documentation code blocks written as comments, Sphinx conf.py defaults, vendored files, lone lines too small to mention; without lone lines 12 of 18.
+    default_enabled=False,
+    disabled_because="13 of 24 findings judged right on held-out set 2 (issue 11), below 80%",
     message=(
         "Delete the commented-out {count} starting with `{first}`; version control "
         "keeps them if they are ever needed again."

@@ -67,6 +67,10 @@ RULE = Rule(
     name="unseeded-randomness",
     principle="experimentation-paths",
     severity="warning",
+    # Off by default since the blind judgement of held-out set 2 (benchmarks/precision.md,
+    # issue 11): the miss was a split the base already had, on a line a lint commit reformatted.
+    default_enabled=False,
+    disabled_because="1 of 2 findings judged right on held-out set 2 (issue 11), below 80%",
     message="Pass `random_state` to `{name}` so the result can be reproduced.",
     valid=(
         # Near misses: a seed from configuration, no shuffling, a non-shuffling KFold.

@@ -203,9 +203,12 @@ RULE = Rule(
     principle="glue-code",
     severity="info",
     facts=("fingerprints",),
-    # On again after held-out set 1 (8 of 12 right): its misses, deliberate standalone copies
-    # and blocks too small to share, are left alone now. Measured again on held-out set 2
-    # (benchmarks/precision.md).
+    # Off by default after both held-out sets (benchmarks/precision.md, issue 11): set 1, 8 of
+    # 12 right; set 2, after standalone copies and small blocks were left alone, 2 of 6 (misses:
+    # files vendored from other projects, a legacy module kept for comparison, an unused helper
+    # in a standalone example).
+    default_enabled=False,
+    disabled_because="2 of 6 findings judged right on held-out set 2 (issue 11), below 80%",
     message="Move this block and its copy in `{other}` (lines {lines}) into one function both call: a fix made in one copy would be missed in the other.",
     options={"min-lines": 10},
     valid=(
