@@ -88,6 +88,19 @@ class Settings(BaseSettings):
     # late one may be), or false to let other replicas post them.
     summaries: bool = True
     summary_check_seconds: float = Field(default=300.0, gt=0)
+    # Set, the work goes to Celery workers (debtbot worker) through this Redis instead of the
+    # in-process worker; any number of web replicas and workers may then run.
+    redis_url: str | None = None
+    celery_queue: str = Field(default="debtbot", min_length=1)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value.strip()
 
     @field_validator("github_api_url", "github_url", "public_url")
     @classmethod

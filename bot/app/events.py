@@ -67,7 +67,7 @@ def rerun_checks(payload: dict[str, Any], services: Services) -> None:
                     "base": {"ref": pull.base_ref, "sha": pull.base_sha},
                 },
             }
-            store.record_delivery(
+            recorded = store.record_delivery(
                 session,
                 f"rerun:{kind}:{payload[kind]['id']}:{pull.number}:{asked_at}",
                 "pull_request",
@@ -75,6 +75,8 @@ def rerun_checks(payload: dict[str, Any], services: Services) -> None:
                 json.dumps(queued),
                 _pull_request_subject(queued),
             )
+            if recorded is not None:
+                services.enqueue(recorded)
 
 
 def installation_changed(payload: dict[str, Any], services: Services) -> None:

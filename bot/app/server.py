@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
@@ -40,16 +40,18 @@ def create_app(
     run_worker: bool = True,
 ) -> FastAPI:
     """The FastAPI app. ``routes`` replaces the event table (tests); ``run_worker=False`` records
-    deliveries without running them, and posts no weekly summaries."""
+    deliveries without running them, and posts no weekly summaries. With ``REDIS_URL`` set the
+    deliveries go to Celery workers (``debtbot worker``), which also post the summaries."""
     settings = settings or get_settings()
     engine = store.make_engine(settings.database_url)
     session_factory = store.make_session_factory(engine)
     services = Services.from_settings(settings, session_factory)
+    in_process = run_worker and not settings.redis_url
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.prepare_schema(engine)
-        if run_worker:
+        if in_process:
             app.state.worker = start_worker(
                 app.state.routes,
                 services,
@@ -57,7 +59,7 @@ def create_app(
                 settings.worker_poll_seconds,
                 settings.worker_lease_seconds,
             )
-        if run_worker and settings.summaries:
+        if in_process and settings.summaries:
             app.state.scheduler = schedule.start_scheduler(services, settings.summary_check_seconds)
         try:
             yield
@@ -74,12 +76,27 @@ def create_app(
     app.state.routes = events.ROUTES if routes is None else routes
     app.state.worker = None
     app.state.scheduler = None
+    app.state.enqueue = _enqueue(app, settings) if run_worker else None
     app.include_router(webhooks.router)
     app.include_router(home.router)
     app.include_router(pages.router)
     app.add_api_route("/healthz", healthz, methods=["GET"])
     app.add_api_route("/metrics", metrics, methods=["GET"])
     return app
+
+
+def _enqueue(app: FastAPI, settings: Settings) -> Callable[[int], None]:
+    """How the webhook hands a recorded delivery to the workers."""
+    if settings.redis_url:
+        from bot.app import tasks  # Celery is loaded only by installations that use it
+
+        return tasks.sender(tasks.make_celery(settings))
+
+    def wake(delivery_id: int) -> None:
+        if app.state.worker is not None:
+            app.state.worker.wake()
+
+    return wake
 
 
 def _database_answers(session_factory) -> bool:
@@ -104,7 +121,7 @@ async def healthz(request: Request) -> JSONResponse:
         {
             "status": "ok",
             "database": "ok",
-            "worker": worker is not None,
+            "worker": "celery" if state.settings.redis_url else worker is not None,
             "summaries": scheduler is not None,
         }
     )
@@ -192,3 +209,33 @@ def serve(host: str, port: int) -> int:
         return 2
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_config=None)
     return 0
+
+
+def work(concurrency: int | None, beat: bool, pool: str) -> int:
+    """Run a Celery worker (``debtbot worker``) until stopped; 2 when the settings are missing or
+    invalid, REDIS_URL is not set, or the database is not ready."""
+    from pydantic import ValidationError
+
+    try:
+        logs.configure(logs.LogSettings())
+        settings = load_settings()
+    except ValidationError as error:
+        print(f"invalid logging settings (LOG_LEVEL, LOG_FORMAT):\n{error}", file=sys.stderr)
+        return 2
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if not settings.redis_url:
+        print(
+            "REDIS_URL is not set: without it `debtbot serve` runs the work itself, and a "
+            "separate worker has nothing to take work from",
+            file=sys.stderr,
+        )
+        return 2
+    problem = _schema_problem(settings.database_url)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    from bot.app import tasks
+
+    return tasks.run_worker(settings, concurrency, beat, pool)

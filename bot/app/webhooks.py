@@ -104,15 +104,17 @@ async def receive_webhook(request: Request) -> JSONResponse:
     recorded = await run_in_threadpool(
         _record, state.session_factory, delivery_id, event, action, text, route.subject(payload)
     )
-    if not recorded:
+    if recorded is None:
         DELIVERIES.labels(event, "duplicate").inc()
         return _answer(200, "duplicate", delivery=delivery_id)
     DELIVERIES.labels(event, "received").inc()
-    if state.worker is not None:
-        state.worker.wake()
+    if state.enqueue is not None:
+        await run_in_threadpool(state.enqueue, recorded)
     return _answer(202, "queued", delivery=delivery_id)
 
 
-def _record(session_factory, delivery_id, event, action, text: str, subject: str) -> bool:
+def _record(
+    session_factory, delivery_id, event, action, text: str, subject: str
+) -> int | None:
     with session_factory() as session:
         return store.record_delivery(session, delivery_id, event, action, text, subject)

@@ -55,11 +55,24 @@ def process_next(
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> bool:
     """Run one due delivery; False when there was none."""
-    session_factory = services.sessions
-    with session_factory() as session:
+    with services.sessions() as session:
         delivery = store.claim_next_delivery(session)
     if delivery is None:
         return False
+    run_claimed(delivery, routes, services, policy, lease_seconds)
+    return True
+
+
+def run_claimed(
+    delivery: store.Delivery,
+    routes: Mapping[tuple[str, str], Route],
+    services: Services,
+    policy: RetryPolicy,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+) -> str:
+    """Run a delivery this worker has claimed, and record how it ended: the job of both the
+    in-process worker and the Celery task. Returns done, ignored, failed, retried or lost."""
+    session_factory = services.sessions
     route = routes.get((delivery.event, delivery.action))
     status, error = "done", None
     started = time.monotonic()
@@ -103,7 +116,7 @@ def process_next(
             "seconds": round(seconds, 3),
         },
     )
-    return True
+    return status
 
 
 @contextmanager
@@ -168,6 +181,16 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
 
 
+def requeue_abandoned(services: Services, policy: RetryPolicy, lease_seconds: float) -> int:
+    """Put back in the queue what workers that died mid-job were running; how many."""
+    alive_before = store.utcnow() - timedelta(seconds=lease_seconds)
+    with services.sessions() as session:
+        requeued = store.requeue_abandoned(session, alive_before, policy.max_attempts)
+    if requeued:
+        log.warning("took back %d deliveries whose worker died mid-job", requeued)
+    return requeued
+
+
 @dataclass(frozen=True)
 class Worker:
     """A running worker thread; ``wake()`` it when new work is recorded, ``stop()`` it at exit."""
@@ -201,13 +224,6 @@ def start_worker(
     """Start the worker thread; it also takes up what dead processes left running."""
     stopping, work_arrived = threading.Event(), threading.Event()
 
-    def requeue_abandoned() -> None:
-        alive_before = store.utcnow() - timedelta(seconds=lease_seconds)
-        with services.sessions() as session:
-            requeued = store.requeue_abandoned(session, alive_before, policy.max_attempts)
-        if requeued:
-            log.warning("took back %d deliveries whose worker died mid-job", requeued)
-
     def loop() -> None:
         swept = float("-inf")
         while not stopping.is_set():
@@ -215,7 +231,7 @@ def start_worker(
             work_arrived.clear()
             try:
                 if time.monotonic() - swept >= lease_seconds / 3:
-                    requeue_abandoned()
+                    requeue_abandoned(services, policy, lease_seconds)
                     swept = time.monotonic()
                 worked = process_next(routes, services, policy, lease_seconds)
             except Exception:

@@ -90,6 +90,25 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the GitHub App (webhooks, worker, pages)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+
+    work = commands.add_parser(
+        "worker", help="run a Celery worker for the App (needs REDIS_URL; scale out with more)"
+    )
+    work.add_argument(
+        "--concurrency", type=int, metavar="N", help="jobs at once (default: one per core)"
+    )
+    work.add_argument(
+        "--pool",
+        choices=("prefork", "threads", "solo"),
+        default="prefork",
+        help="how jobs run: processes (default), threads, or one at a time in this process",
+    )
+    work.add_argument(
+        "--no-beat",
+        dest="beat",
+        action="store_false",
+        help="do not run the periodic sweep and weekly summaries here (safe to run anywhere)",
+    )
     return parser
 
 
@@ -303,6 +322,9 @@ APP_ONLY_MODULES = frozenset(
     {
         "github",
         "alembic",
+        "celery",
+        "kombu",
+        "redis",
         "fastapi",
         "starlette",
         "uvicorn",
@@ -321,7 +343,7 @@ APP_ONLY_MODULES = frozenset(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)  # exits with 2 on usage errors
-    talks_to_others = args.command == "serve" or getattr(args, "post", False)
+    talks_to_others = args.command in ("serve", "worker") or getattr(args, "post", False)
     if not talks_to_others and hasattr(signal, "SIGPIPE") and argv is None:
         # `debtbot explain DEBT301 | head`: stop quietly when the reader goes, as Unix tools do,
         # instead of a BrokenPipeError traceback. Not where sockets are written (the server,
@@ -342,6 +364,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.app.server import serve  # the App's dependencies load only when serving
 
             return serve(args.host, args.port)
+        if args.command == "worker":
+            from bot.app.server import work
+
+            return work(args.concurrency, args.beat, args.pool)
         return lint.run(args)
     except (UsageError, ConfigError, gitdiff.DiffError) as exc:
         print(f"debtbot: error: {exc}", file=sys.stderr)

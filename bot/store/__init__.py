@@ -10,10 +10,12 @@ Callers use the package: ``from bot import store``; ``store.open_findings(sessio
 from __future__ import annotations
 
 from bot.store.deliveries import (
+    claim_delivery,
     claim_next_delivery,
     delivery_counts,
     finish_delivery,
     heartbeat,
+    overdue_deliveries,
     record_delivery,
     requeue_abandoned,
 )
@@ -100,6 +102,7 @@ __all__ = [
     "active_repositories",
     "as_utc",
     "check_schema",
+    "claim_delivery",
     "claim_next_delivery",
     "claim_summary",
     "clear_summary_problem",
@@ -117,6 +120,7 @@ __all__ = [
     "make_engine",
     "make_session_factory",
     "open_findings",
+    "overdue_deliveries",
     "prepare_schema",
     "record_analysis",
     "record_delivery",

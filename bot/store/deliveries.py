@@ -12,7 +12,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.models import DELIVERY_STATUSES, Delivery, utcnow
+from bot.store.models import DELIVERY_STATUSES, Delivery, as_utc, utcnow
 
 
 def record_delivery(
@@ -22,17 +22,17 @@ def record_delivery(
     action: str,
     payload_text: str,
     subject: str = "",
-) -> bool:
-    """Store a delivery as pending; False when this delivery id was already recorded."""
-    session.add(
-        Delivery(
-            delivery_id=delivery_id,
-            event=event,
-            action=action or "",
-            subject=subject,
-            payload=payload_text,
-        )
+) -> int | None:
+    """Store a delivery as pending and return its row id; None when this delivery id was
+    already recorded."""
+    delivery = Delivery(
+        delivery_id=delivery_id,
+        event=event,
+        action=action or "",
+        subject=subject,
+        payload=payload_text,
     )
+    session.add(delivery)
     try:
         session.commit()
     except IntegrityError:
@@ -40,8 +40,8 @@ def record_delivery(
         known = session.scalar(select(Delivery.id).where(Delivery.delivery_id == delivery_id))
         if known is None:
             raise
-        return False
-    return True
+        return None
+    return delivery.id
 
 
 def claim_next_delivery(session: Session, now: datetime | None = None) -> Delivery | None:
@@ -74,6 +74,59 @@ def claim_next_delivery(session: Session, now: datetime | None = None) -> Delive
             return claimed
     session.rollback()
     return None
+
+
+def claim_delivery(
+    session: Session, delivery_id: int, now: datetime | None = None
+) -> tuple[Delivery | None, str]:
+    """Mark one delivery running, for a worker that was told which one to run (Celery).
+
+    Returns the claimed delivery and ``"claimed"``; or None and why not: ``"waiting"`` when it
+    is not due yet or a job for the same subject runs (ask again soon), ``"running"`` when a
+    worker runs it, ``"ended"`` when it is finished or unknown.
+    """
+    now = now or utcnow()
+    row = session.execute(
+        select(Delivery.status, Delivery.next_attempt_at, Delivery.subject).where(
+            Delivery.id == delivery_id
+        )
+    ).first()
+    if row is None or row.status not in ("pending", "running"):
+        session.rollback()
+        return None, "ended"
+    if row.status == "running":
+        session.rollback()
+        return None, "running"
+    if as_utc(row.next_attempt_at) > now:
+        session.rollback()
+        return None, "waiting"
+    if row.subject:
+        busy = session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.status == "running", Delivery.subject == row.subject)
+        )
+        if busy:
+            session.rollback()
+            return None, "waiting"
+    claimed = _try_claim(session, delivery_id, now)
+    if claimed is None:
+        # Lost a race: another worker claimed it, or a job for its subject started.
+        return None, "waiting"
+    return claimed, "claimed"
+
+
+def overdue_deliveries(session: Session, due_before: datetime, limit: int = 1000) -> list[int]:
+    """Pending deliveries due since before ``due_before``, oldest first: work whose message to a
+    worker was lost (the broker was down when it arrived, or a retry's message went astray)."""
+    return list(
+        session.scalars(
+            select(Delivery.id)
+            .where(Delivery.status == "pending", Delivery.next_attempt_at < due_before)
+            .order_by(Delivery.id)
+            .limit(limit)
+        )
+    )
 
 
 def _try_claim(session: Session, delivery_id: int, now: datetime) -> Delivery | None:
