@@ -15,7 +15,7 @@ import base64
 import functools
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -59,6 +59,7 @@ from bot.github.errors import (
     Unavailable,
     Unprocessable,
 )
+from bot.github.pacing import RedisPacing, stop_until_from
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -91,13 +92,19 @@ class GitHubApp:
     seconds_between_requests: float = 0.25
     seconds_between_writes: float = 1.0
     timeout: int = 30
+    # Several workers: the pause between writes and rate-limit waits, kept together in Redis.
+    pacing: RedisPacing | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GitHubApp:
+        pacing = None
+        if settings.redis_url:
+            pacing = RedisPacing(settings.redis_url, cls.seconds_between_writes)
         return cls(
             app_id=int(settings.github_app_id),
             private_key=settings.private_key_text(),
             api_url=settings.github_api_url.rstrip("/"),
+            pacing=pacing,
         )
 
     def installation(self, installation_id: int) -> InstallationClient:
@@ -368,7 +375,7 @@ def _client(app: GitHubApp, installation_id: int) -> InstallationClient:
         timeout=app.timeout,
         user_agent=USER_AGENT,
         per_page=100,
-        retry=_retry(app),
+        retry=_retry(app, installation_id),
         seconds_between_requests=app.seconds_between_requests,
         seconds_between_writes=app.seconds_between_writes,
         # Objects are built from their URL; only reading one of their fields costs a request.
@@ -386,6 +393,15 @@ class _Retry(GithubRetry):
     so those are still waited out and retried.
     """
 
+    def __init__(self, on_stop: Callable[[float], None] | None = None, **kwargs: Any) -> None:
+        # Told when GitHub asks for a pause (epoch seconds): other workers then keep it too.
+        self.on_stop = on_stop
+        super().__init__(**kwargs)
+
+    def new(self, **kw: Any) -> _Retry:
+        kw["on_stop"] = self.on_stop
+        return super().new(**kw)
+
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if method.upper() == "POST" and status_code >= 500:
             return False
@@ -397,11 +413,19 @@ class _Retry(GithubRetry):
         # was sent is still retried.
         if error is not None and (method or "").upper() == "POST" and self._is_read_error(error):
             raise error
+        if response is not None and self.on_stop is not None:
+            until = stop_until_from(dict(response.headers), response.status)
+            if until is not None:
+                self.on_stop(until)
         return super().increment(method, url, response, error, **rest)
 
 
-def _retry(app: GitHubApp) -> GithubRetry:
+def _retry(app: GitHubApp, installation_id: int | None = None) -> GithubRetry:
+    on_stop = None
+    if app.pacing is not None and installation_id is not None:
+        on_stop = functools.partial(app.pacing.stop_until, installation_id)
     return _Retry(
+        on_stop=on_stop,
         total=app.max_retries,
         backoff_factor=app.backoff_factor,
         secondary_rate_wait=app.secondary_rate_wait,
@@ -732,11 +756,29 @@ def _as_listed(item: GithubObject) -> dict[str, Any]:
     return GithubObject.raw_data.fget(item)
 
 
+# The operations that change something on GitHub: the ones kept a pause apart.
+_WRITES = frozenset(
+    {
+        "create_review",
+        "reply_to_comment",
+        "resolve_thread",
+        "create_check_run",
+        "add_reaction",
+        "create_issue_comment",
+        "update_issue_comment",
+        "create_issue",
+    }
+)
+
+
 @contextmanager
 def _calling(client: InstallationClient, operation: str) -> Iterator[None]:
-    """Count the operation, note the rate limit GitHub reported, and translate errors."""
+    """Wait for the installation's turn (with several workers), count the operation, note the
+    rate limit GitHub reported, and translate errors."""
     outcome = "error"
     try:
+        if client.app.pacing is not None:
+            client.app.pacing.wait_turn(client.installation_id, write=operation in _WRITES)
         with _translated():
             yield
         outcome = "ok"

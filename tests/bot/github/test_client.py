@@ -118,10 +118,16 @@ def test_app_from_settings_reads_the_contract_fields():
         github_app_id="12",
         github_api_url="https://ghe.example.com/api/v3/",
         private_key_text=lambda: "-----BEGIN RSA PRIVATE KEY-----\n...",
+        redis_url=None,
     )
     app = gh.GitHubApp.from_settings(settings)
     assert (app.app_id, app.api_url) == (12, "https://ghe.example.com/api/v3")
     assert "PRIVATE KEY" not in repr(app)
+    assert app.pacing is None  # one process: PyGithub's own throttle is enough
+
+    settings.redis_url = "redis://r:6379/1"
+    scaled = gh.GitHubApp.from_settings(settings)
+    assert scaled.pacing is not None and scaled.pacing.url == "redis://r:6379/1"
 
 
 # -- reading a pull request -----------------------------------------------------------------
