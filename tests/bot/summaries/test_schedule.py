@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 
 from bot import store
 from bot.summaries import post as weekly
 from bot.summaries import schedule
+from tests.bot.app.test_celery import REDIS_URL, ROOT, Workers, wait_for
 from tests.bot.store.test_store import engine, postgres_engine, sqlite_engine  # noqa: F401  (fixtures)
 from tests.bot.summaries.test_figures import _fill
 from tests.bot.summaries.test_post import CONFIG, two_accounts_on_github
@@ -301,3 +306,34 @@ def test_the_scheduler_thread_looks_at_once_and_stops(world):
         assert scheduler.stop()
     assert len(world.fake.issues("acme/analytics-platform")) == 1
     assert len(world.fake.issues("umbrella/notes")) == 1
+
+
+def test_celery_workers_each_running_beat_post_each_summary_once(world, tmp_path):
+    # Three `debtbot worker` processes, each with its own periodic trigger, looking every half
+    # second, on the real clock: whatever the week, each account's newest due summary is
+    # posted, and the store's claim lets only one of them post it.
+    queue = f"debtbot-test-{uuid.uuid4().hex[:12]}"
+    environment = {
+        **os.environ,
+        **world.fake.environment(),
+        "GITHUB_WEBHOOK_SECRET": "secret",
+        "PUBLIC_URL": "https://debtbot.example.com",
+        "DATABASE_URL": world.url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "REDIS_URL": REDIS_URL,
+        "CELERY_QUEUE": queue,
+        "SUMMARY_CHECK_SECONDS": "0.5",
+        "PYTHONPATH": str(ROOT),
+    }
+    workers = Workers(tmp_path, environment)
+    try:
+        for name in ("one", "two", "three"):
+            workers.start(name, "--concurrency=2")
+        wait_for(lambda: len(world.fake.requests_to("POST", ISSUES)) >= 2, 90)
+        time.sleep(3)  # several more looks by every worker
+    finally:
+        workers.stop_all()
+        redis.Redis.from_url(REDIS_URL).delete(queue)
+    assert len(world.fake.issues("acme/analytics-platform")) == 1
+    assert len(world.fake.issues("umbrella/notes")) == 1
+    assert len(world.fake.requests_to("POST", ISSUES)) == 2
