@@ -7,6 +7,7 @@ protocol, served as static files), and talks to the simulated GitHub through PyG
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -65,8 +66,8 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def git_server(tmp_path: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def serving_git(tmp_path: Path) -> Iterator[str]:
     """Serves tmp_path/remotes over HTTP, as git's dumb protocol needs: plain files."""
     root = tmp_path / "remotes"
     root.mkdir()
@@ -74,9 +75,17 @@ def git_server(tmp_path: Path) -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def git_server(tmp_path: Path) -> Iterator[str]:
+    with serving_git(tmp_path) as url:
+        yield url
 
 
 class Remote:
