@@ -61,8 +61,6 @@ References
 
 from __future__ import annotations
 
-import re
-
 from rules import Context, Example, Rule
 from rules.ml import ci
 from rules.ml.files import ci_definition
@@ -218,13 +216,6 @@ unit-tests:
     ),
 )
 
-# Names of jobs and steps that are allowed to fail on purpose: canaries of tomorrow's
-# dependencies or platforms.
-_ON_PURPOSE = re.compile(
-    r"nightly|experimental|bleeding|\bedge\b|pre-?release|canary|upstream|optional|"
-    r"allow(ed)?[-_ ]?fail|unstable|future|\bdev\b|\bbeta\b|\balpha\b",
-    re.IGNORECASE,
-)
 _SWALLOWERS = frozenset({"true", ":", "echo", "printf"})
 _EXIT_ZERO_TOOLS = frozenset({"flake8", "pylint", "ruff"})
 
@@ -250,7 +241,7 @@ def check(ctx: Context) -> None:
             continue  # an advisory report beside the gate
         if published and "junit" in command.text.lower():
             continue  # the published results fail the run
-        if _on_purpose(command.scopes):
+        if ci.on_purpose(command.scopes):
             continue
         ctx.report_line(command.line, end_line=command.end_line, tool=tool, how=how)
     _flags(ctx, commands)
@@ -307,7 +298,7 @@ def _flags(ctx: Context, commands: list[ci.Command]) -> None:
             )
             if not ci.is_true(flag) or id(scope.node) in reported:
                 continue
-            if _on_purpose(command.scopes[: depth + 1]):
+            if ci.on_purpose(command.scopes[: depth + 1]):
                 continue
             if "failTaskOnFailedTests: true" in ctx.text and "junit" in command.text.lower():
                 continue  # the published results fail the run
@@ -322,17 +313,3 @@ def _flag_key(node) -> str:
         if ci.mapping_value(node, name) is not None:
             return name
     return "continue-on-error"
-
-
-def _on_purpose(scopes: tuple[ci.Scope, ...]) -> bool:
-    """Whether a job or step around the command says it may fail on purpose, by its key, its
-    ``name`` or ``displayName``. The file's own name is not asked: a nightly workflow is one
-    run on a schedule, whose checks should fail like any other."""
-    for scope in scopes[1:]:
-        if scope.key and _ON_PURPOSE.search(scope.key):
-            return True
-        for name in ("name", "displayName", "job"):
-            value = ci.mapping_value(scope.node, name)
-            if value is not None and _ON_PURPOSE.search(value[0]):
-                return True
-    return False

@@ -241,3 +241,27 @@ def mapping_value(node: yaml.MappingNode, *names: str) -> tuple[str, int] | None
 
 def is_true(value: tuple[str, int] | None) -> bool:
     return value is not None and value[0].strip().lower() in ("true", "yes", "on")
+
+
+# Names of jobs and steps that fail or move on purpose: canaries of tomorrow's dependencies or
+# platforms.
+_ON_PURPOSE = re.compile(
+    r"nightly|experimental|bleeding|\bedge\b|pre-?release|canary|upstream|optional|"
+    r"allow(ed)?[-_ ]?fail|unstable|future|\bdev\b|\bbeta\b|\balpha\b",
+    re.IGNORECASE,
+)
+
+
+def on_purpose(scopes: tuple[Scope, ...]) -> bool:
+    """Whether a job or step around a command says it tries tomorrow's dependencies or may
+    fail on purpose, by its key, its ``name`` or ``displayName``. The file's own name is not
+    asked: a nightly workflow is one run on a schedule, whose checks should fail like any
+    other."""
+    for scope in scopes[1:]:
+        if scope.key and _ON_PURPOSE.search(scope.key):
+            return True
+        for name in ("name", "displayName", "job"):
+            value = mapping_value(scope.node, name)
+            if value is not None and _ON_PURPOSE.search(value[0]):
+                return True
+    return False

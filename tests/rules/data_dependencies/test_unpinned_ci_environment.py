@@ -45,6 +45,7 @@ def test_711_requirements_constraints_and_variables_are_left_alone() -> None:
             runs-on: ubuntu-latest
             steps:
               - run: pip install -r requirements.txt torch
+              - run: pip install -qr requirements.txt onnx
               - run: pip install -c constraints.txt pandas scikit-learn
               - run: pip install "torch${{ matrix.torch-spec }}" $EXTRA
               - run: sudo $CONDA/bin/python -m pip install -e .
