@@ -63,13 +63,16 @@ _CI_FILES = (
     "cloudbuild*.y*ml",
     "buildspec*.y*ml",
     ".gitlab-ci.y*ml",
+    "*.gitlab-ci.y*ml",
     ".travis.y*ml",
 )
 _CONDA_FILES = ("environment*.y*ml", "conda*.y*ml", "env.y*ml")
 _COMPOSE_FILES = ("docker-compose*", "compose.y*ml")
 _KUBERNETES_FILES = ("chart.y*ml", "values*.y*ml", "kustomization.y*ml")
 # Folders whose YAML files are read by a tool, anywhere in a path.
-_CI_DIRS = frozenset({".github", ".azure-pipelines", ".azuredevops", ".circleci", "pipelines"})
+_CI_DIRS = frozenset(
+    {".github", ".gitlab", ".azure-pipelines", ".azuredevops", ".circleci", "pipelines"}
+)
 _KUBERNETES_DIRS = frozenset({"k8s", "kubernetes", "helm", "charts", "manifests", "kustomize"})
 _TOOL_DIRS = frozenset({"locales", "locale", "i18n", "translations"})
 _RUN_OUTPUT_DIRS = frozenset({"outputs", "multirun", "mlruns", "lightning_logs", "wandb"})
@@ -151,6 +154,25 @@ def yaml_kind(
     if keys & _HYDRA_KEYS or any(_interpolates(document) for document in documents):
         return "framework"
     return None
+
+
+def ci_definition(path: str, text: str, documents: list[yaml.Node], files: Collection[str]) -> bool:
+    """Whether a YAML file defines CI jobs (a workflow, a pipeline, a template of one).
+
+    A file the path alone calls CI because of a ``pipelines/`` folder must show it in its
+    content too: ML projects keep their own pipeline settings in folders of that name.
+    """
+    if yaml_kind(path, text, documents, files) != "ci":
+        return False
+    folders = {part.lower() for part in path.split("/")[:-1]}
+    name = path.rsplit("/", 1)[-1].lower()
+    if folders & (_CI_DIRS - {"pipelines"}) or _matches(name, _CI_FILES):
+        return True
+    keys = set().union(*(_top_keys(document) for document in documents)) if documents else set()
+    return bool(
+        "${{" in text or keys & _CI_KEYS - {"steps"} or _ci_steps(documents)
+        or _azure_template(documents)
+    )  # fmt: skip
 
 
 def framework_tree(path: str, files: Collection[str]) -> bool:
