@@ -249,6 +249,15 @@ def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
         ctx.state.datasets.difference_update(names)
 
 
+def visit_AnnAssign(node: cst.AnnAssign, ctx: Context[State]) -> None:
+    if node.value is None or not isinstance(node.target, cst.Name):
+        return
+    if _is_dataset(node.value, ctx):
+        ctx.state.datasets.add(node.target.value)
+    else:
+        ctx.state.datasets.discard(node.target.value)
+
+
 def _dataset_call(node: cst.Call, last: str, ctx: Context[State]) -> None:
     """``Dataset.shuffle()`` / ``Dataset.train_test_split()`` of ``datasets`` without a seed."""
     receiver = node.func.value if isinstance(node.func, cst.Attribute) else None

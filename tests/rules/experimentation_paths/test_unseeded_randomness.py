@@ -38,5 +38,8 @@ def test_1005_datasets_shuffle_through_names_and_splits() -> None:
         val = split["test"].shuffle(seed=1)
         data = [1, 2, 3]
         data.shuffle()
+        rows: Dataset = load_dataset("org/rows", split="train")
+        rows = rows.add_column("id", range(len(rows)))
+        rows = rows.train_test_split(test_size=0.1)
         """
-    assert [f.line for f in rule_findings("DEBT1005", source)] == [4, 5]
+    assert [f.line for f in rule_findings("DEBT1005", source)] == [4, 5, 11]
