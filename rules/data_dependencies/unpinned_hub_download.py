@@ -21,9 +21,10 @@ module constants holding one (``MODEL_ID = "org/name"``): a name passed in a var
 from a configuration that pins it. A local folder (``./checkpoints/best``, a folder of the
 repository, one the same file saves to) is not a download.
 
-Only code that trains, serves or prepares is judged: a file that computes gradients, steps an
-optimizer, calls ``fit``, ``train`` or a ``Trainer``, or runs a web service (FastAPI, Flask,
-BentoML, Ray Serve, ...); a script that writes what it built from the download (a dataset
+Only code that trains, evaluates, serves or prepares is judged: a file that computes gradients,
+steps an optimizer, calls ``fit``, ``train`` or a ``Trainer``, or runs a web service (FastAPI,
+Flask, BentoML, Ray Serve, ...); an evaluation script (``eval.py``, ``evaluate_*.py``,
+``benchmark.py``), whose scores compare runs only while the benchmark stays the same; a script that writes what it built from the download (a dataset
 prepared with ``save_to_disk`` or ``to_parquet``, a file opened for writing, a tokenizer or model
 saved with ``save_pretrained``), since a later step trains on that output; and any module of a
 folder that holds a training or serving entry point (``train.py``, ``finetune.py``,
@@ -288,6 +289,9 @@ _ENTRY_POINT = re.compile(
     r"^(train|training|finetune|fine_tune|pretrain|serve|serving|server)([_-][\w-]*)?\.py$"
 )
 
+# Scripts that evaluate: their scores mean something only against one version of the data.
+_EVALUATION = re.compile(r"^(eval|evaluate|evaluation|benchmark)([_-][\w-]*)?\.py$")
+
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
 # Extensions of files: a name ending in one is a file, not a hub repository.
 _FILE_SUFFIX = re.compile(
@@ -531,7 +535,8 @@ def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
     state = ctx.state
     if not state.downloads or _excluded(ctx):
         return
-    if not (state.trains or state.writes or _serves(ctx) or _in_training_package(ctx)):
+    evaluates = bool(_EVALUATION.match(posixpath.basename(ctx.path)))
+    if not (state.trains or state.writes or evaluates or _serves(ctx) or _in_training_package(ctx)):
         return
     for call, target, kind, ancestors in state.downloads:
         judged = _judge(call, target, kind, ctx)

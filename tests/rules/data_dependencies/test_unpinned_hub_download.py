@@ -162,3 +162,15 @@ def test_705_script_that_only_reads_stays_silent() -> None:
             print(load_dataset("org/news", split="train")[0])
         """
     assert hub_findings(source, path="scripts/peek.py") == []
+
+
+def test_705_evaluation_script_is_judged() -> None:
+    source = """
+        from datasets import load_dataset
+
+        def main():
+            bench = load_dataset("openai/gsm8k", "main", split="test")
+            return score(bench)
+        """
+    assert len(hub_findings(source, path="evaluate_gsm8k.py")) == 1
+    assert hub_findings(source, path="analysis.py") == []
