@@ -19,12 +19,15 @@ its content is the expected one:
 - in shell scripts (``*.sh``, ``*.bash``): ``wget`` and ``curl -o``/``-O``/``> file`` of a data,
   weights or archive file.
 
-Left alone: a file (or script) that checks a digest anywhere (``hashlib``, torchvision's
+Only URLs the code spells out are judged (a literal, a constant, an entry of a dictionary of
+URLs, an f-string that starts with the address): a helper that downloads whatever URL it is
+given has no digest to compare with. Left alone: a file (or script) that checks a digest anywhere (``hashlib``, torchvision's
 ``check_integrity``, ``sha256sum``, ``md5sum``, ``shasum``); URLs that name their content
 exactly, which a checksum would only repeat: a hash in the file name
 (``resnet18-f37072fd.pth``), a commit in the path (``raw.githubusercontent.com/org/repo/<sha>/``,
 ``huggingface.co/.../resolve/<sha>/``), a versioned release asset
-(``github.com/org/repo/releases/download/v1.2/``), a Zenodo or figshare record; installers and
+(``github.com/org/repo/releases/download/v1.2/``) or a versioned file
+(``speech_commands_v0.02.tar.gz``), a Zenodo or figshare record; installers and
 code (``.sh``, ``.py``, ``.whl``); tests, documentation, notebooks and their exports, ``setup.py``.
 
 Why is this bad?
@@ -255,6 +258,11 @@ _NOTEBOOK_EXPORT = re.compile(r"^# In\[[0-9 ]*\]:|get_ipython\(\)", re.MULTILINE
 _HASHED_FILE = re.compile(r"[-_.][0-9a-f]{8,}\.[A-Za-z0-9.]+$")
 _COMMIT = re.compile(r"/[0-9a-f]{40}/")
 _RELEASE = re.compile(r"/releases/download/(?!latest/)[^/]*\d[^/]*/")
+# A version in the path or the file name (``speech_commands_v0.02.tar.gz``, ``/1.5.7/``): a
+# publisher that numbers its releases publishes a new number rather than replace a file.
+_VERSIONED = re.compile(
+    r"(?:^|[-_/.])v\d+(?:\.\d+)*(?=[-_./]|$)|(?:^|[-_/])\d+\.\d+\.\d+(?=[-_./]|$)"
+)
 _RECORDS = re.compile(r"(^|\.)(zenodo\.org|figshare\.com)$")
 # Files that are code or installers, not data.
 _CODE_SUFFIX = re.compile(r"\.(sh|bash|py|whl|exe|deb|rpm|msi|pkg|dmg|run|asc|sig|gpg|key)$", re.I)
@@ -276,6 +284,7 @@ def _url_pinned(url: str) -> bool:
         _HASHED_FILE.search(name)
         or _COMMIT.search(path + "/")
         or _RELEASE.search(path)
+        or _VERSIONED.search(path)
         or _RECORDS.search(parsed.hostname or "")
         or _CODE_SUFFIX.search(name)
     )
@@ -400,7 +409,7 @@ def visit_Call(node: cst.Call, ctx: Context[State]) -> None:
             return
         if any(a.star == "**" for a in node.args):
             return  # the keywords passed on may hold the check
-        url = _argument(node, url_name, url_position)
+        url = _argument(node, url_name, url_position) or keyword(node, "id")
         state.found.append((node, url.value if url else None, how, list(ctx.ancestors)))
         return
     if qualified in _STATE_DICT_URLS:
@@ -446,24 +455,17 @@ def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
         if id(call) in seen:
             continue
         seen.add(id(call))
+        # Only a URL the code spells out is judged: one passed in by a caller or a
+        # configuration is that caller's to check, and a helper that downloads whatever it
+        # is given has no digest to compare with.
         url = _literal(url_node, ctx)
-        if url is not None:
-            if not url.startswith(("http://", "https://", "ftp://", "{}")) and "://" in url:
-                continue  # s3://, gs://: a bucket the project controls
-            if url.startswith(("http", "ftp")) and _url_pinned(url):
-                continue
-            shown = url if len(url) <= 80 else url[:77] + "..."
-        else:
-            if url_node is None or (ctx.call_name(call) or "") in _STATE_DICT_URLS:
-                # Model zoos keep their URLs in tables, with the file's hash in its name.
-                continue
-            shown = ctx.code(url_node)
-            if len(shown) > 60:
-                continue  # an expression too long to name is rarely a plain URL
-        if (ctx.call_name(call) or "").endswith("SQLite3Config") and not (url or "").startswith(
-            ("http://", "https://")
-        ):
+        if url is not None and (ctx.call_name(call) or "").startswith("gdown.") and "/" not in url:
+            url = f"https://drive.google.com/uc?id={url}"  # a Google Drive file id
+        if url is None or not url.startswith(("http://", "https://", "ftp://")):
+            continue  # s3://, gs://: a bucket the project controls; local paths
+        if _url_pinned(url):
             continue
+        shown = url if len(url) <= 80 else url[:77] + "..."
         if shown in seen:
             continue  # one finding for each URL of a file
         seen.add(shown)

@@ -127,3 +127,38 @@ def test_709_shell_downloads(script: str) -> None:
 )
 def test_709_shell_left_alone(script: str) -> None:
     assert findings(script, path="scripts/get_data.sh") == []
+
+
+def test_709_a_helper_downloading_what_it_is_given_is_left_alone() -> None:
+    source = """
+        import urllib.request
+
+        def download(url, path):
+            urllib.request.urlretrieve(url, path)
+        """
+    assert findings(source) == []
+
+
+def test_709_google_drive_file_id() -> None:
+    source = """
+        import gdown
+        gdown.download(id="1vf6LtRHlpxCC", output="model.pth")
+        """
+    assert "drive.google.com/uc?id=1vf6LtRHlpxCC" in findings(source)[0].message
+
+
+@pytest.mark.parametrize(
+    ("url", "found"),
+    [
+        ("http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz", 0),
+        ("https://releases.example.com/terraform/1.5.7/terraform_1.5.7_linux_amd64.zip", 0),
+        ("https://cdn.example.net/wp-content/uploads/2018/03/chinook.zip", 1),
+        ("https://raw.githubusercontent.com/org/repo/master/data/input.txt", 1),
+    ],
+)
+def test_709_versioned_files_are_releases(url: str, found: int) -> None:
+    source = f"""
+        import urllib.request
+        urllib.request.urlretrieve("{url}", "data.bin")
+        """
+    assert len(findings(source)) == found
