@@ -66,6 +66,10 @@ RULE = Rule(
     name="unversioned-dataset",
     principle="data-dependencies",
     severity="warning",
+    # Off by default: every finding it made while tuning came from one repository
+    # (dstoolkit-mlops-base), too little to know how it behaves elsewhere.
+    default_enabled=False,
+    disabled_because="measured on one repository only (4 findings in dstoolkit-mlops-base)",
     message="Name the version of {what} `{name}` that this code reads, instead of whichever was registered last.",
     valid=(
         # Near miss: the version is given.
