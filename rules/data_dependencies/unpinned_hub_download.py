@@ -11,19 +11,20 @@ version arrives:
   ``json``, ``parquet``, ``imagefolder``..., read local files and are left alone);
 - ``huggingface_hub.hf_hub_download`` and ``snapshot_download`` without ``revision=``;
 - ``torch.hub.load("owner/repo", ...)`` without a tag or commit after the repository
-  (``"owner/repo:v1.0"``; a branch such as ``:main`` moves too);
-- ``torch.hub.load_state_dict_from_url(url)`` (and ``torch.utils.model_zoo.load_url``) without
-  ``check_hash=True``, unless the file name carries its hash (``resnet18-f37072fd.pth``), and
-  ``torch.hub.download_url_to_file`` without a ``hash_prefix``.
+  (``"owner/repo:v1.0"``; a branch such as ``:main`` moves too).
+
+Files fetched from a plain URL without a checked digest (``load_state_dict_from_url`` without
+``check_hash=True``, ``download_url_to_file`` without ``hash_prefix``) are DEBT709's.
 
 A branch name (``revision="main"``) does not pin anything. Only literal names are judged, and
 module constants holding one (``MODEL_ID = "org/name"``): a name passed in a variable may come
 from a configuration that pins it. A local folder (``./checkpoints/best``, a folder of the
 repository, one the same file saves to) is not a download.
 
-Only code that trains, serves or prepares is judged: a file that computes gradients, steps an
-optimizer, calls ``fit``, ``train`` or a ``Trainer``, or runs a web service (FastAPI, Flask,
-BentoML, Ray Serve, ...); a script that writes what it built from the download (a dataset
+Only code that trains, evaluates, serves or prepares is judged: a file that computes gradients,
+steps an optimizer, calls ``fit``, ``train`` or a ``Trainer``, or runs a web service (FastAPI,
+Flask, BentoML, Ray Serve, ...); an evaluation script (``eval.py``, ``evaluate_*.py``,
+``benchmark.py``), whose scores compare runs only while the benchmark stays the same; a script that writes what it built from the download (a dataset
 prepared with ``save_to_disk`` or ``to_parquet``, a file opened for writing, a tokenizer or model
 saved with ``save_pretrained``), since a later step trains on that output; and any module of a
 folder that holds a training or serving entry point (``train.py``, ``finetune.py``,
@@ -49,7 +50,7 @@ Example
 
 Use instead
 -----------
-Name the exact version: a commit of the hub repository, a release tag, or a checked hash:
+Name the exact version: a commit of the hub repository or a release tag:
 
 .. code-block:: python
 
@@ -57,13 +58,12 @@ Name the exact version: a commit of the hub repository, a release tag, or a chec
         "allenai/scibert_scivocab_uncased", revision="24f92d32b1bfb0bcaf9ab193ff3ad01e87732fc1"
     )
     dataset = load_dataset("imdb", revision="e6281661ce1c48d982bc483cf8a173c1bbeb5d31")
-    state = torch.hub.load_state_dict_from_url(url, check_hash=True)
+    backbone = torch.hub.load("facebookresearch/dino:7c446df", "dino_vits16")
 
 References
 ----------
 - Hugging Face Hub documentation: downloading files, the ``revision`` parameter
-- PyTorch documentation: ``torch.hub.load`` (``repo_owner/repo_name[:ref]``) and
-  ``load_state_dict_from_url`` (``check_hash``)
+- PyTorch documentation: ``torch.hub.load`` (``repo_owner/repo_name[:ref]``)
 - Sculley et al., "Hidden Technical Debt in Machine Learning Systems": unstable data dependencies
 """
 
@@ -119,12 +119,12 @@ model = AutoModel.from_pretrained("./checkpoints/best")
 data = load_dataset("csv", data_files="data/train.csv")
 trainer.train()
 """,
-        # Near miss: a tag after the repository, and a checked hash.
+        # Near miss: a tag after the repository; a URL download is DEBT709's.
         """
 import torch
 
 backbone = torch.hub.load("facebookresearch/dino:v0.1", "dino_vits16")
-state = torch.hub.load_state_dict_from_url("https://example.org/w.pth", check_hash=True)
+state = torch.hub.load_state_dict_from_url("https://example.org/w.pth")
 model.fit(x, y)
 """,
         # Near miss: an example script, where the newest version is what the reader wants.
@@ -245,9 +245,6 @@ _HUB_CLASSES = frozenset(
     {"sentence_transformers.SentenceTransformer", "sentence_transformers.CrossEncoder"}
 )
 _HF_DOWNLOADS = frozenset({"huggingface_hub.hf_hub_download", "huggingface_hub.snapshot_download"})
-_STATE_DICT_URLS = frozenset(
-    {"torch.hub.load_state_dict_from_url", "torch.utils.model_zoo.load_url"}
-)
 # ``load_dataset`` loaders that read local files rather than a hub repository.
 _PACKAGED_LOADERS = frozenset(
     {
@@ -259,7 +256,7 @@ _PACKAGED_LOADERS = frozenset(
 _INTERESTING = frozenset(
     {
         "from_pretrained", "load_dataset", "hf_hub_download", "snapshot_download", "load",
-        "load_state_dict_from_url", "load_url", "download_url_to_file", "SentenceTransformer",
+        "SentenceTransformer",
         "CrossEncoder", "pipeline",
     }
 )  # fmt: skip
@@ -292,6 +289,9 @@ _ENTRY_POINT = re.compile(
     r"^(train|training|finetune|fine_tune|pretrain|serve|serving|server)([_-][\w-]*)?\.py$"
 )
 
+# Scripts that evaluate: their scores mean something only against one version of the data.
+_EVALUATION = re.compile(r"^(eval|evaluate|evaluation|benchmark)([_-][\w-]*)?\.py$")
+
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
 # Extensions of files: a name ending in one is a file, not a hub repository.
 _FILE_SUFFIX = re.compile(
@@ -309,7 +309,6 @@ _LOCAL_FOLDERS = frozenset(
         "input", "kaggle", "content", "mnt", "workspace",
     }
 )  # fmt: skip
-_HASHED_FILE = re.compile(r"-[0-9a-f]{6,}\.[A-Za-z]+$")
 
 
 def _last_name(node: cst.Call) -> str | None:
@@ -350,8 +349,6 @@ def _download(node: cst.Call, name: str, ctx: Context[State]) -> tuple[str, int 
         return "hub repository", 0, "repo_id"
     if qualified == "torch.hub.load":
         return "code and weights", 0, "repo_or_dir"
-    if qualified in _STATE_DICT_URLS or qualified == "torch.hub.download_url_to_file":
-        return "weights", 0, "url"
     return None
 
 
@@ -522,21 +519,6 @@ def _judge(call: cst.Call, target: cst.BaseExpression, kind: str, ctx: Context[S
         if ref and ref.lower() not in _BRANCHES:
             return None
         return text, f'"{repository}:<tag or commit>"'
-    if qualified in _STATE_DICT_URLS:
-        check = keyword(call, "check_hash")
-        if check is not None and not (
-            isinstance(check.value, cst.Name) and check.value.value == "False"
-        ):
-            return None
-        if not text.startswith(("http://", "https://")) or _HASHED_FILE.search(text):
-            return None
-        return text, "check_hash=True"
-    if qualified == "torch.hub.download_url_to_file":
-        if _argument(call, 2, "hash_prefix") is not None:
-            return None
-        if not text.startswith(("http://", "https://")):
-            return None
-        return text, "hash_prefix=<sha256 prefix>"
     if _pinned_revision(call, ctx) or _local(text, ctx):
         return None
     if kind == "dataset":
@@ -553,7 +535,8 @@ def leave_Module(node: cst.Module, ctx: Context[State]) -> None:
     state = ctx.state
     if not state.downloads or _excluded(ctx):
         return
-    if not (state.trains or state.writes or _serves(ctx) or _in_training_package(ctx)):
+    evaluates = bool(_EVALUATION.match(posixpath.basename(ctx.path)))
+    if not (state.trains or state.writes or evaluates or _serves(ctx) or _in_training_package(ctx)):
         return
     for call, target, kind, ancestors in state.downloads:
         judged = _judge(call, target, kind, ctx)

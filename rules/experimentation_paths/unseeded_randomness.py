@@ -11,10 +11,16 @@ Flags scikit-learn calls whose result depends on a random draw but that are give
 - estimators that draw random numbers while fitting: random forests, extra trees, gradient
   boosting, bagging, AdaBoost, isolation forests, decision trees, ``KMeans``, MLPs, SGD models,
   ``TSNE``, ``GaussianMixture``, ``RandomizedSearchCV`` and a few more;
-- pandas ``df.sample(frac=...)`` (matched by method name and its ``frac`` keyword).
+- pandas ``df.sample(frac=...)`` (matched by method name and its ``frac`` keyword);
+- Hugging Face ``datasets``: ``Dataset.shuffle()`` and ``Dataset.train_test_split()`` without
+  ``seed`` (or ``generator``), when the receiver is known to be a ``datasets`` dataset: the result
+  of ``load_dataset``, ``load_from_disk``, ``Dataset.from_*``, ``concatenate_datasets``, a split
+  of one (``data["train"]``), a chain of dataset methods on one (``.map()``, ``.filter()``...),
+  a name bound to any of these, or a parameter annotated ``Dataset``/``DatasetDict``.
 
-scikit-learn names are resolved through the file's imports, so a local function that happens to
-be called ``train_test_split`` is not flagged. Calls that pass ``**kwargs`` are not flagged
+scikit-learn and ``datasets`` names are resolved through the file's imports, so a local function
+that happens to be called ``train_test_split``, or the ``shuffle`` method of some other object,
+is not flagged. Calls that pass ``**kwargs`` are not flagged
 because the seed may be in them; ``random_state=None`` written out is taken as a decision.
 
 Why is this bad?
@@ -57,6 +63,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from rules import Context, Example, Rule
@@ -71,7 +79,7 @@ RULE = Rule(
     # issue 11): the miss was a split the base already had, on a line a lint commit reformatted.
     default_enabled=False,
     disabled_because="1 of 2 findings judged right on held-out set 2 (issue 11), below 80%",
-    message="Pass `random_state` to `{name}` so the result can be reproduced.",
+    message="Pass `{seed}` to `{name}` so the result can be reproduced.",
     valid=(
         # Near misses: a seed from configuration, no shuffling, a non-shuffling KFold.
         """
@@ -97,6 +105,16 @@ RULE = Rule(
         reg = LinearRegression()
         gbr = GradientBoostingRegressor(**params)
         sample = df.sample(frac=0.1, random_state=0)
+        """,
+        # Near misses: seeded dataset shuffles and splits, a split without shuffling, and the
+        # shuffle method of an object that is not a ``datasets`` dataset.
+        """
+        from datasets import load_dataset
+        data = load_dataset("json", data_files="train.json")
+        train = data["train"].shuffle(seed=42).map(tokenize)
+        parts = data["train"].train_test_split(test_size=0.1, seed=cfg.seed)
+        ordered = data["train"].train_test_split(test_size=0.1, shuffle=False)
+        loader.dataset.shuffle()
         """,
     ),
     invalid=(
@@ -132,6 +150,23 @@ RULE = Rule(
             line=2,
         ),
         Example("shuffled = df.sample(frac=1).reset_index(drop=True)\n", line=1),
+        Example(
+            """
+            from datasets import load_dataset
+            data = load_dataset("json", data_files=DATA_PATH)
+            train_data = data["train"].shuffle().map(generate_and_tokenize_prompt)
+            """,
+            line=3,
+        ),
+        Example(
+            """
+            import datasets
+
+            def split(ds: datasets.Dataset, size):
+                return ds.map(clean).train_test_split(test_size=size, shuffle=True)
+            """,
+            line=4,
+        ),
     ),
 )
 
@@ -155,6 +190,91 @@ _ESTIMATORS = frozenset(
         "LatentDirichletAllocation", "SpectralClustering", "SpectralEmbedding",
     }
 )  # fmt: skip
+
+
+@dataclass
+class State:
+    datasets: set[str] = field(default_factory=set)  # names bound to a ``datasets`` dataset
+
+
+# Calls that make a Hugging Face dataset, and the dataset methods that return one.
+_DATASET_SOURCES = frozenset(
+    {"datasets.load_dataset", "datasets.load_from_disk", "datasets.concatenate_datasets",
+     "datasets.interleave_datasets", "datasets.Dataset", "datasets.DatasetDict"}
+)  # fmt: skip
+_DATASET_CLASSES = frozenset(
+    {"datasets.Dataset", "datasets.DatasetDict", "datasets.IterableDataset",
+     "datasets.IterableDatasetDict", "datasets.arrow_dataset.Dataset",
+     "datasets.dataset_dict.DatasetDict"}
+)  # fmt: skip
+_DATASET_METHODS = frozenset(
+    {"map", "filter", "select", "shuffle", "sort", "remove_columns", "rename_column",
+     "rename_columns", "select_columns", "cast", "cast_column", "with_format", "with_transform",
+     "flatten", "train_test_split", "add_column", "take", "skip", "shard", "class_encode_column"}
+)  # fmt: skip
+
+
+def _is_dataset(node: cst.BaseExpression, ctx: Context[State]) -> bool:
+    """Whether ``node`` is known to be a Hugging Face ``datasets`` dataset."""
+    while True:
+        if isinstance(node, cst.Name):
+            return node.value in ctx.state.datasets
+        if isinstance(node, cst.Subscript):
+            node = node.value  # a split of a DatasetDict
+            continue
+        if isinstance(node, cst.Call):
+            qualified = ctx.call_name(node) or ""
+            if qualified in _DATASET_SOURCES or qualified.startswith(
+                tuple(f"{c}.from_" for c in _DATASET_CLASSES)
+            ):
+                return True
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in _DATASET_METHODS:
+                node = func.value
+                continue
+        return False
+
+
+def visit_Param(node: cst.Param, ctx: Context[State]) -> None:
+    annotation = node.annotation
+    if annotation is not None and ctx.qualified_name(annotation.annotation) in _DATASET_CLASSES:
+        ctx.state.datasets.add(node.name.value)
+
+
+def visit_Assign(node: cst.Assign, ctx: Context[State]) -> None:
+    names = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
+    if _is_dataset(node.value, ctx):
+        ctx.state.datasets.update(names)
+    else:
+        ctx.state.datasets.difference_update(names)
+
+
+def visit_AnnAssign(node: cst.AnnAssign, ctx: Context[State]) -> None:
+    if node.value is None or not isinstance(node.target, cst.Name):
+        return
+    if _is_dataset(node.value, ctx):
+        ctx.state.datasets.add(node.target.value)
+    else:
+        ctx.state.datasets.discard(node.target.value)
+
+
+def _dataset_call(node: cst.Call, last: str, ctx: Context[State]) -> None:
+    """``Dataset.shuffle()`` / ``Dataset.train_test_split()`` of ``datasets`` without a seed."""
+    receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+    if receiver is None or not _is_dataset(receiver, ctx):
+        return
+    if keyword(node, "seed") is not None or keyword(node, "generator") is not None:
+        return
+    if any(a.star for a in node.args):
+        return
+    positional = [a for a in node.args if a.keyword is None]
+    if last == "shuffle" and positional:
+        return  # the seed is shuffle's first parameter
+    if last == "train_test_split":
+        shuffle = keyword(node, "shuffle")
+        if (shuffle is not None and _is_false(shuffle.value)) or len(positional) >= 5:
+            return
+    ctx.report(node, seed="seed", name=f"Dataset.{last}")
 
 
 def _sklearn_name(node: cst.Call, ctx: Context) -> str | None:
@@ -202,8 +322,12 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
             and not any(a.star for a in node.args)
         ):
             receiver = dotted(func.value) or "DataFrame"
-            ctx.report(node, name=f"{receiver}.sample")
+            ctx.report(node, seed="random_state", name=f"{receiver}.sample")
         return
+    if last in ("shuffle", "train_test_split") and isinstance(func, cst.Attribute):
+        _dataset_call(node, last, ctx)
+        if last == "shuffle":
+            return
     if not (
         last == "train_test_split"
         or last in _ESTIMATORS
@@ -217,4 +341,4 @@ def visit_Call(node: cst.Call, ctx: Context) -> None:
     if any(a.star == "**" for a in node.args):
         return
     if _needs_seed(node, name):
-        ctx.report(node, name=name)
+        ctx.report(node, seed="random_state", name=name)

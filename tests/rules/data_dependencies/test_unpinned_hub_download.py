@@ -25,8 +25,6 @@ TRAINS = "\nloss.backward()\n"
         'hf_hub_download(repo_id="org/model", filename="model.bin")',
         'snapshot_download("org/model")',
         'torch.hub.load("ultralytics/yolov5:master", "yolov5s")',
-        'torch.hub.load_state_dict_from_url("https://example.org/weights/model.pth")',
-        'torch.hub.download_url_to_file("https://example.org/model.pth", "model.pth")',
     ],
 )
 def test_705_unpinned_downloads(call: str) -> None:
@@ -56,8 +54,9 @@ def test_705_unpinned_downloads(call: str) -> None:
         'load_dataset("json", data_files="train.jsonl")',
         'torch.hub.load("ultralytics/yolov5:v7.0", "yolov5s")',
         'torch.hub.load(".", "custom", "best.pt", source="local")',
-        'torch.hub.load_state_dict_from_url("https://example.org/resnet18-f37072fd.pth")',
-        'torch.hub.download_url_to_file("https://example.org/m.pth", "m.pth", "f37072fd")',
+        # URL downloads are DEBT709's (unverified-download).
+        'torch.hub.load_state_dict_from_url("https://example.org/weights/model.pth")',
+        'torch.hub.download_url_to_file("https://example.org/model.pth", "model.pth")',
         'Model.from_pretrained("org/model")',  # the project's own class
     ],
 )
@@ -163,3 +162,15 @@ def test_705_script_that_only_reads_stays_silent() -> None:
             print(load_dataset("org/news", split="train")[0])
         """
     assert hub_findings(source, path="scripts/peek.py") == []
+
+
+def test_705_evaluation_script_is_judged() -> None:
+    source = """
+        from datasets import load_dataset
+
+        def main():
+            bench = load_dataset("openai/gsm8k", "main", split="test")
+            return score(bench)
+        """
+    assert len(hub_findings(source, path="evaluate_gsm8k.py")) == 1
+    assert hub_findings(source, path="analysis.py") == []
