@@ -64,7 +64,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rules import Change, Example, RepositoryContext, Rule
 
@@ -292,6 +292,7 @@ class _Default:
     text: str  # as written
     line: int  # the line of the value
     tuned: bool  # whether it is a tuned parameter of training or evaluation code
+    span: tuple[int, int, int, int] | None = None  # where the value is written
 
 
 def check_change(change: Change, ctx: RepositoryContext) -> None:
@@ -331,10 +332,10 @@ def check_change(change: Change, ctx: RepositoryContext) -> None:
 
 
 def _same(a: object, b: object) -> bool:
-    """Whether two literals are the same value (``1`` and ``1.0`` alike, ``True`` and ``1``
-    not)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
+    """Whether two literals give the same behaviour: equal values (``1``, ``1.0`` and
+    ``True`` alike), or ``None`` for an empty container (the fix of a mutable default)."""
+    if a is None or b is None:
+        return a is b or (a if b is None else b) in ({}, [], ())
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return a == b
     return type(a) is type(b) and a == b
@@ -348,7 +349,18 @@ def _defaults(text: str, path: str) -> list[_Default] | None:
     names = _imports(tree)
     stem = path.rpartition("/")[2].removesuffix(".py")
     entry = bool(_ENTRY_POINT.search(stem)) or "__main__" in text
-    return list(_walk(tree, names, (), entry))
+    lines = text.splitlines(keepends=True)
+    return [replace(d, text=_written(lines, d) or d.text) for d in _walk(tree, names, (), entry)]
+
+
+def _written(lines: list[str], default: _Default) -> str | None:
+    """The default's value as the file writes it (``1e-3``, not ``0.001``)."""
+    if default.span is None:
+        return None
+    line, column, end_line, end_column = default.span
+    if line != end_line:
+        return None
+    return lines[line - 1].encode()[column:end_column].decode(errors="replace")
 
 
 def _imports(tree: ast.Module) -> dict[str, str]:
@@ -390,7 +402,7 @@ def _literal(node: ast.expr | None) -> tuple[object, str] | None:
         value = ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
-    return value, ast.unparse(node)
+    return value, ast.unparse(node)  # _defaults puts the text as written in its place
 
 
 def _counts(name: str, value: object, owner_tuned: bool) -> bool:
@@ -405,7 +417,9 @@ def _counts(name: str, value: object, owner_tuned: bool) -> bool:
         return bool(_TUNED.search(name))
     if value is not None and not isinstance(value, (int, float, bool, tuple, list)):
         return False
-    return bool(_TUNED.search(name)) or owner_tuned
+    # Of code that trains or evaluates, any number or flag; None and containers only when the
+    # name says what they are.
+    return bool(_TUNED.search(name)) or (owner_tuned and isinstance(value, (int, float)))
 
 
 def _walk(
@@ -460,6 +474,7 @@ def _parameters(
             text,
             default.lineno,
             _counts(argument.arg, value, owner),
+            _span(default),
         )
 
 
@@ -485,6 +500,7 @@ def _fields(
             found[1],
             value.lineno,
             _counts(name, found[0], owner),
+            _span(value),
         )
 
 
@@ -511,6 +527,7 @@ def _argument(node: ast.Call, scope: tuple[str, ...], entry: bool) -> Iterator[_
         found[1],
         default.lineno,
         _counts(key, found[0], entry),
+        _span(default),
     )
 
 
@@ -530,4 +547,11 @@ def _constant(node: ast.Assign) -> Iterator[_Default]:
         found[1],
         node.value.lineno,
         _counts(name.lower(), found[0], False),
+        _span(node.value),
     )
+
+
+def _span(node: ast.expr) -> tuple[int, int, int, int] | None:
+    if node.end_lineno is None or node.end_col_offset is None:
+        return None
+    return node.lineno, node.col_offset, node.end_lineno, node.end_col_offset
