@@ -67,3 +67,20 @@ def test_argparse_default_keyed_by_its_long_option():
     assert len(found) == 1 and "batch_size: 32 -> 8" in found[0].message
     renamed = head.replace("--batch-size", "--bs")
     assert run("train.py", renamed, base, {4}) == []
+
+
+def test_renamed_owner_keeps_its_parameter():
+    base = (
+        "import torch\n\n\nclass Loss:\n    def __init__(self, jaccard_weight=1):\n        pass\n"
+    )
+    head = base.replace("class Loss:", "class LossBinary:").replace("=1)", "=0)")
+    found = run("loss.py", head, base, {4, 5})
+    assert len(found) == 1 and "jaccard_weight: 1 -> 0" in found[0].message
+
+
+def test_respelled_names_and_self_recording_scripts_are_left_alone():
+    base = 'import torch\n\n\ndef predict(model_type="unet11"):\n    pass\n'
+    assert run("predict.py", base.replace("unet11", "UNet11"), base, {4}) == []
+    recorded = BASE + "\nwith open('run/train.py', 'w') as f:\n    f.write(open(__file__).read())\n"
+    head = recorded.replace("= 32", "= 8")
+    assert run("train.py", head, recorded, {8}) == []
