@@ -240,9 +240,7 @@ def scan_groups(
     for config, paths in groups:
         sources = [(p, reader(p)) for p in paths]
         shown = progress(len(sources)) if progress else None
-        merge(
-            total, scan(sources, config, files, shown, context, added, facts_cache, read_base)
-        )
+        merge(total, scan(sources, config, files, shown, context, added, facts_cache, read_base))
     return total
 
 
