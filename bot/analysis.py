@@ -57,9 +57,11 @@ def analyse_at(
     paths: Iterable[str],
     added: Mapping[str, frozenset[int]] | None = None,
     facts_cache: Path | None = None,
+    base: str | None = None,
 ) -> ScanResult:
     """Run the engine on ``paths`` as they are at ``sha`` (those gone from it are left out),
-    each under the configuration that governs it there (see :func:`configs_at`)."""
+    each under the configuration that governs it there (see :func:`configs_at`). ``base`` is
+    the change's base commit, for the change rules that compare a file with it."""
     files = gitmirror.list_files(mirror, sha)
     present = sorted(p for p in set(paths) if p in files)
 
@@ -67,4 +69,20 @@ def analyse_at(
         return partial(gitmirror.read_file, mirror, sha, path)
 
     groups = configs_at(mirror, sha, present)
-    return scan_groups(groups, reader, files, added, facts_cache)
+    return scan_groups(
+        groups, reader, files, added, facts_cache, read_base=_base_reader(mirror, base)
+    )
+
+
+def _base_reader(mirror: Path, base: str | None):
+    """A file's text at ``base``, None when it is not there; None without a base."""
+    if base is None:
+        return None
+    present = gitmirror.list_files(mirror, base)
+
+    def read(path: str) -> str | None:
+        if path not in present:
+            return None
+        return gitmirror.read_file(mirror, base, path).decode("utf-8-sig", errors="replace")
+
+    return read

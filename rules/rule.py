@@ -42,6 +42,9 @@ class Example:
     # For change rules: the lines of the example's own file that the change added or edited,
     # when not all of them (a small edit of an existing file).
     added: tuple[int, ...] | None = None
+    # For change rules that compare with the base: the example's own file as it was before the
+    # change (None: the change added the file).
+    base: str | None = None
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,13 @@ def run_diff(
         return lambda: gitdiff.read_at(repo, change.head, path)
 
     result = scanning.scan_groups(
-        groups, reader, files, options.show_progress, change.added, options.facts_cache
+        groups,
+        reader,
+        files,
+        options.show_progress,
+        change.added,
+        options.facts_cache,
+        _base_reader(repo, change.base),
     )
     result.findings = only_added(result.findings, change.added)
     result.findings = _brought_by_change(repo, change.base, groups, result.findings, options)
@@ -76,6 +82,19 @@ def _brought_by_change(repo, base: str, groups, findings, options: Options):
         options.facts_cache,
     )
     return not_in_base(findings, found.findings)
+
+
+def _base_reader(repo, base: str):
+    """A file's text as it is at the base, None when it is not there (for the change rules
+    that compare with the base)."""
+    present = gitdiff.files_at(repo, base)
+
+    def read(path: str) -> str | None:
+        if path not in present:
+            return None
+        return gitdiff.read_at(repo, base, path).decode("utf-8-sig", errors="replace")
+
+    return read
 
 
 def _limits(root: Path, paths: Sequence[str]) -> tuple[str, ...] | None:

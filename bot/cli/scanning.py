@@ -52,9 +52,10 @@ def scan_groups(
     show_progress: bool,
     added: Mapping[str, frozenset[int]] | None = None,
     facts_cache=None,
+    read_base=None,
 ) -> ScanResult:
     return engine_scan_groups(
-        groups, reader, files, added, facts_cache, partial(progress_bar, show_progress)
+        groups, reader, files, added, facts_cache, partial(progress_bar, show_progress), read_base
     )
 
 

@@ -126,7 +126,7 @@ def _review(
         stored = dict(store.open_findings(session, name, number))
     wanted = set(changed) | {s.path for s in stored.values()}
     try:
-        result = analyse_at(mirror, head, wanted, changed, services.facts_cache)
+        result = analyse_at(mirror, head, wanted, changed, services.facts_cache, ref.base_sha)
     except ConfigError as problem:  # a sub-project's pyproject.toml
         client.create_check_run(name, head, comments.config_error_output(str(problem)))
         return "config-error"

@@ -42,6 +42,9 @@ class Change:
 
     added: Mapping[str, frozenset[int]]
     repository: Repository
+    # A file's text as it was at the change's base, None when it was not there; None as a
+    # whole when the caller knows no base (rules that compare with the base then stay quiet).
+    read_base: Callable[[str], str | None] | None = None
 
 
 def definition_line(text: str, keyword: str, name: str) -> int | None:
@@ -57,6 +60,7 @@ def run_repository_rules(
     config: Config,
     read_text: Callable[[str], str],
     added: Mapping[str, frozenset[int]] | None = None,
+    read_base: Callable[[str], str | None] | None = None,
 ) -> tuple[list[Finding], list[Skipped]]:
     """Run the repository rules (and, given a change, the change rules), then place and
     suppress their reports like any other finding."""
@@ -69,7 +73,7 @@ def run_repository_rules(
             # A rule that has both judges a change by check_change where there is one, and the
             # whole repository by check_repository otherwise (not both: one finding each).
             if rule.check_change is not None and added is not None:
-                rule.check_change(Change(added, repository), ctx)
+                rule.check_change(Change(added, repository, read_base), ctx)
             elif rule.check_repository is not None:
                 rule.check_repository(repository, ctx)
         except Exception as exc:  # one broken rule must not hide the others

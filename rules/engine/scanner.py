@@ -84,11 +84,13 @@ def scan(
     context: Iterable[Source] = (),
     added: Mapping[str, frozenset[int]] | None = None,
     facts_cache: Path | None = None,
+    read_base: Callable[[str], str | None] | None = None,
 ) -> ScanResult:
     """Findings for ``sources``. ``context`` holds the repository's other Python files: read
     only to summarise them for the repository rules (who tests what, who subclasses what),
     through ``facts_cache`` (a file, see rules.engine.factcache) when given. ``added`` is the change
-    under review, for the rules that judge a change as a whole."""
+    under review, for the rules that judge a change as a whole; ``read_base`` reads a file as it
+    was at the change's base (None when absent), for those that compare with it."""
     result = ScanResult()
     started = time.perf_counter()
     rules = config.rules()
@@ -125,6 +127,7 @@ def scan(
             config,
             lambda p: _text(every_reader[p]),
             added,
+            read_base,
         )
         result.findings.extend(f for f in found if f.path in readers)
         result.skipped.extend(problems)
@@ -226,16 +229,18 @@ def scan_groups(
     added: Mapping[str, frozenset[int]] | None = None,
     facts_cache: Path | None = None,
     progress: Callable[[int], Callable[[Iterable[Source]], Iterator[Source]] | None] | None = None,
+    read_base: Callable[[str], str | None] | None = None,
 ) -> ScanResult:
     """:func:`scan` once per configuration (a monorepo's sub-projects each have their own),
     every run with the whole repository as context, in one result. ``reader`` tells how to
-    read a path; ``progress`` makes a progress wrapper for a group of that many files."""
+    read a path; ``progress`` makes a progress wrapper for a group of that many files;
+    ``read_base`` reads a file as the change's base had it (see :func:`scan`)."""
     context = [(p, reader(p)) for p in sorted(files) if p.endswith(CONTEXT_FILES)]
     total = ScanResult()
     for config, paths in groups:
         sources = [(p, reader(p)) for p in paths]
         shown = progress(len(sources)) if progress else None
-        merge(total, scan(sources, config, files, shown, context, added, facts_cache))
+        merge(total, scan(sources, config, files, shown, context, added, facts_cache, read_base))
     return total
 
 

@@ -40,6 +40,11 @@ def run_example(rule: Rule, example: Example):
             )
             for p, text in changed.items()
         },
+        read_base=lambda p: (
+            textwrap.dedent(example.base).lstrip("\n")
+            if p == example.path and example.base is not None
+            else None
+        ),
     )
 
 

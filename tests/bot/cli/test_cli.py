@@ -191,6 +191,7 @@ def test_rules_and_explain(capsys) -> None:
     held_out |= {"DEBT804", "DEBT1003"}  # held-out set 2
     earlier = {"DEBT310", "DEBT505", "DEBT704", "DEBT802", "DEBT903", "DEBT1006"}
     new = {"DEBT805", "DEBT806", "DEBT711", "DEBT712"}  # measured on tuning repositories only
+    new |= {"DEBT507"}  # set 2 and tuning repositories: deliberate tuning
     assert off == held_out | earlier | new
     assert all(r["disabled_because"] for r in listed if not r["default"])
     code, out, _ = run(capsys, "rules")
@@ -364,6 +365,23 @@ def test_diff_judges_the_change_as_a_whole(repo, write, in_dir, capsys) -> None:
     # A whole-file check has no change to judge.
     code, out, _ = run(capsys, "check", str(root / "churn"), "--format", "json")
     assert json.loads(out)["findings"] == []
+
+
+def test_diff_gives_change_rules_the_base(repo, write, in_dir, capsys) -> None:
+    root = Path(repo.working_tree_dir)
+    in_dir(root)
+    write("pyproject.toml", "[tool.debtbot]\nselect = ['DEBT507']\n")
+    write("loss.py", "import torch\n\n\ndef dice_loss(x, smooth=1.0):\n    return x\n")
+    base = commit_all(repo, "start")
+    write("loss.py", "import torch\n\n\ndef dice_loss(x, smooth=0.5):\n    return x\n")
+    head = commit_all(repo, "tune")
+    code, out, _ = run(
+        capsys, "diff", "--repo", str(root), "--base", base, "--head", head, "--format", "json"
+    )
+    [finding] = json.loads(out)["findings"]
+    assert (finding["code"], finding["path"], finding["line"]) == ("DEBT507", "loss.py", 4)
+    assert "smooth: 1.0 -> 0.5" in finding["message"]
+    assert code == 1
 
 
 def test_repository_rules_in_diff_mode_read_unchanged_files(repo, write, in_dir, capsys) -> None:
