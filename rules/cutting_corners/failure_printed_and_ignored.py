@@ -128,6 +128,22 @@ except Exception:
 """,
             path="tests/test_model.py",
         ),
+        # Near miss: a fallback chain whose last step exits when nothing was found.
+        """
+def get_dataset(ws, name):
+    df = None
+    try:
+        df = Dataset.get_by_name(ws, name).to_pandas_dataframe()
+    except Exception:
+        print("not registered, trying a local file")
+    try:
+        df = pd.read_csv(name)
+    except Exception:
+        print("no local file")
+    if df is None:
+        sys.exit("no dataset")
+    return df
+""",
     ),
     invalid=(
         Example(
@@ -288,8 +304,45 @@ def _runs_a_step(body: cst.BaseSuite, ctx: Context) -> bool:
     return False
 
 
+_EXITS = frozenset({"sys.exit", "exit", "quit", "os._exit", "builtins.exit", "builtins.quit"})
+
+
+class _Stops(cst.CSTVisitor):
+    """Whether a block raises or exits."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.stops = False
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self.stops = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.call_name(node) in _EXITS:
+            self.stops = True
+
+
+def _handled_later(node: cst.Try, ctx: Context) -> bool:
+    """Whether a later statement of the same block deals with the failure: another ``try`` (the
+    next attempt of a fallback chain; only the last attempt is judged) or a check that raises or
+    exits when nothing was obtained (``if df is None: sys.exit(1)``)."""
+    block = ctx.parent()
+    statements = getattr(block, "body", None)
+    if not isinstance(statements, tuple | list) or node not in statements:
+        return False
+    for later in statements[statements.index(node) + 1 :]:
+        if isinstance(later, cst.Try):
+            return True
+        if isinstance(later, cst.If):
+            stops = _Stops(ctx)
+            later.body.visit(stops)
+            if stops.stops:
+                return True
+    return False
+
+
 def visit_Try(node: cst.Try, ctx: Context) -> None:
-    if ctx.is_test:
+    if ctx.is_test or _handled_later(node, ctx):
         return
     for handler in node.handlers:
         caught = _is_broad(handler, ctx)

@@ -8,7 +8,8 @@ that is meant to be imported, or in a function's default argument value anywhere
 
 Scripts are left alone at module level: a file with an ``if __name__ == "__main__":`` block, or
 whose name cannot be imported (``run-tests.py``), runs once, so its import time is its run time.
-Function bodies, ``__main__`` blocks and tests are not flagged.
+Function bodies, ``__main__`` blocks, tests, documentation (Sphinx ``conf.py``, ``docs/``) and
+notebooks kept as scripts (``# %%`` cells) are not flagged.
 
 Why is this bad?
 ----------------
@@ -93,6 +94,14 @@ T0 = time.time()
 """,
             path="tests/conftest.py",
         ),
+        # Near miss: Sphinx configuration, read once per documentation build.
+        Example(
+            """
+from datetime import datetime
+copyright = f"{datetime.now().year}, the authors"
+""",
+            path="docs/source/conf.py",
+        ),
     ),
     invalid=(
         """
@@ -165,6 +174,16 @@ def _is_main_guard(node: cst.CSTNode) -> bool:
     return any(isinstance(p, cst.Name) and p.value == "__name__" for p in parts)
 
 
+# Documentation built once per build: Sphinx's ``conf.py`` and anything under a docs folder.
+_DOCS = re.compile(r"(^|/)docs?/|(^|/)conf\.py$")
+# A notebook kept as a script (jupytext or VS Code cells): it runs top to bottom once.
+_CELL = re.compile(r"^# (%%|In\[)", re.MULTILINE)
+
+
+def _skipped(ctx: Context) -> bool:
+    return ctx.is_test or bool(_DOCS.search(ctx.path)) or bool(_CELL.search(ctx.text))
+
+
 def _is_script(ctx: Context) -> bool:
     name = ctx.path.rsplit("/", 1)[-1]
     if not _IMPORTABLE.match(name):
@@ -189,18 +208,18 @@ def _report(node: cst.CSTNode, ctx: Context) -> None:
 
 
 def visit_Assign(node: cst.Assign, ctx: Context) -> None:
-    if ctx.is_test or not _at_import_time(ctx) or _is_script(ctx):
+    if _skipped(ctx) or not _at_import_time(ctx) or _is_script(ctx):
         return
     _report(node.value, ctx)
 
 
 def visit_AnnAssign(node: cst.AnnAssign, ctx: Context) -> None:
-    if ctx.is_test or node.value is None or not _at_import_time(ctx) or _is_script(ctx):
+    if _skipped(ctx) or node.value is None or not _at_import_time(ctx) or _is_script(ctx):
         return
     _report(node.value, ctx)
 
 
 def visit_Param(node: cst.Param, ctx: Context) -> None:
-    if ctx.is_test or node.default is None:
+    if _skipped(ctx) or node.default is None:
         return
     _report(node.default, ctx)

@@ -7,8 +7,9 @@ assigned to a name or passed to a call in code that runs: ``"<your-sub-id>"``,
 ``"CHANGEME"``.
 
 Left alone: tests, documentation and example folders, templates meant to be filled
-(cookiecutter ``{{ ... }}``), comparisons (``if key == "YOUR_API_KEY": raise ...`` is a guard
-that checks the placeholder was replaced) and docstrings.
+(cookiecutter ``{{ ... }}``), package metadata (``__author__ = "<Your Name>"``), comparisons
+(``if key == "YOUR_API_KEY": raise ...`` is a guard that checks the placeholder was replaced)
+and docstrings.
 
 Why is this bad?
 ----------------
@@ -71,6 +72,12 @@ BUCKET = "{{ cookiecutter.bucket_name }}"
 html = "<br>"
 kind = "<class 'int'>"
 """,
+        # Near miss: package metadata and a class named Todo.
+        """
+__author__ = "<Your Name>"
+__author_email__ = "<your-email@example.com>"
+todo = Todo("todo")
+""",
         Example(
             """
 client = Client(api_key="YOUR_API_KEY")
@@ -109,7 +116,7 @@ _PLACEHOLDER = re.compile(
     r"|^<ml-example>$"
     r"|^(your|my)[-_ ]?\w*[-_ ](name|id|key|token|secret|password|bucket|here|url|account"
     r"|subscription|workspace|region|project|tenant|endpoint)$"
-    r"|^(xxx+|x{3,}[-_]?x*|replace[-_ ]?me|change[-_ ]?me|fill[-_ ]?me[-_ ]?in|todo|tbd)$",
+    r"|^(xxx+|x{3,}[-_]?x*|replace[-_ ]?me|change[-_ ]?me|fill[-_ ]?me[-_ ]?in)$",
     re.IGNORECASE,
 )
 _SKIPPED_FOLDERS = re.compile(r"(^|/)(docs?|examples?|samples?|templates?|tutorials?)/")
@@ -126,8 +133,13 @@ def _skipped(ctx: Context) -> bool:
     return ctx.is_test or bool(_SKIPPED_FOLDERS.search(ctx.path))
 
 
+def _metadata(targets: list[cst.BaseExpression]) -> bool:
+    """``__author__ = "<Your Name>"``: package metadata nobody runs against."""
+    return any(isinstance(target, cst.Name) and target.value.startswith("__") for target in targets)
+
+
 def visit_Assign(node: cst.Assign, ctx: Context) -> None:
-    if _skipped(ctx):
+    if _skipped(ctx) or _metadata([t.target for t in node.targets]):
         return
     value = _placeholder(node.value)
     if value is not None:
