@@ -144,6 +144,15 @@ def get_dataset(ws, name):
         sys.exit("no dataset")
     return df
 """,
+        # Near miss: the function raises once every attempt has failed.
+        """
+def get_model(name):
+    try:
+        return load_model(name)
+    except Exception:
+        print("not found", name)
+    raise RuntimeError(f"no model {name}")
+""",
     ),
     invalid=(
         Example(
@@ -184,7 +193,7 @@ def get_dataset(ws, name):
 """,
     ),
     default_enabled=False,
-    disabled_because="not yet measured on enough findings",
+    disabled_because="5 of 5 findings right, but only in 2 repositories (13 checked): too few to trust on unseen code",
 )
 
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
@@ -325,7 +334,7 @@ class _Stops(cst.CSTVisitor):
 def _handled_later(node: cst.Try, ctx: Context) -> bool:
     """Whether a later statement of the same block deals with the failure: another ``try`` (the
     next attempt of a fallback chain; only the last attempt is judged) or a check that raises or
-    exits when nothing was obtained (``if df is None: sys.exit(1)``)."""
+    exits when nothing was obtained (``if df is None: sys.exit(1)``, a final ``raise``)."""
     block = ctx.parent()
     statements = getattr(block, "body", None)
     if not isinstance(statements, tuple | list) or node not in statements:
@@ -333,9 +342,10 @@ def _handled_later(node: cst.Try, ctx: Context) -> bool:
     for later in statements[statements.index(node) + 1 :]:
         if isinstance(later, cst.Try):
             return True
-        if isinstance(later, cst.If):
+        if isinstance(later, cst.If | cst.SimpleStatementLine):
+            # ``if df is None: sys.exit(...)``, or a plain ``raise`` after the last attempt.
             stops = _Stops(ctx)
-            later.body.visit(stops)
+            (later.body if isinstance(later, cst.If) else later).visit(stops)
             if stops.stops:
                 return True
     return False
