@@ -117,3 +117,13 @@ def test_owners_include_the_holder_most_files_name() -> None:
     files = set(texts)
     assert kind("src/m0.py", header.decode(), files, found) == ""
     assert kind("src/hf.py", texts["src/hf.py"].decode(), files, found) == "vendored"
+
+
+def test_near_misses_stay_the_repository_own() -> None:
+    assert kind("prep.py", "# Features taken from data/train.csv\nimport pandas\n") == ""
+    banner = "# %%\n# ----------\n# Training\n# ----------\nx = 1\n# %%\n# y = f(x)\n"
+    assert kind("train.py", banner) == ""
+    separators = "# -------------\nimport os\n# =============\n# ~~~~~~~~~~~~~\nx = 1\n"
+    assert kind("train.py", separators) == ""
+    titled = "# %%\n# Training\n# ========\n# Prose.\nx = 1\n# %%\n# More prose.\n"
+    assert kind("examples/train.py", titled) == "docs"
