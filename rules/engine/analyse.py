@@ -10,6 +10,7 @@ import libcst as cst
 
 from rules import names
 from rules.context import Context, Report, Visitor
+from rules.engine import provenance
 from rules.engine.config import Config
 from rules.engine.facts import FactsCollector, FileFacts
 from rules.engine.placement import place
@@ -74,10 +75,13 @@ def analyse_source(
     rules: Iterable[Rule] | None = None,
     files: Collection[str] = (),
     collect_facts: bool = False,
+    owners: Collection[str] = (),
 ) -> FileResult:
     """Analyse one file's bytes. ``path`` is POSIX, relative to the repository root.
 
     ``collect_facts`` also summarises a Python file for the repository rules, in the same walk.
+    ``owners`` are the copyright holders of the repository's own licence (see
+    rules.engine.provenance): a file whose header names another is vendored.
     """
     result = FileResult(path)
     ignored = config.ignored_here(path)
@@ -96,6 +100,10 @@ def analyse_source(
         result.skipped.append(unreadable)
         return result
     result.lines = len(text.splitlines())
+    # Code the repository only carries (vendored, generated, documentation written as
+    # comments) silences the rules rules.engine.provenance.SILENCED says, for every rule.
+    file_kind = provenance.kind(path, provenance.header(path, text), files, owners)
+    active = [r for r in active if not provenance.silences(file_kind, r.code)]
     kinds = frozenset(kind for rule in config.rules() for kind in rule.facts)
     collector = FactsCollector(kinds=kinds) if collect_facts and module is not None else None
     try:

@@ -17,7 +17,7 @@ from typing import Any
 import libcst as cst
 
 from rules.context import Context, is_test_path
-from rules.engine import clones, literals
+from rules.engine import clones, literals, provenance
 from rules.engine.modules import Import, ModuleFacts, module_facts
 from rules.ml import data_calls
 from rules.ml.estimators import names_a_model
@@ -70,6 +70,9 @@ class FileFacts:
     # Lists, tuples, sets and dicts of constants bound to a name, as hashes of their items (see
     # rules/engine/literals.py). Test files have none.
     collections: tuple[literals.LiteralCollection, ...] = ()
+    # Where the file comes from, as its path and first lines tell (see
+    # rules/engine/provenance.py): vendored, generated, documentation written as comments.
+    origin: provenance.Header = field(default_factory=provenance.Header)
 
     @property
     def is_test(self) -> bool:
@@ -112,6 +115,7 @@ class FileFacts:
             fingerprints=clones.unpack(data.get("fingerprints", "")),
             module=_module_from_json(data.get("module")),
             collections=literals.unpack(data.get("collections", [])),
+            origin=provenance.Header(**data.get("origin", {})),
         )
 
 
@@ -195,6 +199,7 @@ class FactsCollector:
             literals.collections(text)
             if "collections" in self.kinds and not is_test_path(path)
             else (),
+            provenance.header(path, text),
         )
 
 

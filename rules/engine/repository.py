@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from rules.context import RepositoryContext
+from rules.engine import provenance
 from rules.engine.config import Config
 from rules.engine.facts import FileFacts
 from rules.engine.placement import findings_from_lines
@@ -22,6 +23,8 @@ class Repository:
 
     facts: Mapping[str, FileFacts]
     files: frozenset[str]
+    # The copyright holders the repository's licence names (see rules.engine.provenance).
+    owners: frozenset[str] = frozenset()
 
     def importers(self, module: str) -> list[FileFacts]:
         """Files that import the top-level ``module``."""
@@ -30,6 +33,13 @@ class Repository:
     @cached_property
     def tests(self) -> tuple[FileFacts, ...]:
         return tuple(f for f in self.facts.values() if f.is_test)
+
+    def kind_of(self, path: str) -> str:
+        """Whose code the file is: a kind of rules.engine.provenance, "" for the repository's
+        own. Files without facts (not Python) are judged by their path."""
+        facts = self.facts.get(path)
+        origin = facts.origin if facts is not None else provenance.header(path, "")
+        return provenance.kind(path, origin, self.files, self.owners)
 
     def in_package(self, path: str) -> bool:
         folder = path.rpartition("/")[0]
@@ -82,6 +92,8 @@ def run_repository_rules(
             )
             continue
         for path, line, snippet, message in ctx.reports:
+            if provenance.silences(repository.kind_of(path), rule.code):
+                continue  # not the repository's own work, for this rule
             by_path.setdefault(path, []).append((rule, line, snippet, message))
     findings: list[Finding] = []
     for path, reports in sorted(by_path.items()):

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rules.engine import factcache
+from rules.engine import factcache, provenance
 from rules.engine.analyse import analyse_source
 from rules.engine.config import Config
 from rules.engine.facts import FileFacts
@@ -85,12 +85,14 @@ def scan(
     added: Mapping[str, frozenset[int]] | None = None,
     facts_cache: Path | None = None,
     read_base: Callable[[str], str | None] | None = None,
+    owners: frozenset[str] = frozenset(),
 ) -> ScanResult:
     """Findings for ``sources``. ``context`` holds the repository's other Python files: read
     only to summarise them for the repository rules (who tests what, who subclasses what),
     through ``facts_cache`` (a file, see rules.engine.factcache) when given. ``added`` is the change
     under review, for the rules that judge a change as a whole; ``read_base`` reads a file as it
-    was at the change's base (None when absent), for those that compare with it."""
+    was at the change's base (None when absent), for those that compare with it. ``owners`` are
+    the copyright holders of the repository's licence (rules.engine.provenance.owners)."""
     result = ScanResult()
     started = time.perf_counter()
     rules = config.rules()
@@ -108,7 +110,9 @@ def scan(
         except OSError as exc:
             result.skipped.append(Skipped(path, f"could not be read: {exc.strerror or exc}"))
             continue
-        file_result = analyse_source(path, data, config, rules, files, bool(repository_rules))
+        file_result = analyse_source(
+            path, data, config, rules, files, bool(repository_rules), owners
+        )
         result.files += 1
         result.lines += file_result.lines
         result.findings.extend(file_result.findings)
@@ -122,7 +126,7 @@ def scan(
         others = [(p, r) for p, r in context if p not in readers and p.endswith(".py")]
         facts.update(_facts(others, config, facts_cache))
         found, problems = run_repository_rules(
-            Repository(facts, files),
+            Repository(facts, files, owners),
             repository_rules,
             config,
             lambda p: _text(every_reader[p]),
@@ -236,11 +240,15 @@ def scan_groups(
     read a path; ``progress`` makes a progress wrapper for a group of that many files;
     ``read_base`` reads a file as the change's base had it (see :func:`scan`)."""
     context = [(p, reader(p)) for p in sorted(files) if p.endswith(CONTEXT_FILES)]
+    owners = provenance.owners(files, lambda path: reader(path)())
     total = ScanResult()
     for config, paths in groups:
         sources = [(p, reader(p)) for p in paths]
         shown = progress(len(sources)) if progress else None
-        merge(total, scan(sources, config, files, shown, context, added, facts_cache, read_base))
+        merge(
+            total,
+            scan(sources, config, files, shown, context, added, facts_cache, read_base, owners),
+        )
     return total
 
 

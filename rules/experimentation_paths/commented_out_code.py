@@ -11,7 +11,8 @@ such as ``for x in xs:``. Bare words, comparisons and ``Note: this is fast`` (wh
 read as an annotation) do not count, nor do pragma comments (``type:``, ``noqa``, ``fmt:``,
 ``pylint:``), cell markers (``# %%``, ``# In[3]:``), shebangs and encoding lines.
 
-A single commented-out line is reported too (option ``single-lines``) when it stands alone, with
+A single commented-out line can be reported too (option ``single-lines``, off by default: on
+held-out set 2 only one lone line in six was judged worth a comment) when it stands alone, with
 no comment right above or below, and is unmistakably code: a call (``# model.eval()``), an
 import, an assignment computed by a call or read from an attribute (``# x = x.cuda()``), or a
 keyword argument switched off inside a multi-line call (``#column_mapping=None,``). A lone
@@ -22,12 +23,16 @@ Left alone: a block introduced by a comment such as ``# Usage:`` or ``# Example:
 documentation); a block right under a ``TODO``/``FIXME`` note or under a note giving the reason
 it is switched off (``broken until the next release``, ``wait for ...``): a deliberate, explained
 sketch; commented-out entries inside an open dict or list literal (switching entries of a
-search grid or config on and off); and test files.
+search grid or config on and off); test files; and files that are not the repository's own work
+or whose comments are documentation (vendored and generated files, Sphinx ``conf.py``, Azure ML
+``score.py`` entry scripts, sphinx-gallery and jupytext pages: see
+``rules/engine/provenance.py``, which silences this rule there).
 
 Options
 -------
 ``min-lines``: how many commented-out code lines a block needs before it is reported.
-``single-lines``: whether a lone line that is unmistakably code is reported as well.
+``single-lines``: whether a lone line that is unmistakably code is reported as well (default
+false).
 
 Why is this bad?
 ----------------
@@ -74,14 +79,16 @@ RULE = Rule(
     principle="experimentation-paths",
     severity="info",
     # Off by default since the blind judgement of held-out set 2 (benchmarks/precision.md,
-    # issue 11): misses: documentation code blocks written as comments, Sphinx conf.py defaults, vendored files, lone lines too small to mention; without lone lines 12 of 18.
-    default_enabled=False,
-    disabled_because="13 of 24 findings judged right on held-out set 2 (issue 11), below 80%",
+    # issue 11). Its misses are handled since: documentation written as comments, Sphinx
+    # conf.py, the Azure ML score.py template and vendored files by the engine's provenance
+    # facts (rules/engine/provenance.py), lone lines by ``single-lines`` now off. Replayed again
+    # on set 2 (now seen, so no longer held out) it makes 12 comments, the 12 blocks the judges
+    # found right, and 20 of 21 across both earlier sets. On again; held-out set 3 measures it.
     message=(
         "Delete the commented-out {count} starting with `{first}`; version control "
         "keeps them if they are ever needed again."
     ),
-    options={"min-lines": 2, "single-lines": True},
+    options={"min-lines": 2, "single-lines": False},
     valid=(
         # Near misses: prose, a TODO, a note that Python would parse as an annotation.
         """
@@ -149,9 +156,8 @@ RULE = Rule(
         # epochs = 10
         """
         ''',
-    ),
-    invalid=(
-        # A lone keyword argument switched off inside a call.
+        # Near misses by default (option ``single-lines`` off): a lone keyword argument switched
+        # off inside a call, and a lone commented-out call.
         Example(
             """
             drift_detector = evidently_profile_step(
@@ -162,7 +168,6 @@ RULE = Rule(
                 )
             )
             """,
-            line=4,
         ),
         Example(
             """
@@ -170,8 +175,9 @@ RULE = Rule(
                 # model.eval()
                 return [model(x) for x in loader]
             """,
-            line=2,
         ),
+    ),
+    invalid=(
         Example(
             """
             model = LGBMClassifier(n_estimators=500)

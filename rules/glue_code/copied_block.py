@@ -24,13 +24,15 @@ of ``role.add_to_policy(...)``).
 
 Copies made on purpose are not reported:
 
-- a deliberate copy, known by its path (a ``standalone``, ``self_contained``, ``single_file`` or
-  ``minimal`` folder or file) or by its own words (a module docstring or header comment that
+- a deliberate copy, known by its path (a ``standalone``, ``self_contained``, ``single_file``,
+  ``minimal``, ``legacy`` or ``deprecated`` folder or file: an old version kept to compare with) or by its own words (a module docstring or header comment that
   calls it standalone, self-contained, single-file or a minimal version, or that carries the
   licence of the library it vendors); its drift from the original is DEBT806's concern;
 - between modules of a folder of experiment definitions (``configs/``, ``experiments/``,
   ``hparams/``...), one module a run;
 
+- copies of code that is not the repository's own (vendored or generated, as the engine tells:
+  ``rules/engine/provenance.py``), which is never judged itself either;
 - in packages installed into the repository (``pip install -t``: a ``*.dist-info`` folder
   beside them), as Lambda functions ship their dependencies;
 - between two projects of one repository (each folder with its own ``requirements.txt``,
@@ -39,6 +41,8 @@ Copies made on purpose are not reported:
   ``cohorts/2023``, ``v1`` and ``v2``) or by a stage of an exercise (``homework`` and
   ``solution``), and files of one folder named as steps (``step1.py`` and ``step2.py``,
   ``train.py`` and ``train_solution.py``), but not ``train.py`` and ``train2.py``;
+- between an example program (under ``examples/``, ``demos/``...) and the rest of the
+  repository: an example is written to be read on its own;
 - between separate example programs: folders under ``examples/`` (or ``demos/``,
   ``tutorials/``, ``samples/``, ``recipes/``), sibling folders that each have a README, and
   scripts named as examples or demos;
@@ -206,7 +210,9 @@ RULE = Rule(
     # Off by default after both held-out sets (benchmarks/precision.md, issue 11): set 1, 8 of
     # 12 right; set 2, after standalone copies and small blocks were left alone, 2 of 6 (misses:
     # files vendored from other projects, a legacy module kept for comparison, an unused helper
-    # in a standalone example).
+    # in a standalone example). Those misses are left alone since (the engine's provenance facts,
+    # legacy/deprecated names, example programs); replayed again on set 2 it makes the 2 comments
+    # judged right, too few to switch it on.
     default_enabled=False,
     disabled_because="2 of 6 findings judged right on held-out set 2 (issue 11), below 80%",
     message="Move this block and its copy in `{other}` (lines {lines}) into one function both call: a fix made in one copy would be missed in the other.",
@@ -258,6 +264,22 @@ RULE = Rule(
         ),
         # Near miss: a block of definitions and stored arguments, alike in every model.
         Example(_SETTINGS, path="models/decoder.py", others=(("models/encoder.py", _SETTINGS),)),
+        # Not the repository's own code: a file vendored with an attribution header, and a
+        # file copying one (the engine's provenance facts).
+        Example(
+            "# from https://github.com/example-org/trainers/blob/main/loop.py\n" + _LOOP,
+            path="optim/loop.py",
+            others=(("train.py", _LOOP),),
+        ),
+        Example(
+            _LOOP,
+            path="train_finetune.py",
+            others=(("reference.py", "# Adapted from example-org/trainers\n" + _LOOP),),
+        ),
+        # An old version kept beside the new one to compare with.
+        Example(_LOOP, path="common/legacy_trainer.py", others=(("common/trainer.py", _LOOP),)),
+        # An example program, written to be read on its own.
+        Example(_LOOP, path="examples/finetune.py", others=(("train.py", _LOOP),)),
     ),
     invalid=(
         Example(_LOOP, path="train_finetune.py", others=(("train.py", _LOOP),)),
@@ -297,6 +319,8 @@ def check_change(change: Change, ctx: RepositoryContext) -> None:
         for clone in clones.clones_of(path, prints[path], index):
             if layout.apart(path, clone.other) or deliberate(clone.other):
                 continue
+            if repository.kind_of(clone.other):
+                continue  # a copy of vendored or generated code: not the repository's own
             mine = sum(1 for n in range(clone.start, clone.end + 1) if n in added)
             if mine * 2 < clone.end - clone.start + 1:
                 continue  # the change added little of this block: the copy is older
@@ -322,6 +346,7 @@ def check_repository(repository: Repository, ctx: RepositoryContext) -> None:
             if (clone.other, clone.other_start) < (path, clone.start)
             and not layout.apart(path, clone.other)
             and not deliberate(clone.other)
+            and not repository.kind_of(clone.other)
         ]
         _report(ctx, path, found, None)
 
@@ -403,7 +428,8 @@ _TRIVIAL = re.compile(
 # minimal version of code kept elsewhere in the repository, or a library vendored with its
 # licence.
 _DELIBERATE_NAME = re.compile(
-    r"(?:^|[-_/.])(?:standalone|stand_alone|self[-_]?contained|single[-_]?file|minimal)(?:$|[-_/.])",
+    r"(?:^|[-_/.])(?:standalone|stand_alone|self[-_]?contained|single[-_]?file|minimal|legacy"
+    r"|deprecated)(?:$|[-_/.])",
     re.IGNORECASE,
 )
 _DELIBERATE_WORDS = re.compile(
@@ -562,6 +588,8 @@ class _Layout:
             return True
         if path == other:
             return False
+        if _example_program(path) != _example_program(other):
+            return True  # an example program, written to be read alone, and the library
         mine, theirs = path.split("/"), other.split("/")
         common = 0
         while mine[common] == theirs[common]:  # two different paths: they differ somewhere
@@ -602,6 +630,11 @@ class _Layout:
                 if sum(1 for sibling in siblings if _NUMBERED.match(sibling)) >= 3:
                     return True
         return False
+
+
+def _example_program(path: str) -> bool:
+    """Whether the file lies in a folder of example programs (``examples/``, ``demos/``...)."""
+    return any(folder.lower() in _EXAMPLES for folder in path.split("/")[:-1])
 
 
 def _snapshots(name: str, other: str, *, files: bool = False) -> bool:

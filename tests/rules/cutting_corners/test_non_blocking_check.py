@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from bot.cli.main import main
-from rules.catalogue import rules_by_code
 from rules.engine.config import parse_config
 from tests.conftest import commit_all, rule_findings
 
@@ -16,11 +15,6 @@ _CONFIG = parse_config({"select": ["DEBT318"]})  # off by default: selected by i
 
 def found(text: str, path: str = ".github/workflows/ci.yml"):
     return [(f.line, f.message) for f in rule_findings("DEBT318", text, path, config=_CONFIG)]
-
-
-def test_318_is_off_by_default_and_says_why() -> None:
-    rule = rules_by_code()["DEBT318"]
-    assert not rule.default_enabled and rule.disabled_because
 
 
 def test_318_names_the_tool_and_how_it_is_silenced() -> None:

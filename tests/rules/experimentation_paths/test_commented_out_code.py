@@ -83,3 +83,26 @@ def test_commented_out_code_survives_broken_tokens() -> None:
     rule = rules_by_code()["DEBT1003"]
     result = analyse_source("a.py", b"# x = 1\n# y = 2\ns = '''\n", default_config(), [rule])
     assert not [s for s in result.skipped if "DEBT1003" in s.reason]
+
+
+def test_commented_out_code_lone_lines_only_when_asked() -> None:
+    source = """
+    def evaluate(model, loader):
+        # model.eval()
+        return [model(x) for x in loader]
+    """
+    assert findings("DEBT1003", source) == []
+    config = parse_config({"rules": {"DEBT1003": {"single-lines": True}}})
+    [finding] = findings("DEBT1003", source, config=config)
+    assert finding.line == 2
+    call = """
+    drift_detector = evidently_profile_step(
+        step_name="drift_detector",
+        params=EvidentlyProfileParameters(
+            #column_mapping=None,
+            profile_sections=["datadrift"],
+        )
+    )
+    """
+    [finding] = findings("DEBT1003", call, config=config)
+    assert finding.line == 4
