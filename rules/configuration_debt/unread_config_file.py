@@ -78,6 +78,11 @@ RULE = Rule(
     name="unread-config-file",
     principle="configuration-debt",
     severity="warning",
+    # Off by default since held-out set 3 (benchmarks/precision.md, issue 11): both its comments
+    # there were on files a path from the environment selects. Such repositories are left alone
+    # since; that fix awaits a held-out set of its own.
+    default_enabled=False,
+    disabled_because="0 of 2 findings judged right on held-out set 3 (issue 11), below 80%",
     message="Load `{name}` where it is meant to apply, or leave it out: no file of the repository names it, so editing it changes nothing.",
     files=("*.yaml", "*.yml", "*.json", "*.toml"),
     valid=(

@@ -58,6 +58,10 @@ RULE = Rule(
     name="private-module-import",
     principle="data-dependencies",
     severity="warning",
+    # Off by default since held-out set 3 (benchmarks/precision.md, issue 11): its one comment
+    # there was on a project importing the internals of its own organisation's library.
+    default_enabled=False,
+    disabled_because="0 of 1 finding judged right on held-out set 3 (issue 11), below 80%",
     message="Use a public API of `{package}` instead of its private module `{module}`: private modules change or disappear in any release without notice.",
     valid=(
         "from torch.utils.data import default_collate\n",
