@@ -83,7 +83,10 @@ RULE = Rule(
     # conf.py, the Azure ML score.py template and vendored files by the engine's provenance
     # facts (rules/engine/provenance.py), lone lines by ``single-lines`` now off. Replayed again
     # on set 2 (now seen, so no longer held out) it makes 12 comments, the 12 blocks the judges
-    # found right, and 20 of 21 across both earlier sets. On again; held-out set 3 measures it.
+    # found right, and 20 of 21 across both earlier sets. Held-out set 3 then judged 1 of its 2
+    # right (the other: a documented opt-in block of a tutorial), so it is off again.
+    default_enabled=False,
+    disabled_because="1 of 2 findings judged right on held-out set 3 (issue 11), below 80%",
     message=(
         "Delete the commented-out {count} starting with `{first}`; version control "
         "keeps them if they are ever needed again."
