@@ -24,7 +24,6 @@ from functools import cache
 from typing import Any
 
 from celery import Celery, Task
-from sqlalchemy import select
 
 from bot import store
 from bot.app import events, worker
@@ -108,7 +107,9 @@ def make_celery(settings: Settings) -> Celery:
     @app.task(name=SWEEP)
     def sweep() -> int:
         here = runtime()
-        resend = _abandoned(here.services, lease)
+        alive_before = store.utcnow() - timedelta(seconds=lease)
+        with here.services.sessions() as session:
+            resend = store.abandoned_deliveries(session, alive_before)
         worker.requeue_abandoned(here.services, here.policy, lease)
         cutoff = store.utcnow() - timedelta(seconds=lease)
         with here.services.sessions() as session:
@@ -123,20 +124,6 @@ def make_celery(settings: Settings) -> Celery:
         return len(schedule.run_due_summaries(here.services, here.summary_configs))
 
     return app
-
-
-def _abandoned(services: Services, lease_seconds: float) -> list[int]:
-    """Running deliveries whose worker has not shown itself alive for a lease."""
-    alive_before = store.utcnow() - timedelta(seconds=lease_seconds)
-    with services.sessions() as session:
-        return list(
-            session.scalars(
-                select(store.Delivery.id).where(
-                    store.Delivery.status == "running",
-                    store.Delivery.alive_at.is_(None) | (store.Delivery.alive_at < alive_before),
-                )
-            )
-        )
 
 
 def sender(app: Celery):

@@ -10,12 +10,14 @@ throttle and retry keep the limits, so no pacing is the default.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis
+from redis.commands.core import Script
 
 from bot.github.errors import RateLimited
 
@@ -86,29 +88,23 @@ class RedisPacing:
         except redis.RedisError as error:
             log.warning("could not share a rate limit through Redis: %s", error)
 
-    @property
-    def _client(self) -> redis.Redis:
-        return _connection(self.url)
-
     def _turn(self, keys: list[str], args: list[int]) -> int:
-        return int(self._client.register_script(_TURN)(keys=keys, args=args))
+        return int(_scripts(self.url)[0](keys=keys, args=args))
 
     def _stop(self, keys: list[str], args: list[int]) -> None:
-        self._client.register_script(_STOP_UNTIL)(keys=keys, args=args)
+        _scripts(self.url)[1](keys=keys, args=args)
 
 
 def _key(installation_id: int, what: str) -> str:
     return f"debtbot:github:{installation_id}:{what}"
 
 
-_connections: dict[str, redis.Redis] = {}
-
-
-def _connection(url: str) -> redis.Redis:
-    # One connection pool per URL and process, made on first use (after a fork).
-    if url not in _connections:
-        _connections[url] = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
-    return _connections[url]
+@functools.cache
+def _scripts(url: str) -> tuple[Script, Script]:
+    """The two scripts, on one connection pool per URL and process, made on first use (after
+    a fork, in a Celery worker's child)."""
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    return client.register_script(_TURN), client.register_script(_STOP_UNTIL)
 
 
 def stop_until_from(headers: dict[str, str], status: int, now: float | None = None) -> float | None:

@@ -10,6 +10,7 @@ Callers use the package: ``from bot import store``; ``store.open_findings(sessio
 from __future__ import annotations
 
 from bot.store.deliveries import (
+    abandoned_deliveries,
     claim_delivery,
     claim_next_delivery,
     delivery_counts,
@@ -97,6 +98,7 @@ __all__ = [
     "SummaryPost",
     "SummaryProblem",
     "SummaryProblemInfo",
+    "abandoned_deliveries",
     "account_repositories",
     "active_installations",
     "active_repositories",

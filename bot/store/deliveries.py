@@ -199,9 +199,7 @@ def requeue_abandoned(session: Session, alive_before: datetime, max_attempts: in
     since ``alive_before``: their process died. One that has had ``max_attempts`` tries fails
     instead, since a job that kills its process would otherwise take down worker after worker.
     Safe to call from every worker at any time."""
-    abandoned = (Delivery.status == "running") & (
-        Delivery.alive_at.is_(None) | (Delivery.alive_at < alive_before)
-    )
+    abandoned = _abandoned(alive_before)
     now = utcnow()
     failed = session.execute(
         update(Delivery)
@@ -217,6 +215,17 @@ def requeue_abandoned(session: Session, alive_before: datetime, max_attempts: in
     ).rowcount
     session.commit()
     return failed + requeued
+
+
+def abandoned_deliveries(session: Session, alive_before: datetime) -> list[int]:
+    """The running deliveries whose worker has not shown itself alive since ``alive_before``."""
+    return list(session.scalars(select(Delivery.id).where(_abandoned(alive_before))))
+
+
+def _abandoned(alive_before: datetime):
+    return (Delivery.status == "running") & (
+        Delivery.alive_at.is_(None) | (Delivery.alive_at < alive_before)
+    )
 
 
 def delivery_counts(session: Session) -> dict[str, int]:

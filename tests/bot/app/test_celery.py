@@ -23,7 +23,6 @@ from fastapi.testclient import TestClient
 
 from bot import store
 from bot.app.server import create_app
-from bot.settings import Settings
 from tests.bot.app.test_end_to_end import NEW, NUMBER, REPO, SECRET, Remote, deliver, git_server
 from tests.fakes.github import FakeGitHub
 
@@ -127,16 +126,11 @@ def scaled(tmp_path, fake_github: FakeGitHub, git_server: str, database_url: str
         "SUMMARIES": "false",
         "PYTHONPATH": str(ROOT),
     }
-    settings = Settings(
-        _env_file=None,
-        github_app_id=fake_github.app_id,
-        github_private_key=fake_github.private_key,
+    settings = fake_github.settings(
+        tmp_path / "web-data",
         github_webhook_secret=SECRET,
-        github_api_url=fake_github.url,
         github_url=git_server,
         database_url=database_url,
-        public_url="https://debtbot.example.com",
-        data_dir=tmp_path / "web-data",
         redis_url=REDIS_URL,
         celery_queue=queue,
         summaries=False,
@@ -200,15 +194,10 @@ def test_a_delivery_recorded_while_redis_was_away_is_sent_by_the_sweep(
     _, workers, sessions = scaled
     # A web replica whose Redis cannot be reached still acknowledges and records the delivery.
     cut_off = create_app(
-        Settings(
-            _env_file=None,
-            github_app_id=fake_github.app_id,
-            github_private_key=fake_github.private_key,
+        fake_github.settings(
+            tmp_path / "cut-off",
             github_webhook_secret=SECRET,
-            github_api_url=fake_github.url,
-            public_url="https://debtbot.example.com",
             database_url=database_url,
-            data_dir=tmp_path / "cut-off",
             redis_url="redis://127.0.0.1:9/0",  # the discard port: nothing listens
             summaries=False,
         )
