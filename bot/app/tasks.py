@@ -21,7 +21,6 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
-from typing import Any
 
 from celery import Celery, Task
 
@@ -50,7 +49,6 @@ class _Runtime:
 
     services: Services
     policy: worker.RetryPolicy
-    routes: Any = field(default_factory=lambda: events.ROUTES)
     summary_configs: schedule.ConfigCache = field(default_factory=dict)
 
 
@@ -94,7 +92,7 @@ def make_celery(settings: Settings) -> Celery:
             if why == "waiting":
                 raise task.retry(countdown=WAIT_SECONDS)
             return why  # finished, or another worker runs it (if it dies, the sweep tells)
-        outcome = worker.run_claimed(delivery, here.routes, here.services, here.policy, lease)
+        outcome = worker.run_claimed(delivery, events.ROUTES, here.services, here.policy, lease)
         if outcome == "retried":
             task.apply_async(
                 (delivery_id,),
@@ -111,9 +109,8 @@ def make_celery(settings: Settings) -> Celery:
         with here.services.sessions() as session:
             resend = store.abandoned_deliveries(session, alive_before)
         worker.requeue_abandoned(here.services, here.policy, lease)
-        cutoff = store.utcnow() - timedelta(seconds=lease)
         with here.services.sessions() as session:
-            resend += store.overdue_deliveries(session, cutoff)
+            resend += store.overdue_deliveries(session, alive_before)
         for delivery_id in dict.fromkeys(resend):
             run_delivery.apply_async((delivery_id,), retry=True, retry_policy=_PUBLISH_RETRY)
         return len(resend)
