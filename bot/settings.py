@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     # late one may be), or false to let other replicas post them.
     summaries: bool = True
     summary_check_seconds: float = Field(default=300.0, gt=0)
+    # The debt ledger: files analysed per job (between them, reviews waiting go first), and
+    # how many incremental analyses of a branch may follow a full one before the next full
+    # one (rules that read other files can find debt in files a push did not touch).
+    ledger_chunk_files: int = Field(default=200, ge=1)
+    ledger_full_every: int = Field(default=100, ge=1)
     # Set, the work goes to Celery workers (debtbot worker) through this Redis instead of the
     # in-process worker; any number of web replicas and workers may then run.
     redis_url: str | None = None

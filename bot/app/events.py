@@ -14,6 +14,7 @@ from typing import Any
 
 from bot import store
 from bot.domain import PayloadError
+from bot.ledger import ledger_subject
 from bot.services import Services
 
 Handler = Callable[[dict[str, Any], Services], None]
@@ -79,6 +80,26 @@ def rerun_checks(payload: dict[str, Any], services: Services) -> None:
                 services.enqueue(recorded)
 
 
+def ledger_push(payload: dict[str, Any], services: Services) -> None:
+    # Imported here for the same reason as the review pipeline.
+    from bot.ledger import record
+
+    record.handle_push(payload, services)
+
+
+def ledger_step(payload: dict[str, Any], services: Services) -> None:
+    from bot.ledger import record
+
+    record.handle_queued(payload, services)
+
+
+def _queue_backfills(installation_id: int, added: list[store.RepositoryInfo], services: Services,
+                     reason: str) -> None:  # fmt: skip
+    from bot.ledger import record
+
+    record.queue_backfills(installation_id, [info.full_name for info in added], services, reason)
+
+
 def installation_changed(payload: dict[str, Any], services: Services) -> None:
     installation = payload["installation"]
     action = payload["action"]
@@ -94,9 +115,10 @@ def installation_changed(payload: dict[str, Any], services: Services) -> None:
             suspended={"suspend": True, "unsuspend": False}.get(action),
         )
         if action == "created":
-            store.set_installation_repositories(
-                session, installation["id"], added=_repositories(payload.get("repositories"))
-            )
+            added = _repositories(payload.get("repositories"))
+            store.set_installation_repositories(session, installation["id"], added=added)
+    if action == "created":
+        _queue_backfills(installation["id"], added, services, f"installed:{installation['id']}")
 
 
 def installation_repositories_changed(payload: dict[str, Any], services: Services) -> None:
@@ -108,12 +130,14 @@ def installation_repositories_changed(payload: dict[str, Any], services: Service
             installation["account"]["login"],
             installation["account"].get("type", ""),
         )
+        added = _repositories(payload["repositories_added"])
         store.set_installation_repositories(
             session,
             installation["id"],
-            added=_repositories(payload["repositories_added"]),
+            added=added,
             removed=_repositories(payload["repositories_removed"]),
         )
+    _queue_backfills(installation["id"], added, services, f"added:{installation['id']}")
 
 
 def _repositories(items: Iterable[Mapping[str, Any]] | None) -> list[store.RepositoryInfo]:
@@ -135,6 +159,10 @@ def _issue_subject(payload: dict[str, Any]) -> str:
 
 def _repository_subject(payload: dict[str, Any]) -> str:
     return payload["repository"]["full_name"]
+
+
+def _ledger_subject(payload: dict[str, Any]) -> str:
+    return ledger_subject(payload["repository"]["full_name"])
 
 
 def _installation_subject(payload: dict[str, Any]) -> str:
@@ -172,6 +200,9 @@ INSTALLATION_REPOSITORIES_FIELDS = (
     "repositories_removed",
 )
 
+PUSH_FIELDS = ("installation.id", "repository.full_name", "ref")
+LEDGER_FIELDS = ("installation.id", "repository.full_name")
+
 _REVIEW = Route(review_pull_request, PULL_REQUEST_FIELDS, _pull_request_subject)
 _COMMENT = Route(answer_comment, ISSUE_COMMENT_FIELDS, _issue_subject)
 _CHECK_RUN_RERUN = Route(
@@ -184,6 +215,9 @@ _INSTALLATION = Route(installation_changed, INSTALLATION_FIELDS, _installation_s
 _INSTALLATION_REPOSITORIES = Route(
     installation_repositories_changed, INSTALLATION_REPOSITORIES_FIELDS, _installation_subject
 )
+
+_LEDGER_PUSH = Route(ledger_push, PUSH_FIELDS, _ledger_subject)
+_LEDGER = Route(ledger_step, LEDGER_FIELDS, _ledger_subject)
 
 ROUTES: Mapping[tuple[str, str], Route] = {
     ("pull_request", "opened"): _REVIEW,
@@ -200,6 +234,10 @@ ROUTES: Mapping[tuple[str, str], Route] = {
     ("installation", "unsuspend"): _INSTALLATION,
     ("installation_repositories", "added"): _INSTALLATION_REPOSITORIES,
     ("installation_repositories", "removed"): _INSTALLATION_REPOSITORIES,
+    # Pushes carry no action. Only the default branch's are recorded, by the ledger's job.
+    ("push", ""): _LEDGER_PUSH,
+    # The ledger's backfills and next chunks: recorded by the App itself, never by a webhook.
+    ("debtbot.ledger", "analyse"): _LEDGER,
 }
 
 

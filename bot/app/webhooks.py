@@ -90,7 +90,8 @@ async def receive_webhook(request: Request) -> JSONResponse:
         DELIVERIES.labels(event, "received").inc()
         return _answer(200, "pong")
     action = payload.get("action") or ""
-    route = state.routes.get((event, action))
+    # "debtbot." events are the App's own jobs, never GitHub's.
+    route = None if event.startswith("debtbot.") else state.routes.get((event, action))
     if route is None:
         # Not recorded: the App has nothing to do with it, and storing every payload GitHub
         # sends would only grow the database.
@@ -113,8 +114,6 @@ async def receive_webhook(request: Request) -> JSONResponse:
     return _answer(202, "queued", delivery=delivery_id)
 
 
-def _record(
-    session_factory, delivery_id, event, action, text: str, subject: str
-) -> int | None:
+def _record(session_factory, delivery_id, event, action, text: str, subject: str) -> int | None:
     with session_factory() as session:
         return store.record_delivery(session, delivery_id, event, action, text, subject)

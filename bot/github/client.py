@@ -156,6 +156,20 @@ class InstallationClient:
                 _pull_info(pull) for pull in pulls if pull.state == "open" and pull.head.sha == sha
             ]
 
+    def merged_pull_of(self, full_name: str, sha: str) -> tuple[int, str] | None:
+        """The merged pull request (number, title) that brought commit ``sha`` to its branch;
+        None for a commit pushed directly."""
+        with _calling(self, "merged_pull_of"):
+            pulls = self.api.get_repo(full_name).get_commit(sha).get_pulls()
+            for pull in pulls:
+                if pull.merged_at is not None:
+                    return pull.number, pull.title
+        return None
+
+    def default_branch(self, full_name: str) -> str:
+        with _calling(self, "default_branch"):
+            return self.api.get_repo(full_name).default_branch
+
     def list_review_comments(self, full_name: str, number: int) -> list[PostedComment]:
         """The App's own review comments on a pull request, every page of them."""
         login = self.app.bot_login()

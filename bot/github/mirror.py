@@ -118,6 +118,35 @@ def fetch_pull(mirror: Path, base_ref: str, number: int, token: str | None) -> N
         _run(mirror, command, secret=_credentials(url, token))
 
 
+def fetch_branch(mirror: Path, branch: str, token: str | None) -> str:
+    """Fetch ``branch`` into the mirror's ref of the same name; returns its tip's sha."""
+    _check_branch(mirror, branch)
+    ref = base_ref_name(branch)
+    url = _run(mirror, ["config", "--get", "remote.origin.url"]).strip()
+    command = ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "origin", f"+{ref}:{ref}"]
+    with _locked(mirror):
+        _run(mirror, command, secret=_credentials(url, token))
+    sha = resolve(mirror, ref)
+    if sha is None:
+        raise MirrorError(f"{branch} was fetched but the mirror has no such branch")
+    return sha
+
+
+def changed_paths(mirror: Path, old: str, new: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Files that differ between two commits: (present at ``new`` with other content, gone at
+    ``new``). A rename is a file gone and a file added: findings are kept by path."""
+    output = _run(
+        mirror,
+        ["-c", "core.quotePath=false", "diff", "--name-status", "--no-renames", "-z",
+         *_revisions(old, new), "--"],
+    )  # fmt: skip
+    fields = [f for f in output.split("\0") if f]
+    present, gone = set(), set()
+    for status, path in zip(fields[0::2], fields[1::2], strict=True):
+        (gone if status.startswith("D") else present).add(path)
+    return frozenset(present), frozenset(gone)
+
+
 def merge_base(mirror: Path, base: str, head: str) -> str:
     output = _run(mirror, ["merge-base", *_revisions(base, head)], allow_status=_NOT_FOUND)
     if not output.strip():

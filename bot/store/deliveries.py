@@ -14,6 +14,11 @@ from sqlalchemy.orm import Session
 
 from bot.store.models import DELIVERY_STATUSES, Delivery, as_utc, utcnow
 
+# Subjects of work that waits for everything else: the ledger's analyses of default branches.
+# The in-process worker takes them last, and a Celery worker puts them back while other work
+# is due, so that a backfill never keeps a review waiting.
+BACKGROUND_SUBJECT = "background:"
+
 
 def record_delivery(
     session: Session,
@@ -64,7 +69,8 @@ def claim_next_delivery(session: Session, now: datetime | None = None) -> Delive
             Delivery.next_attempt_at <= now,
             (Delivery.subject == "") | Delivery.subject.not_in(busy),
         )
-        .order_by(Delivery.id)  # oldest received first: pushes are reviewed in order
+        # Oldest received first (pushes are reviewed in order), background work after the rest.
+        .order_by(Delivery.subject.startswith(BACKGROUND_SUBJECT), Delivery.id)
         .limit(5)
         .with_for_update(skip_locked=True)
     )
@@ -100,6 +106,9 @@ def claim_delivery(
     if as_utc(row.next_attempt_at) > now:
         session.rollback()
         return None, "waiting"
+    if row.subject.startswith(BACKGROUND_SUBJECT) and _foreground_due(session, now):
+        session.rollback()
+        return None, "waiting"
     if row.subject:
         busy = session.scalar(
             select(func.count())
@@ -114,6 +123,21 @@ def claim_delivery(
         # Lost a race: another worker claimed it, or a job for its subject started.
         return None, "waiting"
     return claimed, "claimed"
+
+
+def _foreground_due(session: Session, now: datetime) -> bool:
+    return (
+        session.scalar(
+            select(Delivery.id)
+            .where(
+                Delivery.status == "pending",
+                Delivery.next_attempt_at <= now,
+                Delivery.subject.not_like(f"{BACKGROUND_SUBJECT}%"),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def overdue_deliveries(session: Session, due_before: datetime, limit: int = 1000) -> list[int]:

@@ -181,6 +181,64 @@ class Delivery(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class LedgerCommit(Base):
+    """One analysis of a repository's default branch: the debt it held at that commit.
+
+    Written in two steps so that a big repository is analysed a chunk of files at a time,
+    between reviews: ``running`` while ``remaining`` lists files still to analyse and
+    ``pending`` holds what the done chunks found; ``done`` once its findings are in
+    ``ledger_findings``. Ids grow in the order commits were analysed, which is the order the
+    ledger's states follow.
+    """
+
+    __tablename__ = "ledger_commits"
+    __table_args__ = (Index("ix_ledger_commits_repository_status", "repository_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    sha: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="running")  # or "done"
+    # "full": every file was analysed; "changed": only what changed since the commit before,
+    # the rest carried over.
+    scope: Mapped[str] = mapped_column(String(16))
+    # Analyses under another catalogue or configuration are not comparable file by file.
+    catalogue: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The merged pull request that brought the commit, when GitHub knows one.
+    pull_number: Mapped[int | None] = mapped_column(Integer)
+    pull_title: Mapped[str | None] = mapped_column(Text)
+    analysed_paths: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the scope
+    remaining: Mapped[str] = mapped_column(Text, default="[]")  # JSON: still to analyse
+    pending: Mapped[str] = mapped_column(Text, default="[]")  # JSON: findings so far
+    files: Mapped[int] = mapped_column(Integer, default=0)
+    open_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LedgerFinding(Base):
+    """A finding on the default branch, open from one ledger commit until another."""
+
+    __tablename__ = "ledger_findings"
+    __table_args__ = (Index("ix_ledger_findings_repository_closed", "repository_id", "closed_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(16))
+    principle: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(Text)
+    line: Mapped[int] = mapped_column(Integer)
+    end_line: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text)
+    opened_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_commits.id", ondelete="CASCADE"), index=True
+    )
+    closed_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_commits.id", ondelete="CASCADE"), index=True
+    )
+
+
 class SummaryPost(Base):
     """One weekly summary of one account: claimed before it is posted, so never posted twice."""
 

@@ -53,8 +53,16 @@ def test_every_migration_goes_down_and_up_again(engine) -> None:
     assert differences(engine) == []
 
 
+TABLES_BEFORE_MIGRATIONS = {
+    "installations", "repositories", "pull_requests", "analyses", "findings", "comments",
+    "deliveries", "summary_posts", "summary_problems",
+}  # fmt: skip
+
+
 def test_a_database_made_before_migrations_is_adopted_with_its_rows(engine) -> None:
-    Base.metadata.create_all(engine)  # what debtbot did before it had migrations
+    # What debtbot did before it had migrations: the tables of then, made from the models.
+    before = [t for t in Base.metadata.sorted_tables if t.name in TABLES_BEFORE_MIGRATIONS]
+    Base.metadata.create_all(engine, tables=before)
     with store.make_session_factory(engine)() as session:
         store.record_delivery(session, "d-1", "pull_request", "opened", "{}", "acme/models#1")
     store.upgrade_schema(engine)

@@ -64,6 +64,30 @@ def issue_comment_event(
     }
 
 
+def push_event(
+    state: GitHubState, full_name: str, before: str, after: str, ref: str | None = None
+) -> dict:
+    """A ``push`` delivery, as GitHub sends it (branch pushes carry no action)."""
+    repository = state.repositories[full_name]
+    body = repository_json(state, repository)
+    return {
+        "ref": ref or f"refs/heads/{repository.default_branch}",
+        "before": before,
+        "after": after,
+        "created": before == "0" * 40,
+        "deleted": after == "0" * 40,
+        "forced": False,
+        "base_ref": None,
+        "compare": f"https://github.example/{full_name}/compare/{before[:12]}...{after[:12]}",
+        "commits": [],
+        "head_commit": None,
+        "repository": body | {"master_branch": repository.default_branch, "pushed_at": 0},
+        "pusher": {"name": "octocat", "email": "octocat@example.com"},
+        "installation": {"id": repository.installation_id, "node_id": "MDIzOkluc3RhbGxhdGlvbjE="},
+        "sender": user_json(state.url, "octocat"),
+    }
+
+
 def installation_event(state: GitHubState, installation_id: int, action: str) -> dict:
     account = state.installations[installation_id]
     repositories = sorted(
@@ -174,13 +198,14 @@ def pull_json(state: GitHubState, repository: FakeRepository, pull: FakePull) ->
         "number": pull.number,
         "state": pull.state,
         "locked": False,
-        "title": f"Pull request {pull.number}",
+        "title": pull.title or f"Pull request {pull.number}",
         "body": "",
         "draft": pull.draft,
         "user": user_json(state.url, pull.author, pull.author_type),
         "created_at": "2024-01-01T00:00:00Z",
         "updated_at": now_text(),
-        "merged": False,
+        "merged": pull.merged_at is not None,
+        "merged_at": pull.merged_at,
         "head": {
             "label": f"{repository.full_name.partition('/')[0]}:{pull.head_ref}",
             "ref": pull.head_ref,

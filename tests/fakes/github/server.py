@@ -277,6 +277,11 @@ class FakeGitHub(GitHubState):
         with self.lock:
             return payloads.issue_comment_event(self, full_name, number, comment, action)
 
+    def push_event(self, full_name: str, before: str, after: str, ref: str | None = None) -> dict:
+        """A ``push`` webhook payload for a repository of this server."""
+        with self.lock:
+            return payloads.push_event(self, full_name, before, after, ref)
+
     def installation_event(self, installation_id: int, action: str = "created") -> dict:
         """An ``installation`` webhook payload, listing the installation's repositories as
         GitHub does when the App is installed."""

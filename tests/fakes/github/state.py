@@ -64,6 +64,8 @@ class FakePull:
     author: str
     author_type: str
     state: str = "open"
+    title: str = ""
+    merged_at: str | None = None  # when merged, as GitHub writes times
     commentable: dict[str, set[int]] = field(default_factory=dict)
     commits: set[str] = field(default_factory=set)
     reviews: list[dict[str, Any]] = field(default_factory=list)
@@ -174,6 +176,14 @@ class GitHubState:
                 pull.commentable[path] = set(lines)
             self.repositories[full_name].pulls[number] = pull
             return pull
+
+    def merge_pull(self, full_name: str, number: int, merge_sha: str) -> None:
+        """Merge the pull request: it is closed, and GitHub lists it for its merge commit."""
+        with self.lock:
+            pull = self._pull_of(full_name, number)
+            pull.state = "closed"
+            pull.merged_at = now_text()
+            pull.commits.add(merge_sha)
 
     def set_commentable_lines(
         self, full_name: str, number: int, path: str, lines: Iterable[int]
