@@ -1,4 +1,5 @@
-"""``debtbot``: check files, check a change, list and explain rules, print or post a weekly summary.
+"""``debtbot``: check files, check a change, list and explain rules, print or post a weekly summary,
+export a repository's debt ledger.
 
 Exit status follows ruff: 0 nothing found, 1 findings, 2 a usage or configuration error.
 """
@@ -11,9 +12,8 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from bot.cli import lint, output
+from bot.cli import ledger, lint, output
 from bot.cli.errors import UsageError
 from bot.github import localgit as gitdiff
 from rules.catalogue import all_rules, rule_markdown, rules_by_code
@@ -21,7 +21,7 @@ from rules.engine.config import ConfigError
 from rules.principles import PRINCIPLES
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = lint.EXIT_CLEAN, lint.EXIT_FINDINGS, lint.EXIT_ERROR
-DEFAULT_DATABASE_URL = "sqlite:///./debtbot.sqlite3"  # as bot.settings
+DEFAULT_DATABASE_URL = ledger.DEFAULT_DATABASE_URL
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also post it as the App would, unless it is posted already (needs the App's "
         "settings in the environment)",
+    )
+
+    ledger.add_arguments(
+        commands.add_parser(
+            "ledger",
+            help="print a repository's debt ledger from the App's store, as CSV or JSON",
+        )
     )
 
     database = commands.add_parser("db", help="the App's database schema (migrations)")
@@ -183,7 +190,6 @@ def _summary(account: str, week: str | None, url: str | None, post: bool) -> int
     # The store's dependencies load only for this command, as for serve.
     from datetime import UTC, datetime, timedelta
 
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot import store
@@ -197,14 +203,7 @@ def _summary(account: str, week: str | None, url: str | None, post: bool) -> int
         week_end = summary.week_start(*summary.parse_week(week)) + timedelta(days=7)
     except summary.WeekError as exc:
         raise UsageError(str(exc)) from None
-    url = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    try:
-        parsed = make_url(store.database_url(url))
-    except SQLAlchemyError:
-        raise UsageError(f"{url!r} is not a database URL") from None
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
-        # Opening a missing SQLite file would create an empty store and print an empty summary.
-        raise UsageError(f"no store at {parsed.database or url}; pass --database-url")
+    url, parsed = ledger.checked_url(url)
     # Links as the App makes them, when its settings are in the environment.
     public_url = os.environ.get("PUBLIC_URL", "")
     github_url = os.environ.get("GITHUB_URL") or "https://github.com"
@@ -358,6 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_CLEAN
         if args.command == "summary":
             return _summary(args.org, args.week, args.database_url, args.post)
+        if args.command == "ledger":
+            return ledger.run(args)
         if args.command == "db":
             return _database(args.db_command, args.database_url)
         if args.command == "serve":
