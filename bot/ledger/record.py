@@ -64,7 +64,11 @@ def queue_backfills(
 def bring_up_to_date(target: Target, services: Services) -> str:
     """One step towards a ledger at the branch's tip; returns what it did (for the log)."""
     with services.sessions() as session:
+        installed = store.repository_installed(session, target.full_name)
         running = store.running_ledger_commit(session, target.full_name)
+    if not installed:
+        # Removed from the App, or its installation suspended or deleted, since it was queued.
+        return "not-installed"
     mirror = services.mirrors.ensure(target.full_name)
     if running is not None:
         outcome = _analyse_chunk(target, running, mirror, services)

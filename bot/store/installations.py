@@ -131,3 +131,19 @@ def active_repositories(session: Session, installation_id: int) -> list[str]:
             .order_by(Repository.full_name)
         )
     )
+
+
+def repository_installed(session: Session, full_name: str) -> bool:
+    """Whether the App still works on the repository: known, not removed, and its
+    installation neither removed nor suspended."""
+    row = session.execute(
+        select(Repository.id)
+        .join(Installation, Installation.id == Repository.installation_id)
+        .where(
+            Repository.full_name == full_name,
+            Repository.removed_at.is_(None),
+            Installation.removed_at.is_(None),
+            Installation.suspended_at.is_(None),
+        )
+    ).first()
+    return row is not None

@@ -255,3 +255,17 @@ def test_a_job_github_fails_is_retried_and_counts_nothing_twice(world: World) ->
     current = world.figures()
     fingerprints = [f.fingerprint for f in current.findings]
     assert len(fingerprints) == len(set(fingerprints)) == current.total
+
+
+def test_nothing_is_analysed_for_a_repository_the_app_lost(world: World) -> None:
+    install(world)
+    # The installation is deleted before its backfill runs: the job does nothing, and fails not.
+    world.deliver("installation", world.fake.installation_event(INSTALLATION, "deleted"), "gone")
+    policy = RetryPolicy(max_attempts=1, backoff_seconds=0)
+    assert process_next(events.ROUTES, world.services, policy)  # created
+    with world.services.sessions() as session:
+        store.remove_installation(session, INSTALLATION)
+    world.drain()
+    with world.services.sessions() as session:
+        assert store.ledger_commits(session, REPO) == []
+    assert world.fake.requests_to("GET", rf"/repos/{REPO}") == []
