@@ -39,13 +39,18 @@ INLINE_CODE = re.compile(r"``(.+?)``|`([^`]+)`")
 
 
 def page(
-    title: str, body: str, status_code: int = 200, headers: dict[str, str] | None = None
+    title: str,
+    body: str,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    head: str = "",
 ) -> HTMLResponse:
-    """A whole HTML page around ``body``, which must already be escaped markup."""
+    """A whole HTML page around ``body``, which must already be escaped markup; ``head`` is
+    markup for the head (styles and scripts of this server's own)."""
     html = (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)} · debtbot</title><style>{STYLE}</style></head>"
+        f"<title>{escape(title)} · debtbot</title><style>{STYLE}</style>{head}</head>"
         f'<body><nav><a href="/">debtbot</a> · <a href="/rules">Rules</a> · '
         '<a href="/principles">Principles</a></nav>'
         f"{body}</body></html>\n"

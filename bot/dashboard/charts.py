@@ -172,7 +172,9 @@ def plotly_js(version: str, request: Request) -> Response:
     headers = {"cache-control": YEAR, "vary": "accept-encoding"}
     if "gzip" in request.headers.get("accept-encoding", ""):
         return Response(
-            _plotly_gzip(), media_type="text/javascript", headers=headers | {"content-encoding": "gzip"}
+            _plotly_gzip(),
+            media_type="text/javascript",
+            headers=headers | {"content-encoding": "gzip"},
         )
     return Response(_plotly_source(), media_type="text/javascript", headers=headers)
 
