@@ -6,6 +6,8 @@ one message, so a misconfigured deployment is fixed in one round rather than one
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from functools import cache
 from pathlib import Path
@@ -77,6 +79,16 @@ class Settings(BaseSettings):
     public_url: str
     data_dir: Path = Path("./debtbot-data")
     max_inline_comments: int = Field(default=25, ge=0, le=100)
+    # The dashboard's sign-in with GitHub: the App's OAuth client (GitHub gives both when the
+    # App is registered). Without them the dashboard says which variables to set.
+    github_client_id: str | None = None
+    github_client_secret: str | None = None
+    # Signs the dashboard's cookies and encrypts the GitHub tokens kept for its sessions; unset,
+    # one is derived from the App's private key, so sessions survive a restart either way.
+    session_secret: str | None = Field(default=None, min_length=32)
+    session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
+    # How long what GitHub said a person may see is trusted before it is asked again.
+    dashboard_access_seconds: float = Field(default=300.0, ge=0)
     # The in-process worker: how often it looks for work when idle, how often a failing
     # delivery is tried, and the first wait between tries (doubled each time).
     worker_poll_seconds: float = Field(default=1.0, gt=0)
@@ -143,6 +155,14 @@ class Settings(BaseSettings):
         if not looks_like_pem_private_key(text):
             raise ValueError(f"{path} is not a PEM private key")
         return path
+
+    def session_key(self) -> bytes:
+        """The dashboard's secret: SESSION_SECRET, else derived from the App's private key."""
+        if self.session_secret:
+            return self.session_secret.encode()
+        return hmac.new(
+            self.private_key_text().encode(), b"debtbot dashboard sessions", hashlib.sha256
+        ).digest()
 
     def private_key_text(self) -> str:
         """The App's private key as PEM text, from the variable or the file."""

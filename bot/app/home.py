@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from bot import store
-from bot.app.pages import page
+from bot.webpage import page
 
 router = APIRouter()
 

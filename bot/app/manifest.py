@@ -14,6 +14,7 @@ from bot.settings import GITHUB_COM, GITHUB_COM_API
 MANIFEST = "app.yml"
 WEBHOOK_PATH = "/webhook"
 CALLBACK_PATH = "/setup/callback"
+SIGN_IN_CALLBACK_PATH = "/dashboard/callback"
 
 
 def app_manifest(public_url: str, name: str) -> dict[str, Any]:
@@ -23,6 +24,7 @@ def app_manifest(public_url: str, name: str) -> dict[str, Any]:
     manifest["url"] = public_url
     manifest["hook_attributes"]["url"] = public_url + WEBHOOK_PATH
     manifest["redirect_url"] = public_url + CALLBACK_PATH
+    manifest["callback_urls"] = [public_url + SIGN_IN_CALLBACK_PATH]
     return manifest
 
 

@@ -7,11 +7,14 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from html import escape
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import logs, store
 from bot.app import events, home, pages, setup, webhooks
@@ -29,6 +32,7 @@ from bot.settings import (
     load_setup_settings,
 )
 from bot.summaries import schedule
+from bot.webpage import page
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +84,39 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(home.router)
     app.include_router(pages.router)
+    _add_dashboard(app)
     app.add_api_route("/healthz", healthz, methods=["GET"])
     app.add_api_route("/metrics", metrics, methods=["GET"])
     return app
+
+
+def _add_dashboard(app: FastAPI) -> None:
+    from bot.dashboard import api, auth, charts
+    from bot.dashboard import pages as dashboard_pages
+
+    for router in (auth.router, dashboard_pages.router, api.router, charts.router):
+        app.include_router(router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def dashboard_errors(request: Request, error: StarletteHTTPException) -> Response:
+        # The dashboard's pages answer in HTML, as the rest of the App's pages; its API and
+        # every other route keep FastAPI's JSON.
+        path = request.url.path
+        if (
+            path.startswith("/dashboard")
+            and not path.startswith("/dashboard/api")
+            and (error.status_code in (404, 503))
+        ):
+            title = "Not found" if error.status_code == 404 else "Unavailable"
+            text = (
+                "There is nothing here, or nothing you may see."
+                if error.status_code == 404
+                else str(error.detail)
+            )
+            return page(
+                title, f"<h1>{title}</h1><p>{escape(text)}</p>", status_code=error.status_code
+            )
+        return await http_exception_handler(request, error)
 
 
 def _enqueue(app: FastAPI, settings: Settings) -> Callable[[int], None]:

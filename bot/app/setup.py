@@ -267,6 +267,8 @@ def _save(registration: Registration, app: RegisteredApp) -> Settings:
         "GITHUB_APP_ID": str(app.id),
         "GITHUB_PRIVATE_KEY": app.pem,
         "GITHUB_WEBHOOK_SECRET": app.webhook_secret,
+        "GITHUB_CLIENT_ID": app.client_id,
+        "GITHUB_CLIENT_SECRET": app.client_secret,
         "PUBLIC_URL": registration.public_url,
     }
     if registration.github_url != GITHUB_COM:

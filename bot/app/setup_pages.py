@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from fastapi.responses import HTMLResponse
 
-from bot.app.pages import page
+from bot.webpage import page
 
 START_AGAIN = '<p><a href="/">Start again</a>.</p>'
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}

@@ -13,15 +13,15 @@ from html import escape
 from typing import Annotated
 from urllib.parse import quote
 
+from bot.dashboard.auth import PageViewer, require_account, require_repository
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from bot.app.pages import page
 from bot.dashboard import charts, reading
-from bot.dashboard.auth import PageViewer, require_account, require_repository
 from bot.ledger.figures import GROWTH_WEEKS, AccountFigures, RepositoryFigures
 from bot.settings import Settings
+from bot.webpage import page
 
 router = APIRouter()
 FINDINGS_SHOWN = 300

@@ -60,7 +60,7 @@ async def convert_manifest_code(
         raise Unavailable(f"no answer from GitHub: {type(error).__name__}: {error}") from error
     if response.status_code == 201:
         return _registered_app(response)
-    raise _refusal(response)
+    raise refusal(response)
 
 
 def _registered_app(response: httpx.Response) -> RegisteredApp:
@@ -90,7 +90,7 @@ def _registered_app(response: httpx.Response) -> RegisteredApp:
     )
 
 
-def _refusal(response: httpx.Response) -> GitHubError:
+def refusal(response: httpx.Response) -> GitHubError:
     status = response.status_code
     try:
         said = response.json().get("message")

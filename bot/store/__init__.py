@@ -68,6 +68,7 @@ from bot.store.models import (
     Repository,
     SummaryPost,
     SummaryProblem,
+    WebSession,
     as_utc,
     utcnow,
 )
@@ -91,6 +92,13 @@ from bot.store.summaries import (
     summary_post,
     summary_posts,
     summary_problem,
+)
+from bot.store.web_sessions import (
+    WebSessionInfo,
+    create_web_session,
+    delete_web_session,
+    update_web_session,
+    web_session,
 )
 
 __all__ = [
@@ -117,6 +125,8 @@ __all__ = [
     "SummaryPost",
     "SummaryProblem",
     "SummaryProblemInfo",
+    "WebSession",
+    "WebSessionInfo",
     "abandon_running_ledger_commits",
     "abandoned_deliveries",
     "account_repositories",
@@ -131,9 +141,11 @@ __all__ = [
     "clear_summary_problem",
     "commits_since_full",
     "create_schema",
+    "create_web_session",
     "current_revision",
     "database_answers",
     "database_url",
+    "delete_web_session",
     "delivery_counts",
     "findings_created_before",
     "finish_delivery",
@@ -167,7 +179,9 @@ __all__ = [
     "summary_post",
     "summary_posts",
     "summary_problem",
+    "update_web_session",
     "upgrade_schema",
     "upsert_installation",
     "utcnow",
+    "web_session",
 ]

@@ -239,6 +239,26 @@ class LedgerFinding(Base):
     )
 
 
+class WebSession(Base):
+    """A person signed in to the dashboard. The cookie holds a random id; the store keeps only
+    its hash, so a copy of the database signs nobody in. Tokens are stored encrypted."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    login: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    token: Mapped[str] = mapped_column(Text)  # encrypted
+    refresh_token: Mapped[str | None] = mapped_column(Text)  # encrypted
+    token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # What GitHub said the person may see (JSON), and when it said so.
+    access: Mapped[str] = mapped_column(Text)
+    access_checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SummaryPost(Base):
     """One weekly summary of one account: claimed before it is posted, so never posted twice."""
 

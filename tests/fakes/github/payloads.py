@@ -64,6 +64,20 @@ def issue_comment_event(
     }
 
 
+def user_installation_json(state: GitHubState, installation_id: int, account: str) -> dict:
+    users = {login.lower() for login in state.user_accounts}
+    kind = "User" if account.lower() in users else "Organization"
+    return {
+        "id": installation_id,
+        "account": user_json(state.url, account, kind),
+        "app_id": state.app_id,
+        "app_slug": state.app_slug,
+        "target_type": kind,
+        "repository_selection": "selected",
+        "permissions": {"contents": "read", "pull_requests": "write"},
+    }
+
+
 def push_event(
     state: GitHubState, full_name: str, before: str, after: str, ref: str | None = None
 ) -> dict:
@@ -177,7 +191,7 @@ def repository_json(state: GitHubState, repository: FakeRepository) -> dict[str,
         "node_id": f"R_fake{repository.id}",
         "name": name,
         "full_name": repository.full_name,
-        "private": True,
+        "private": repository.private,
         "owner": user_json(state.url, owner, "Organization"),
         "html_url": f"https://github.example/{repository.full_name}",
         "url": f"{state.url}/repos/{repository.full_name}",

@@ -222,6 +222,8 @@ class FakeGitHub(GitHubState):
             "github_private_key": self.private_key,
             "github_webhook_secret": "test-webhook-secret",
             "github_api_url": self.url,
+            "github_client_id": self.client_id,
+            "github_client_secret": self.client_secret,
             "public_url": "https://debtbot.example.com",
             "data_dir": data_dir,
         }
@@ -436,6 +438,10 @@ class FakeGitHub(GitHubState):
             ("GET", repo + r"/issues", self._list_issues),
             ("POST", repo + r"/issues", self._create_issue),
             ("GET", r"/installation/repositories", self._installation_repositories),
+            ("GET", r"/user", self._get_user),
+            ("GET", r"/user/installations", self._user_installations),
+            ("GET", r"/user/installations/(\d+)/repositories", self._user_repositories),
+            ("GET", r"/user/memberships/orgs/([^/]+)", self._user_membership),
             ("POST", r"/app-manifests/([^/]+)/conversions", self._convert_manifest),
         ]
         return [(method, re.compile(path), handler) for method, path, handler in routes]
@@ -445,6 +451,8 @@ class FakeGitHub(GitHubState):
         routes: list[tuple[str, str, Callable[..., tuple[int, Any]]]] = [
             ("POST", r"/settings/apps/new", self._new_app),
             ("POST", r"/organizations/([^/]+)/settings/apps/new", self._new_app),
+            ("GET", r"/login/oauth/authorize", self._authorize),
+            ("POST", r"/login/oauth/access_token", self._access_token),
             ("GET", r"/([^/]+/[^/]+)\.git/(.+)", self._git_file),
         ]
         return [(method, re.compile(path), handler) for method, path, handler in routes]
@@ -502,6 +510,125 @@ class FakeGitHub(GitHubState):
         if not file.is_relative_to(root) or not file.is_file():
             raise _not_found()
         return 200, file.read_bytes()
+
+    # -- signing in with GitHub (the App's user authorization) ---------------------------------
+
+    def _authorize(self, request: RecordedRequest) -> tuple:
+        """The browser asks GitHub to sign its person in to the App; as if they approved."""
+        query = {name: values[0] for name, values in request.query.items()}
+        if query.get("client_id") != self.client_id:
+            return 404, {"message": "Not Found"}
+        redirect_uri = query.get("redirect_uri", "")
+        registered = [u for m in self.registered_manifests for u in m.get("callback_urls", [])]
+        if registered and redirect_uri not in registered:
+            # GitHub's own answer to a redirect_uri the App did not register.
+            error = {"error": "redirect_uri_mismatch", "state": query.get("state", "")}
+            return 302, None, {"location": f"{registered[0]}?{urlencode(error)}"}
+        if self.signed_in_as is None:
+            return 401, {"message": "Sign in to GitHub first"}
+        code = secrets.token_hex(10)
+        self.oauth_codes[code] = (self.signed_in_as, redirect_uri)
+        answer = urlencode({"code": code, "state": query.get("state", "")})
+        return 302, None, {"location": f"{redirect_uri}?{answer}"}
+
+    def _access_token(self, request: RecordedRequest) -> tuple:
+        fields = request.form if request.form is not None else (request.json or {})
+        if (fields.get("client_id"), fields.get("client_secret")) != (
+            self.client_id,
+            self.client_secret,
+        ):
+            return 200, {"error": "incorrect_client_credentials"}
+        if fields.get("grant_type") == "refresh_token":
+            login = self.refresh_tokens.pop(fields.get("refresh_token", ""), None)
+            if login is None:
+                return 200, {"error": "bad_refresh_token"}
+        else:
+            issued = self.oauth_codes.pop(fields.get("code", ""), None)
+            if issued is None:
+                return 200, {
+                    "error": "bad_verification_code",
+                    "error_description": "The code passed is incorrect or expired.",
+                }
+            login, redirect_uri = issued
+            if fields.get("redirect_uri") not in (None, redirect_uri):
+                return 200, {"error": "redirect_uri_mismatch"}
+        token, refresh = f"ghu_fake{secrets.token_hex(8)}", f"ghr_fake{secrets.token_hex(8)}"
+        self.user_tokens[token] = (login, datetime.now(UTC) + self.user_token_lifetime)
+        self.refresh_tokens[refresh] = login
+        return 200, {
+            "access_token": token,
+            "token_type": "bearer",
+            "scope": "",
+            "expires_in": int(self.user_token_lifetime.total_seconds()),
+            "refresh_token": refresh,
+            "refresh_token_expires_in": 15811200,
+        }
+
+    def _user_login(self, request: RecordedRequest) -> str:
+        """The person whose unexpired user token authorizes the request."""
+        _, _, credential = request.headers.get("authorization", "").partition(" ")
+        if credential in self.tokens:
+            raise _Reply(403, {"message": "Resource not accessible by integration"})
+        issued = self.user_tokens.get(credential)
+        if issued is None or issued[1] <= datetime.now(UTC):
+            raise _Reply(401, {"message": "Bad credentials"})
+        return issued[0]
+
+    def _reachable(self, login: str, installation_id: int) -> list[FakeRepository]:
+        return sorted(
+            (
+                r
+                for r in self.repositories.values()
+                if r.installation_id == installation_id and self.can_read(login, r)
+            ),
+            key=lambda r: r.full_name,
+        )
+
+    def _get_user(self, request: RecordedRequest) -> tuple:
+        return 200, payloads.user_json(self.url, self._user_login(request))
+
+    def _user_installations(self, request: RecordedRequest) -> tuple:
+        login = self._user_login(request)
+        reachable = [
+            payloads.user_installation_json(self, installation_id, account)
+            for installation_id, account in sorted(self.installations.items())
+            if account.lower() == login.lower()
+            or login in self.members.get(account.lower(), set())
+            or self._reachable(login, installation_id)
+        ]
+        return self._wrapped_page(request, reachable, "installations")
+
+    def _user_repositories(self, request: RecordedRequest, installation: str) -> tuple:
+        login = self._user_login(request)
+        installation_id = int(installation)
+        account = self.installations.get(installation_id)
+        repositories = self._reachable(login, installation_id) if account else []
+        if account is None or (
+            not repositories
+            and account.lower() != login.lower()
+            and login not in self.members.get(account.lower(), set())
+        ):
+            raise _not_found()
+        items = [payloads.repository_json(self, r) for r in repositories]
+        return self._wrapped_page(request, items, "repositories")
+
+    def _user_membership(self, request: RecordedRequest, organisation: str) -> tuple:
+        login = self._user_login(request)
+        if login not in self.members.get(organisation.lower(), set()):
+            raise _not_found()
+        return 200, {
+            "state": "active",
+            "role": "member",
+            "organization": payloads.user_json(self.url, organisation, "Organization"),
+            "user": payloads.user_json(self.url, login),
+        }
+
+    def _wrapped_page(
+        self, request: RecordedRequest, items: list[dict[str, Any]], key: str
+    ) -> tuple:
+        """A page of a list GitHub wraps in an object with its total count."""
+        status, chunk, headers = self._page(request, items)
+        return status, {"total_count": len(items), key: chunk}, headers
 
     # -- authentication ----------------------------------------------------------------------
 

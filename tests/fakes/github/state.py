@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import secrets
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -86,6 +87,9 @@ class FakeRepository:
     # path -> text (or bytes, for a file that is not UTF-8), on the default branch
     files: dict[str, str | bytes] = field(default_factory=dict)
     issues: list[dict[str, Any]] = field(default_factory=list)  # plain issues, oldest first
+    # Private: only people with a role on it (set_role) can read it. Otherwise every member of
+    # the owning organisation can, as with an organisation's base permission "read".
+    private: bool = False
 
 
 class GitHubState:
@@ -112,14 +116,33 @@ class GitHubState:
         self.manifest_codes: dict[str, dict[str, Any]] = {}
         self.registered_manifests: list[dict[str, Any]] = []
         self.webhook_secret: str | None = None
+        # The App's OAuth client and the people who sign in with it: who the browser is signed
+        # in to GitHub as, organisation members, codes handed out, user and refresh tokens.
+        self.client_id = "Iv23lifake" + str(self.app_id)
+        self.client_secret = secrets.token_hex(20)
+        self.signed_in_as: str | None = None
+        self.user_accounts: set[str] = set()  # installation accounts that are users
+        self.members: dict[str, set[str]] = {}
+        self.oauth_codes: dict[str, tuple[str, str]] = {}
+        self.user_tokens: dict[str, tuple[str, datetime]] = {}
+        self.refresh_tokens: dict[str, str] = {}
+        self.user_token_lifetime = timedelta(hours=8)
         # Held by whoever reads or changes the state: tests, and the server's request threads.
         self.lock = threading.RLock()
 
     # -- arranging ---------------------------------------------------------------------------
 
-    def add_installation(self, installation_id: int = 1, account: str = "octo-org") -> int:
+    def add_installation(
+        self,
+        installation_id: int = 1,
+        account: str = "octo-org",
+        account_type: str = "Organization",
+    ) -> int:
+        """The App installed on an organisation, or on a user's own account (``"User"``)."""
         with self.lock:
             self.installations[installation_id] = account
+            if account_type == "User":
+                self.user_accounts.add(account)
         return installation_id
 
     def add_repository(
@@ -128,6 +151,7 @@ class GitHubState:
         installation_id: int = 1,
         clone_url: str | None = None,
         default_branch: str = "main",
+        private: bool = False,
     ) -> FakeRepository:
         with self.lock:
             if installation_id not in self.installations:
@@ -138,6 +162,7 @@ class GitHubState:
                 installation_id=installation_id,
                 clone_url=clone_url or f"https://github.example/{full_name}.git",
                 default_branch=default_branch,
+                private=private,
             )
             self.repositories[full_name] = repository
             return repository
@@ -184,6 +209,35 @@ class GitHubState:
             pull.state = "closed"
             pull.merged_at = now_text()
             pull.commits.add(merge_sha)
+
+    def add_member(self, organisation: str, login: str) -> None:
+        """``login`` is an active member of the organisation."""
+        with self.lock:
+            self.members.setdefault(organisation.lower(), set()).add(login)
+
+    def sign_in_as(self, login: str | None) -> None:
+        """Who the browser is signed in to GitHub as: the person who approves a sign-in."""
+        with self.lock:
+            self.signed_in_as = login
+
+    def revoke_user_tokens(self, login: str) -> None:
+        """The person revoked the App's authorization: their tokens stop working."""
+        with self.lock:
+            for table in (self.user_tokens,):
+                for token, (owner, _) in list(table.items()):
+                    if owner == login:
+                        del table[token]
+            for token, owner in list(self.refresh_tokens.items()):
+                if owner == login:
+                    del self.refresh_tokens[token]
+
+    def can_read(self, login: str, repository: FakeRepository) -> bool:
+        if (repository.full_name, login) in self.roles:
+            return True
+        owner = repository.full_name.partition("/")[0]
+        if owner.lower() == login.lower():
+            return True
+        return not repository.private and login in self.members.get(owner.lower(), set())
 
     def set_commentable_lines(
         self, full_name: str, number: int, path: str, lines: Iterable[int]
