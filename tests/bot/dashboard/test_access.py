@@ -118,6 +118,7 @@ def test_signing_in_lands_where_asked_with_a_secure_cookie(dashboard: Dashboard)
 
 
 def test_the_access_matrix(dashboard: Dashboard) -> None:
+    dave = "/dashboard/accounts/dave"
     account, models, data, secret = (
         f"/dashboard/accounts/{ORG}",
         f"/dashboard/repos/{ORG}/models",
@@ -126,13 +127,13 @@ def test_the_access_matrix(dashboard: Dashboard) -> None:
     )
     expected = {
         # a member: the organisation and what it lets members read, not a private repository
-        "alice": {account: 200, models: 200, data: 200, secret: 404, "/dashboard/accounts/dave": 404},
+        "alice": {account: 200, models: 200, data: 200, secret: 404, dave: 404},
         # an outside collaborator: the one repository, never the organisation's page
         "bob": {account: 404, models: 200, data: 404, secret: 404},
         # a stranger: nothing at all, and nothing that tells them what exists
         "carol": {account: 404, models: 404, data: 404, secret: 404},
         # a user who installed the App on their own account
-        "dave": {"/dashboard/accounts/dave": 200, "/dashboard/repos/dave/notebooks": 200,
+        "dave": {dave: 200, "/dashboard/repos/dave/notebooks": 200,
                  account: 404, models: 404},
     }  # fmt: skip
     for login, pages in expected.items():
