@@ -59,9 +59,7 @@ def _sent_to_docker(path: str) -> bool:
         pattern = rule.lstrip("!").rstrip("/")
         pattern = pattern[3:] if pattern.startswith("**/") else pattern
         candidates = [path, *path.split("/")[-1:]]
-        if any(
-            fnmatch.fnmatch(c, pattern) or c.startswith(pattern + "/") for c in candidates
-        ):
+        if any(fnmatch.fnmatch(c, pattern) or c.startswith(pattern + "/") for c in candidates):
             sent = negated
     return sent
 

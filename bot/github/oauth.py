@@ -175,7 +175,11 @@ async def _member(client: httpx.AsyncClient, base: str, organisation: str) -> bo
 
 async def _pages(client: httpx.AsyncClient, url: str, key: str) -> AsyncIterator[dict[str, Any]]:
     next_url: str | None = f"{url}?per_page=100"
+    seen: set[str] = set()
     while next_url:
+        if next_url in seen:
+            raise IncompleteAnswer(f"GitHub's pages of {url} lead back to the same page")
+        seen.add(next_url)
         response = await _send(client, "GET", next_url)
         body = _checked(response)
         items = body.get(key) if isinstance(body, dict) else None
