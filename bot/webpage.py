@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from fastapi.responses import HTMLResponse
 
+INLINE_CODE = re.compile(r"``(.+?)``|`([^`]+)`")
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;"
     "line-height:1.5;color:#1f2328}pre{background:#f6f8fa;padding:.8rem;overflow-x:auto}"
@@ -36,3 +38,14 @@ def page(
         f"{body}</body></html>\n"
     )
     return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+def inline_code(text: str) -> str:
+    """Escape text, then mark ``code`` spans."""
+    parts, last = [], 0
+    for match in INLINE_CODE.finditer(text):
+        parts.append(escape(text[last : match.start()]))
+        parts.append(f"<code>{escape(match.group(1) or match.group(2))}</code>")
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return "".join(parts)

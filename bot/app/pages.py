@@ -6,13 +6,12 @@ escaped before any markup is added, so a docstring can never inject markup into 
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from bot.webpage import page
+from bot.webpage import inline_code, page
 from rules.catalogue import DOC_HEADINGS, all_rules, doc_section
 from rules.principles import ARTICLE_URL, PAPER_URL, PRINCIPLES, Principle
 from rules.rule import Rule
@@ -26,18 +25,6 @@ SOURCES = {
         PAPER_URL,
     ),
 }
-INLINE_CODE = re.compile(r"``(.+?)``|`([^`]+)`")
-
-
-def _inline(text: str) -> str:
-    """Escape text, then mark ``code`` spans."""
-    parts, last = [], 0
-    for match in INLINE_CODE.finditer(text):
-        parts.append(escape(text[last : match.start()]))
-        parts.append(f"<code>{escape(match.group(1) or match.group(2))}</code>")
-        last = match.end()
-    parts.append(escape(text[last:]))
-    return "".join(parts)
 
 
 def rst_to_html(text: str) -> str:
@@ -49,10 +36,10 @@ def rst_to_html(text: str) -> str:
 
     def flush() -> None:
         if paragraph:
-            blocks.append(f"<p>{_inline(' '.join(paragraph))}</p>")
+            blocks.append(f"<p>{inline_code(' '.join(paragraph))}</p>")
             paragraph.clear()
         if items:
-            blocks.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")
+            blocks.append("<ul>" + "".join(f"<li>{inline_code(i)}</li>" for i in items) + "</ul>")
             items.clear()
 
     for line in [*text.splitlines(), ""]:

@@ -72,7 +72,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if args.table == "weeks":
         writer.writerow(WEEK_COLUMNS)
         for point in summary.weeks:
-            writer.writerow((point.week, point.open_total, point.added, point.paid_off))
+            # Before the first analysis the debt was not measured: no figure, not a zero.
+            held = point.open_total if point.known else ""
+            writer.writerow((point.week, held, point.added, point.paid_off))
         return 0
     by_id = {commit.id: commit for commit in commits}
     writer.writerow(FINDING_COLUMNS)

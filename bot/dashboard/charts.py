@@ -30,6 +30,8 @@ COLOURS = dict(zip(PRINCIPLES, PALETTE, strict=False))
 ADDED, PAID_OFF = "#cf222e", "#1a7f37"
 TREEMAP_FILES = 60
 CONFIG = {"responsive": True, "displayModeBar": False}
+# Weeks by their Monday, as dates: plotly picks readable ticks at any width.
+WEEK_AXIS = {"type": "date", "tickformat": "%b %d", "hoverformat": "week of %b %d, %Y"}
 
 
 def _layout(height: int, **extra: Any) -> dict[str, Any]:
@@ -44,7 +46,7 @@ def _layout(height: int, **extra: Any) -> dict[str, Any]:
 
 def trend(weeks: tuple[WeekPoint, ...]) -> dict[str, Any]:
     """Open findings at the end of each week, stacked by principle."""
-    labels = [point.week for point in weeks]
+    starts = _starts(weeks)
     present = [p for p in PRINCIPLES if any(point.open_by_principle.get(p) for point in weeks)]
     data = [
         {
@@ -52,25 +54,35 @@ def trend(weeks: tuple[WeekPoint, ...]) -> dict[str, Any]:
             "mode": "lines",
             "stackgroup": "open",
             "name": principle,
-            "x": labels,
-            "y": [point.open_by_principle.get(principle, 0) for point in weeks],
+            "x": starts,
+            # Before the first analysis nothing was measured: a gap, not a zero.
+            "y": [
+                point.open_by_principle.get(principle, 0) if point.known else None
+                for point in weeks
+            ],
             "line": {"color": COLOURS[principle], "width": 1},
         }
         for principle in present
     ]
-    return {"data": data, "layout": _layout(320, yaxis={"rangemode": "tozero"}), "config": CONFIG}
+    layout = _layout(320, yaxis={"rangemode": "tozero"}, xaxis=WEEK_AXIS)
+    return {"data": data, "layout": layout, "config": CONFIG}
 
 
 def flow(weeks: tuple[WeekPoint, ...]) -> dict[str, Any]:
     """Debt added and paid off each week."""
-    labels = [point.week for point in weeks]
+    starts = _starts(weeks)
     data = [
-        {"type": "bar", "name": "added", "x": labels, "y": [p.added for p in weeks],
+        {"type": "bar", "name": "added", "x": starts, "y": [p.added for p in weeks],
          "marker": {"color": ADDED}},
-        {"type": "bar", "name": "paid off", "x": labels, "y": [p.paid_off for p in weeks],
+        {"type": "bar", "name": "paid off", "x": starts, "y": [p.paid_off for p in weeks],
          "marker": {"color": PAID_OFF}},
     ]  # fmt: skip
-    return {"data": data, "layout": _layout(260, barmode="group"), "config": CONFIG}
+    layout = _layout(260, barmode="group", xaxis=WEEK_AXIS)
+    return {"data": data, "layout": layout, "config": CONFIG}
+
+
+def _starts(weeks: tuple[WeekPoint, ...]) -> list[str]:
+    return [point.start.date().isoformat() for point in weeks]
 
 
 def principles(by_principle: dict[str, int]) -> dict[str, Any]:

@@ -13,15 +13,15 @@ from html import escape
 from typing import Annotated
 from urllib.parse import quote
 
-from bot.dashboard.auth import PageViewer, require_account, require_repository
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot.dashboard import charts, reading
+from bot.dashboard.auth import PageViewer, require_account, require_repository
 from bot.ledger.figures import GROWTH_WEEKS, AccountFigures, RepositoryFigures
 from bot.settings import Settings
-from bot.webpage import page
+from bot.webpage import inline_code, page
 
 router = APIRouter()
 FINDINGS_SHOWN = 300
@@ -33,6 +33,7 @@ STYLE = (
     "@media (min-width:60rem){.grid{grid-template-columns:1fr 1fr}}"
     "table{width:100%}th{border-bottom:1px solid #d0d7de}td.n,th.n{text-align:right}"
     "td{border-bottom:1px solid #eaeef2;overflow-wrap:anywhere}"
+    "td a[href^='/rules/']{white-space:nowrap}"
     ".up{color:#cf222e}.down{color:#1a7f37}.muted{color:#59636e}"
     "header.dash{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:baseline;"
     "justify-content:space-between}header.dash form{margin:0}header.dash button{margin:0}"
@@ -229,7 +230,7 @@ def _findings_table(figures: RepositoryFigures, blob: str) -> str:
         f'<td><a href="{escape(blob)}/{quote(f.path)}#L{f.line}-L{f.end_line}">'
         f"<code>{escape(f.path)}:{f.line}</code></a></td>"
         f'<td><a href="/rules/{quote(f.code)}">{escape(f.code)}</a></td>'
-        f"<td>{escape(f.message)}</td></tr>"
+        f"<td>{inline_code(f.message)}</td></tr>"
         for f in figures.findings[:FINDINGS_SHOWN]
     )
     more = len(figures.findings) - FINDINGS_SHOWN

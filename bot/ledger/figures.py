@@ -27,6 +27,8 @@ GROWTH_WEEKS = 4
 @dataclass(frozen=True)
 class WeekPoint:
     week: str  # ISO week, 2026-W48
+    start: datetime  # its Monday, 00:00 UTC
+    known: bool  # False before the repository's first analysis: its debt was not measured
     open_by_principle: dict[str, int]
     added: int
     paid_off: int
@@ -87,15 +89,15 @@ def week_of(moment: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def week_ends(now: datetime, count: int = TREND_WEEKS) -> list[tuple[str, datetime]]:
-    """The last ``count`` ISO weeks up to the one holding ``now``, each with the moment it
-    ends (the current one's is still to come: it holds everything recorded so far)."""
+def week_ends(now: datetime, count: int = TREND_WEEKS) -> list[tuple[str, datetime, datetime]]:
+    """The last ``count`` ISO weeks up to the one holding ``now``: name, start and end (the
+    current one's end is still to come: it holds everything recorded so far)."""
     monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0,
                                                             microsecond=0)  # fmt: skip
     ends = []
     for back in range(count - 1, -1, -1):
         start = monday - timedelta(weeks=back)
-        ends.append((week_of(start), start + timedelta(weeks=1)))
+        ends.append((week_of(start), start, start + timedelta(weeks=1)))
     return ends
 
 
@@ -115,12 +117,13 @@ def repository_figures(
     counted = _comparable(commits)
     recorded = {c.id: c.recorded_at for c in commits}
     points = []
-    for label, end in week_ends(now, weeks):
+    for label, start, end in week_ends(now, weeks):
         at = _state_at(commits, end)
-        start = end - timedelta(weeks=1)
         points.append(
             WeekPoint(
                 week=label,
+                start=start,
+                known=at is not None,
                 open_by_principle=dict(
                     Counter(r.principle for r in rows if at is not None and r.open_at(at))
                 ),
@@ -134,8 +137,10 @@ def repository_figures(
                 ),
             )
         )  # fmt: skip
-    then = _state_at(commits, now - timedelta(weeks=GROWTH_WEEKS))
-    open_then = sum(1 for r in rows if then is not None and r.open_at(then))
+    # Growth since GROWTH_WEEKS ago, or since the first analysis when that came later: the
+    # debt a repository already held when the App arrived is not growth.
+    then = _state_at(commits, now - timedelta(weeks=GROWTH_WEEKS)) or commits[0].id
+    open_then = sum(1 for r in rows if r.open_at(then))
     return RepositoryFigures(
         full_name=full_name,
         sha=last.sha,
@@ -164,7 +169,10 @@ def account_figures(account: str, repositories: Iterable[RepositoryFigures]) -> 
                 by_principle.update(other.open_by_principle)
                 added += other.added
                 paid_off += other.paid_off
-            weeks.append(WeekPoint(point.week, dict(by_principle), added, paid_off))
+            known = any(figures.weeks[index].known for figures in ranked)
+            weeks.append(
+                WeekPoint(point.week, point.start, known, dict(by_principle), added, paid_off)
+            )
     return AccountFigures(account=account, repositories=ranked, weeks=tuple(weeks))
 
 
@@ -275,7 +283,7 @@ def account_json(figures: AccountFigures) -> dict[str, Any]:
 def _week_json(point: WeekPoint) -> dict[str, Any]:
     return {
         "week": point.week,
-        "open": point.open_total,
+        "open": point.open_total if point.known else None,
         "open_by_principle": point.open_by_principle,
         "added": point.added,
         "paid_off": point.paid_off,

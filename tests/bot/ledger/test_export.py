@@ -92,7 +92,11 @@ def test_csv_weeks_and_json_tell_the_same_story(database: str, capsys) -> None:
     _, out, _ = run(capsys, "--repo", REPO, "--database-url", database, "--format", "json")
     body = json.loads(out)
     assert body["open"] == 1 and body["commit"] == "3" * 40
-    assert [w["open"] for w in body["weeks"]] == [int(w["open"]) for w in weeks]
+    assert [w["open"] for w in body["weeks"]] == [
+        int(w["open"]) if w["open"] else None for w in weeks
+    ]
+    # Three weeks of ledger: the weeks before it have no figure at all.
+    assert [w["open"] for w in weeks[-4:]] == ["1", "2", "1", "1"] and weeks[0]["open"] == ""
     assert {p["number"]: (p["added"], p["paid_off"]) for p in body["pull_requests"]} == {
         11: (1, 0),
         12: (0, 1),

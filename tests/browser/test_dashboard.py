@@ -1,0 +1,254 @@
+"""The dashboard in a real browser (Debian's chromium, driven by Playwright).
+
+The App runs as in production under uvicorn, with its worker: signed webhooks install it and
+push to a repository's default branch, git fetches over HTTP from the simulated GitHub, which
+also signs people in. The browser then signs in through GitHub's OAuth pages, sees the accounts
+it may see and nothing else, and finds the figures the pushes produced.
+
+With DEBTBOT_SCREENSHOTS=docs/screenshots the tests also save each page kind at desktop and
+phone width (see docs/screenshots/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import git
+import httpx
+import pytest
+
+from bot import store
+from bot.app.server import create_app
+from bot.app.webhooks import signature
+from tests.browser.conftest import DESKTOP, PHONE, free_port, overflows, screenshot, serving
+from tests.conftest import commit_all, new_repo
+from tests.fakes.github import FakeGitHub
+
+ORG = "octo-org"
+MODELS = f"{ORG}/models"
+DATA = f"{ORG}/data"
+SECRET = "test-webhook-secret"
+
+LOADER = """\
+import yaml
+
+
+def load(path):
+    with open(path) as f:
+        return yaml.load(f)
+"""
+SAFE_LOADER = LOADER.replace("yaml.load(f)", "yaml.safe_load(f)")
+DECIDE = """\
+def decide(model, features):
+    proba = model.predict_proba(features)[:, 1]
+    return proba > 0.73
+"""
+
+
+class Remote:
+    """A repository as the simulated GitHub serves it to git, with a clone to commit in."""
+
+    def __init__(self, root: Path, full_name: str) -> None:
+        self.bare = git.Repo.init(root / "remotes" / f"{full_name}.git", bare=True)
+        self.work = new_repo(root / "work" / full_name)
+        self.work.create_remote("origin", self.bare.git_dir)
+
+    def push(self, files: dict[str, str]) -> str:
+        base = Path(self.work.working_tree_dir)
+        for path, text in files.items():
+            (base / path).parent.mkdir(parents=True, exist_ok=True)
+            (base / path).write_text(textwrap.dedent(text))
+        sha = commit_all(self.work, f"change {', '.join(files)}")
+        self.work.git.push("origin", "HEAD:refs/heads/main", "--force")
+        self.bare.git.update_server_info()  # git's dumb HTTP protocol reads these files
+        return sha
+
+
+@dataclass
+class Site:
+    url: str
+    fake: FakeGitHub
+    settings: object
+    models: Remote
+
+    def deliver(self, event: str, payload: dict) -> None:
+        body = json.dumps(payload).encode()
+        answer = httpx.post(
+            f"{self.url}/webhook",
+            content=body,
+            headers={
+                "X-GitHub-Event": event,
+                "X-GitHub-Delivery": str(uuid.uuid4()),
+                "X-Hub-Signature-256": signature(SECRET, body),
+                "Content-Type": "application/json",
+            },
+        )
+        assert answer.status_code == 202, answer.text
+        self.settle()
+
+    def settle(self, seconds: float = 60) -> None:
+        """Wait until the worker has done every delivery (the ledger's chunks included)."""
+        engine = store.make_engine(self.settings.database_url)
+        try:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                with store.make_session_factory(engine)() as session:
+                    counts = store.delivery_counts(session)
+                if not counts.get("pending") and not counts.get("running"):
+                    assert not counts.get("failed"), counts
+                    return
+                time.sleep(0.05)
+        finally:
+            engine.dispose()
+        raise AssertionError(f"the worker did not finish: {counts}")
+
+    def push(self, files: dict[str, str], pull: int, title: str) -> str:
+        before = self.models.work.head.commit.hexsha
+        after = self.models.push(files)
+        opened = self.fake.add_pull(MODELS, pull, after, before)
+        opened.title = title
+        self.fake.merge_pull(MODELS, pull, after)
+        self.deliver("push", self.fake.push_event(MODELS, before, after))
+        return after
+
+
+@pytest.fixture
+def site(tmp_path: Path, fake_github: FakeGitHub):
+    fake = fake_github
+    models = Remote(tmp_path, MODELS)
+    models.push({"pkg/__init__.py": "", "pkg/loader.py": LOADER})
+    data = Remote(tmp_path, DATA)
+    data.push({"etl/__init__.py": "", "etl/load.py": DECIDE})
+    fake.serve_git(tmp_path / "remotes")
+    fake.add_installation(1, ORG)
+    fake.add_repository(MODELS, installation_id=1)
+    fake.add_repository(DATA, installation_id=1)
+    fake.add_member(ORG, "alice")
+    fake.set_role(MODELS, "bob", "read")  # an outside collaborator
+    port = free_port()
+    settings = fake.settings(
+        tmp_path,
+        database_url=f"sqlite:///{tmp_path}/debtbot.sqlite3",
+        github_url=fake.web_url,
+        public_url=f"http://127.0.0.1:{port}",
+        worker_poll_seconds=0.05,
+        worker_backoff_seconds=0.1,
+    )
+    with serving(create_app(settings), port) as url:
+        built = Site(url, fake, settings, models)
+        built.deliver("installation", fake.installation_event(1))
+        yield built
+
+
+def sign_in(site: Site, page, login: str, path: str = "/dashboard") -> None:
+    site.fake.sign_in_as(login)
+    page.goto(site.url + path)
+    # Our login page, GitHub's authorize page and our callback: all redirects, then the page.
+    assert urlsplit(page.url).path == path, page.url
+
+
+def drawn(page, chart: str) -> None:
+    """Wait until plotly has drawn the chart: its SVG is in the page."""
+    page.wait_for_selector(f"#{chart}[data-drawn='true'] svg.main-svg", timeout=15000)
+
+
+def only_local(page) -> None:
+    hosts = {urlsplit(url).hostname for url in page.requested if url.startswith("http")}
+    assert hosts <= {"127.0.0.1"}, hosts
+
+
+def test_a_member_signs_in_and_finds_what_the_pushes_did(site: Site, new_page) -> None:
+    site.push({"pkg/decide.py": DECIDE}, 5, "Add a decision threshold")
+    paid = site.push({"pkg/loader.py": SAFE_LOADER}, 6, "Load the config safely")
+
+    page = new_page(DESKTOP)
+    sign_in(site, page, "alice")
+    assert page.locator("h1").inner_text() == "Debt ledger"
+    page.get_by_role("link", name=ORG, exact=True).click()
+    assert urlsplit(page.url).path == f"/dashboard/accounts/{ORG}"
+    drawn(page, "trend")
+    drawn(page, "flow")
+    ranked = page.locator("section", has_text="Most debt").locator("tbody tr")
+    assert ranked.count() == 2
+    assert ranked.nth(0).inner_text().split("\t")[:2] == [DATA, "1"] or ranked.nth(0).inner_text(
+    ).split("\t")[:2] == [MODELS, "1"]
+    only_local(page)
+    screenshot(page, "account-desktop")
+
+    page.get_by_role("link", name=MODELS).first.click()
+    assert urlsplit(page.url).path == f"/dashboard/repos/{MODELS}"
+    for chart in ("trend", "flow", "principles", "hotspots"):
+        drawn(page, chart)
+    summary = page.locator("main, body").first.inner_text()
+    assert re.search(r"\b1\s+open findings at\s+" + paid[:12], summary), summary
+    added = page.locator("section", has_text="Pull requests that added most")
+    assert "#5 Add a decision threshold" in added.inner_text()
+    paid_off = page.locator("section", has_text="Pull requests that paid off most")
+    assert "#6 Load the config safely" in paid_off.inner_text()
+    finding = page.locator("section", has_text="Open findings").locator("tbody tr")
+    assert finding.count() == 1
+    code_link = finding.locator("a").first.get_attribute("href")
+    assert code_link == f"{site.fake.web_url}/{MODELS}/blob/{paid}/pkg/decide.py#L3-L3"
+    rule = finding.locator("a").nth(1)
+    rule_code = rule.inner_text()
+    rule.click()
+    assert urlsplit(page.url).path == f"/rules/{rule_code}"
+    only_local(page)
+
+    api = page.request.get(f"{site.url}/dashboard/api/repos/{MODELS}").json()
+    assert api["open"] == 1 and api["commit"] == paid
+    assert {p["number"]: (p["added"], p["paid_off"]) for p in api["pull_requests"]} == {
+        5: (1, 0),
+        6: (0, 1),
+    }
+
+
+def test_an_outside_collaborator_sees_one_repository_and_nothing_else(
+    site: Site, new_page
+) -> None:
+    page = new_page(DESKTOP)
+    sign_in(site, page, "bob")
+    assert page.get_by_role("link", name=ORG, exact=True).count() == 0
+    assert page.get_by_role("link", name=MODELS).count() == 1
+    for path in (f"/dashboard/accounts/{ORG}", f"/dashboard/repos/{DATA}"):
+        answer = page.goto(site.url + path)
+        assert answer.status == 404 and "Not found" in page.content()
+    assert page.goto(site.url + f"/dashboard/repos/{MODELS}").status == 200
+
+
+def test_a_stranger_sees_nothing_and_signing_out_ends_it(site: Site, new_page) -> None:
+    page = new_page(DESKTOP)
+    sign_in(site, page, "carol")
+    assert "No account you belong to" in page.content()
+    assert page.goto(site.url + f"/dashboard/repos/{MODELS}").status == 404
+    page.goto(site.url + "/dashboard")
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(site.url + "/dashboard")
+    # Signed out: the dashboard sends the browser to sign in again (GitHub signs carol in).
+    assert any("/login/oauth/authorize" in url for url in page.requested[-4:])
+
+
+@pytest.mark.parametrize(("size", "name"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_every_page_fits_the_screen(site: Site, new_page, size, name) -> None:
+    site.push({"pkg/decide.py": DECIDE}, 5, "Add a decision threshold")
+    page = new_page(size)
+    sign_in(site, page, "alice")
+    assert not overflows(page)
+    screenshot(page, f"home-{name}")
+    for path, charts, shot in (
+        (f"/dashboard/accounts/{ORG}", ("trend", "flow"), "account"),
+        (f"/dashboard/repos/{MODELS}", ("trend", "flow", "principles", "hotspots"), "repository"),
+    ):
+        page.goto(site.url + path)
+        for chart in charts:
+            drawn(page, chart)
+        assert not overflows(page), path
+        screenshot(page, f"{shot}-{name}")
+    only_local(page)
