@@ -45,7 +45,9 @@ def _layout(height: int, **extra: Any) -> dict[str, Any]:
 
 
 def trend(weeks: tuple[WeekPoint, ...]) -> dict[str, Any]:
-    """Open findings at the end of each week, stacked by principle."""
+    """Open findings at the end of each week, stacked by principle. Weeks before the first
+    analysis are left blank (nothing was measured), on an axis that still spans them all."""
+    measured = [point for point in weeks if point.known]
     starts = _starts(weeks)
     present = [p for p in PRINCIPLES if any(point.open_by_principle.get(p) for point in weeks)]
     data = [
@@ -54,17 +56,14 @@ def trend(weeks: tuple[WeekPoint, ...]) -> dict[str, Any]:
             "mode": "lines",
             "stackgroup": "open",
             "name": principle,
-            "x": starts,
-            # Before the first analysis nothing was measured: a gap, not a zero.
-            "y": [
-                point.open_by_principle.get(principle, 0) if point.known else None
-                for point in weeks
-            ],
+            "x": _starts(tuple(measured)),
+            "y": [point.open_by_principle.get(principle, 0) for point in measured],
             "line": {"color": COLOURS[principle], "width": 1},
         }
         for principle in present
     ]
-    layout = _layout(320, yaxis={"rangemode": "tozero"}, xaxis=WEEK_AXIS)
+    axis = WEEK_AXIS | {"range": [starts[0], starts[-1]]} if starts else WEEK_AXIS
+    layout = _layout(320, yaxis={"rangemode": "tozero"}, xaxis=axis)
     return {"data": data, "layout": layout, "config": CONFIG}
 
 
@@ -132,6 +131,8 @@ def hotspots(spots: tuple[Hotspot, ...]) -> dict[str, Any]:
             "parents": parents,
             "values": values,
             "branchvalues": "total",
+            # Darker where more debt sits.
+            "marker": {"colors": values, "colorscale": "OrRd", "showscale": False},
             "hovertemplate": "%{id}<br>%{value} open<extra></extra>",
         }
     ]

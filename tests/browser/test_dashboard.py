@@ -16,7 +16,9 @@ import re
 import textwrap
 import time
 import uuid
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,8 +27,11 @@ import httpx
 import pytest
 
 from bot import store
+from bot.app import events
 from bot.app.server import create_app
 from bot.app.webhooks import signature
+from bot.app.worker import RetryPolicy, process_next
+from bot.services import Services
 from tests.browser.conftest import DESKTOP, PHONE, free_port, overflows, screenshot, serving
 from tests.conftest import commit_all, new_repo
 from tests.fakes.github import FakeGitHub
@@ -77,6 +82,8 @@ class Site:
     fake: FakeGitHub
     settings: object
     models: Remote
+    data: Remote
+    jobs: Services | None  # set: the test runs the jobs itself (see running_site)
 
     def deliver(self, event: str, payload: dict) -> None:
         body = json.dumps(payload).encode()
@@ -95,6 +102,10 @@ class Site:
 
     def settle(self, seconds: float = 60) -> None:
         """Wait until the worker has done every delivery (the ledger's chunks included)."""
+        if self.jobs is not None:
+            policy = RetryPolicy(max_attempts=1, backoff_seconds=0)
+            while process_next(events.ROUTES, self.jobs, policy):
+                pass
         engine = store.make_engine(self.settings.database_url)
         try:
             deadline = time.monotonic() + seconds
@@ -109,19 +120,22 @@ class Site:
             engine.dispose()
         raise AssertionError(f"the worker did not finish: {counts}")
 
-    def push(self, files: dict[str, str], pull: int, title: str) -> str:
-        before = self.models.work.head.commit.hexsha
-        after = self.models.push(files)
-        opened = self.fake.add_pull(MODELS, pull, after, before)
+    def push(self, files: dict[str, str], pull: int, title: str, remote: str = MODELS) -> str:
+        into = self.models if remote == MODELS else self.data
+        before = into.work.head.commit.hexsha
+        after = into.push(files)
+        opened = self.fake.add_pull(remote, pull, after, before)
         opened.title = title
-        self.fake.merge_pull(MODELS, pull, after)
-        self.deliver("push", self.fake.push_event(MODELS, before, after))
+        self.fake.merge_pull(remote, pull, after)
+        self.deliver("push", self.fake.push_event(remote, before, after))
         return after
 
 
-@pytest.fixture
-def site(tmp_path: Path, fake_github: FakeGitHub):
-    fake = fake_github
+@contextmanager
+def running_site(tmp_path: Path, fake: FakeGitHub, clock: list[datetime] | None = None):
+    """The App serving the dashboard. With ``clock``, its worker is off and the test runs the
+    jobs itself, as the worker would, with the time set to ``clock[0]``: a season of pushes in
+    one test."""
     models = Remote(tmp_path, MODELS)
     models.push({"pkg/__init__.py": "", "pkg/loader.py": LOADER})
     data = Remote(tmp_path, DATA)
@@ -141,9 +155,20 @@ def site(tmp_path: Path, fake_github: FakeGitHub):
         worker_poll_seconds=0.05,
         worker_backoff_seconds=0.1,
     )
-    with serving(create_app(settings), port) as url:
-        built = Site(url, fake, settings, models)
+    app = create_app(settings, run_worker=clock is None)
+    with serving(app, port) as url:
+        jobs = None
+        if clock is not None:
+            services = Services.from_settings(settings, app.state.session_factory)
+            jobs = replace(services, clock=lambda: clock[0])
+        built = Site(url, fake, settings, models, data, jobs)
         built.deliver("installation", fake.installation_event(1))
+        yield built
+
+
+@pytest.fixture
+def site(tmp_path: Path, fake_github: FakeGitHub):
+    with running_site(tmp_path, fake_github) as built:
         yield built
 
 
@@ -177,10 +202,10 @@ def test_a_member_signs_in_and_finds_what_the_pushes_did(site: Site, new_page) -
     drawn(page, "flow")
     ranked = page.locator("section", has_text="Most debt").locator("tbody tr")
     assert ranked.count() == 2
-    assert ranked.nth(0).inner_text().split("\t")[:2] == [DATA, "1"] or ranked.nth(0).inner_text(
-    ).split("\t")[:2] == [MODELS, "1"]
+    assert ranked.nth(0).inner_text().split("\t")[:2] == [DATA, "1"] or ranked.nth(
+        0
+    ).inner_text().split("\t")[:2] == [MODELS, "1"]
     only_local(page)
-    screenshot(page, "account-desktop")
 
     page.get_by_role("link", name=MODELS).first.click()
     assert urlsplit(page.url).path == f"/dashboard/repos/{MODELS}"
@@ -210,9 +235,7 @@ def test_a_member_signs_in_and_finds_what_the_pushes_did(site: Site, new_page) -
     }
 
 
-def test_an_outside_collaborator_sees_one_repository_and_nothing_else(
-    site: Site, new_page
-) -> None:
+def test_an_outside_collaborator_sees_one_repository_and_nothing_else(site: Site, new_page) -> None:
     page = new_page(DESKTOP)
     sign_in(site, page, "bob")
     assert page.get_by_role("link", name=ORG, exact=True).count() == 0
@@ -241,14 +264,94 @@ def test_every_page_fits_the_screen(site: Site, new_page, size, name) -> None:
     page = new_page(size)
     sign_in(site, page, "alice")
     assert not overflows(page)
-    screenshot(page, f"home-{name}")
-    for path, charts, shot in (
-        (f"/dashboard/accounts/{ORG}", ("trend", "flow"), "account"),
-        (f"/dashboard/repos/{MODELS}", ("trend", "flow", "principles", "hotspots"), "repository"),
+    for path, charts in (
+        (f"/dashboard/accounts/{ORG}", ("trend", "flow")),
+        (f"/dashboard/repos/{MODELS}", ("trend", "flow", "principles", "hotspots")),
     ):
         page.goto(site.url + path)
         for chart in charts:
             drawn(page, chart)
         assert not overflows(page), path
-        screenshot(page, f"{shot}-{name}")
     only_local(page)
+
+
+TRAIN = """\
+import random
+import sys
+
+sys.path.append("/home/alice/code")
+
+
+def split(rows):
+    random.shuffle(rows)
+    cut = int(len(rows) * 0.8)
+    return rows[:cut], rows[cut:]
+
+
+def train(model, rows):
+    try:
+        model.fit(rows)
+    except:
+        pass
+"""
+SERVE = """\
+import pickle
+
+MODEL = pickle.load(open("/mnt/models/latest.pkl", "rb"))
+
+
+def predict(features):
+    score = MODEL.predict(features)
+    if score > 0.42:
+        return "fraud"
+    return "ok"
+"""
+
+
+def test_a_season_of_pushes_draws_the_trend(tmp_path: Path, fake_github: FakeGitHub, new_page):
+    """Ten weeks of pull requests, each analysed by the App's own jobs at its week's time: the
+    trend, the weekly flow and the pull requests add up to what was pushed."""
+    start = datetime.now(UTC) - timedelta(weeks=10)
+    clock = [start]
+    with running_site(tmp_path, fake_github, clock) as site:
+        season = [
+            (1, {"pkg/decide.py": DECIDE}, 5, "Add a decision threshold", MODELS),
+            (2, {"pkg/train.py": TRAIN}, 7, "Training loop", MODELS),
+            (4, {"pkg/serve.py": SERVE}, 9, "Serve the model", MODELS),
+            (5, {"etl/extra.py": TRAIN}, 3, "Copy the training loop", DATA),
+            (6, {"pkg/loader.py": SAFE_LOADER}, 12, "Load the config safely", MODELS),
+            (8, {"pkg/train.py": TRAIN.replace("except:", "except ValueError:")}, 14,
+             "Catch only what fit raises", MODELS),
+            (9, {"etl/extra.py": "VALUE = 1\n"}, 4, "Drop the copied loop", DATA),
+        ]  # fmt: skip
+        for week, files, number, title, remote in season:
+            clock[0] = start + timedelta(weeks=week)
+            site.push(files, number, title, remote)
+        page = new_page(DESKTOP)
+        sign_in(site, page, "alice", f"/dashboard/repos/{MODELS}")
+        for chart in ("trend", "flow", "principles", "hotspots"):
+            drawn(page, chart)
+        api = page.request.get(f"{site.url}/dashboard/api/repos/{MODELS}").json()
+        known = [w for w in api["weeks"] if w["open"] is not None]
+        assert len(known) == 11  # the install week and the ten after it
+        assert sum(w["added"] for w in api["weeks"]) == sum(
+            p["added"] for p in api["pull_requests"]
+        )
+        assert {12, 14} <= {p["number"] for p in api["pull_requests"] if p["paid_off"]}
+        assert known[-1]["open"] == api["open"]
+        # Each page kind at both sizes: the screenshots in docs/screenshots/ are these.
+        for size, name in ((DESKTOP, "desktop"), (PHONE, "phone")):
+            shown = page if size is DESKTOP else new_page(PHONE)
+            if shown is not page:
+                sign_in(site, shown, "alice")
+            for kind, path, charts in (
+                ("home", "/dashboard", ()),
+                ("account", f"/dashboard/accounts/{ORG}", ("trend", "flow")),
+                ("repository", f"/dashboard/repos/{MODELS}", ("trend", "hotspots")),
+            ):
+                shown.goto(site.url + path)
+                for chart in charts:
+                    drawn(shown, chart)
+                assert not overflows(shown), (path, name)
+                screenshot(shown, f"dashboard-{kind}-{name}")
+            only_local(shown)
