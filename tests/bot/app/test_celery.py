@@ -8,6 +8,7 @@ Each test has a queue of its own on the shared Redis, so tests never take each o
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -23,6 +24,7 @@ from fastapi.testclient import TestClient
 
 from bot import store
 from bot.app.server import create_app
+from bot.app.webhooks import signature
 from tests.bot.app.test_end_to_end import NEW, NUMBER, REPO, SECRET, Remote, deliver, git_server
 from tests.fakes.github import FakeGitHub
 
@@ -232,3 +234,33 @@ def test_worker_refuses_to_start_without_redis(tmp_path, fake_github: FakeGitHub
     )
     assert done.returncode == 2
     assert "REDIS_URL is not set" in done.stderr
+
+
+def test_celery_workers_keep_the_ledger_chunk_by_chunk(scaled, fake_github: FakeGitHub):
+    client, workers, sessions = scaled
+    workers.start("worker", "--concurrency=2")
+    body = fake_github.installation_event(1)
+    answer = client.post(
+        "/webhook",
+        content=json.dumps(body).encode(),
+        headers={
+            "X-GitHub-Event": "installation",
+            "X-GitHub-Delivery": "install-1",
+            "X-Hub-Signature-256": signature(SECRET, json.dumps(body).encode()),
+        },
+    )
+    assert answer.status_code == 202
+
+    def recorded() -> list[store.LedgerState]:
+        with sessions() as session:
+            return store.ledger_commits(session, REPO)
+
+    # The backfill is queued by the installation's job and run by a worker, not the web app.
+    wait_for(lambda: len(recorded()) == 1)
+    (commit,) = recorded()
+    with sessions() as session:
+        main = session.query(store.Delivery).filter_by(delivery_id="install-1").one()
+        assert main.status == "done"
+        ledger = session.query(store.Delivery).filter_by(event="debtbot.ledger").all()
+    assert commit.scope == "full" and commit.files == 2  # pkg/__init__.py and pkg/old.py
+    assert ledger and {d.status for d in ledger} <= {"done", "pending", "running"}

@@ -137,6 +137,25 @@ def test_jobs_of_one_pull_request_never_run_at_the_same_time(sessions):
         assert store.claim_next_delivery(session).delivery_id == "push-2"
 
 
+def test_background_work_waits_for_everything_else(sessions):
+    ledger = f"{store.BACKGROUND_SUBJECT}ledger:o/r"
+    with sessions() as session:
+        backfill = store.record_delivery(
+            session, "ledger-1", "debtbot.ledger", "analyse", "{}", ledger
+        )
+        store.record_delivery(session, "review", "pull_request", "opened", "{}", "o/r#1")
+        # The in-process worker: the review, though it came later, goes first.
+        assert store.claim_next_delivery(session).delivery_id == "review"
+        # A Celery worker told to run the backfill puts it back while a review is due...
+        store.record_delivery(session, "review-2", "pull_request", "opened", "{}", "o/r#2")
+        claimed, why = store.claim_delivery(session, backfill)
+        assert (claimed, why) == (None, "waiting")
+        assert store.claim_next_delivery(session).delivery_id == "review-2"
+        # ...and runs it once nothing else is waiting (running reviews do not hold it back).
+        claimed, why = store.claim_delivery(session, backfill)
+        assert (claimed.delivery_id, why) == ("ledger-1", "claimed")
+
+
 def test_concurrent_workers_claim_each_delivery_exactly_once(sessions):
     with sessions() as session:
         for number in range(40):
