@@ -157,7 +157,7 @@ def repository_body(figures: RepositoryFigures, github_url: str) -> str:
     blob = f"{github_url.rstrip('/')}/{quote(figures.full_name)}/blob/{figures.sha}"
     return (
         f"<h1>{name}</h1>"
-        f"<p><strong>{figures.total}</strong> open findings at "
+        f"<p><strong>{figures.total}</strong> open findings{_severities(figures)} at "
         f'<a href="{escape(blob.replace("/blob/", "/tree/", 1))}"><code>{figures.sha[:12]}'
         f"</code></a>, analysed {_when(figures.analysed_at)}; {_growth(figures.growth)} in "
         f"{GROWTH_WEEKS} weeks. "
@@ -177,6 +177,13 @@ def repository_body(figures: RepositoryFigures, github_url: str) -> str:
         f"{_pulls_section(figures)}"
         f"<section><h2>Open findings</h2>{_findings_table(figures, blob)}</section>"
     )
+
+
+def _severities(figures: RepositoryFigures) -> str:
+    if not figures.by_severity:
+        return ""
+    parts = ", ".join(f"{count} {escape(level)}" for level, count in figures.by_severity.items())
+    return f" ({parts})"
 
 
 def _when(moment: datetime) -> str:

@@ -212,7 +212,7 @@ def test_a_member_signs_in_and_finds_what_the_pushes_did(site: Site, new_page) -
     for chart in ("trend", "flow", "principles", "hotspots"):
         drawn(page, chart)
     summary = page.locator("main, body").first.inner_text()
-    assert re.search(r"\b1\s+open findings at\s+" + paid[:12], summary), summary
+    assert re.search(r"\b1\s+open findings \(1 \w+\) at\s+" + paid[:12], summary), summary
     added = page.locator("section", has_text="Pull requests that added most")
     assert "#5 Add a decision threshold" in added.inner_text()
     paid_off = page.locator("section", has_text="Pull requests that paid off most")

@@ -157,6 +157,7 @@ def test_the_manifest_is_app_yml_with_this_servers_addresses(client):
         "url": "http://localhost:8000",
         "hook_attributes": {"url": "http://localhost:8000/webhook", "active": True},
         "redirect_url": "http://localhost:8000/setup/callback",
+        "callback_urls": ["http://localhost:8000/dashboard/callback"],
     }
 
 
@@ -166,6 +167,7 @@ def test_behind_a_tunnel_the_addresses_are_the_ones_the_proxy_reports(client):
     assert action.startswith("https://github.com/organizations/acme/settings/apps/new?state=")
     assert manifest["hook_attributes"]["url"] == "https://debtbot.trycloudflare.com/webhook"
     assert manifest["redirect_url"] == "https://debtbot.trycloudflare.com/setup/callback"
+    assert manifest["callback_urls"] == ["https://debtbot.trycloudflare.com/dashboard/callback"]
     page = client.get("/", headers=forwarded)
     assert "GitHub cannot reach this computer" not in page.text
 
@@ -227,7 +229,8 @@ def test_a_registered_app_is_saved_and_runs_without_a_restart(folder, clock, cap
     assert text.startswith("LOG_LEVEL=info\n")
     assert "GITHUB_APP_ID='1'" in text and "PUBLIC_URL='http://localhost:8000'" in text
     assert WEBHOOK_SECRET in text and "GITHUB_URL" not in text  # github.com is the default
-    assert CLIENT_SECRET not in text  # not used by the App: not kept
+    # The dashboard signs people in with the App's OAuth client: both are kept.
+    assert f"GITHUB_CLIENT_SECRET='{CLIENT_SECRET}'" in text and "GITHUB_CLIENT_ID=" in text
     for secret in (WEBHOOK_SECRET, "PRIVATE KEY-----\n", CLIENT_SECRET):
         assert secret not in caplog.text and secret not in answer.text
 

@@ -122,6 +122,8 @@ def test_from_a_fresh_folder_to_a_review_without_a_restart(
         "GITHUB_APP_ID": str(fake_github.app_id),
         "GITHUB_PRIVATE_KEY": fake_github.private_key,
         "GITHUB_WEBHOOK_SECRET": fake_github.webhook_secret,
+        "GITHUB_CLIENT_ID": fake_github.client_id,
+        "GITHUB_CLIENT_SECRET": fake_github.client_secret,
         "PUBLIC_URL": base,
         "GITHUB_URL": fake_github.web_url,
         "GITHUB_API_URL": fake_github.url,

@@ -65,6 +65,12 @@ class Dashboard:
         assert f"{back.scheme}://{back.netloc}" == PUBLIC_URL
         return self.client.get(f"{back.path}?{back.query}", follow_redirects=False)
 
+    def age_sessions(self, **values: datetime) -> None:
+        """Move the stored sessions' moments, as time passing would."""
+        with self.sessions() as session:
+            session.execute(update(store.WebSession).values(**values))
+            session.commit()
+
     def status(self, path: str) -> int:
         return self.client.get(path, follow_redirects=False).status_code
 
@@ -191,11 +197,7 @@ def test_a_tampered_or_expired_session_is_refused(dashboard: Dashboard) -> None:
     assert dashboard.status(f"/dashboard/accounts/{ORG}") == 303
     dashboard.client.cookies.set("debtbot_session", cookie)
     assert dashboard.status(f"/dashboard/accounts/{ORG}") == 200
-    with dashboard.sessions() as session:
-        session.execute(
-            update(store.WebSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
-        session.commit()
+    dashboard.age_sessions(expires_at=datetime.now(UTC) - timedelta(seconds=1))
     assert dashboard.status(f"/dashboard/accounts/{ORG}") == 303
 
 
@@ -257,13 +259,7 @@ def test_access_is_asked_again_and_follows_github(
     # Within DASHBOARD_ACCESS_SECONDS the answer GitHub gave at sign-in stands.
     assert dashboard.status(secret) == 404
     assert len(fake_github.requests_to("GET", "/user/installations")) == asked
-    with dashboard.sessions() as session:
-        session.execute(
-            update(store.WebSession).values(
-                access_checked_at=datetime.now(UTC) - timedelta(hours=1)
-            )
-        )
-        session.commit()
+    dashboard.age_sessions(access_checked_at=datetime.now(UTC) - timedelta(hours=1))
     assert dashboard.status(secret) == 200
     assert len(fake_github.requests_to("GET", "/user/installations")) == asked + 1
 
@@ -283,13 +279,7 @@ def test_a_token_github_revoked_ends_the_session(
 ) -> None:
     dashboard.sign_in("alice")
     fake_github.revoke_user_tokens("alice")
-    with dashboard.sessions() as session:
-        session.execute(
-            update(store.WebSession).values(
-                access_checked_at=datetime.now(UTC) - timedelta(hours=1)
-            )
-        )
-        session.commit()
+    dashboard.age_sessions(access_checked_at=datetime.now(UTC) - timedelta(hours=1))
     assert dashboard.status(f"/dashboard/accounts/{ORG}") == 303
     with dashboard.sessions() as session:
         assert session.query(store.WebSession).count() == 0
@@ -297,14 +287,10 @@ def test_a_token_github_revoked_ends_the_session(
 
 def test_an_expired_token_is_refreshed(fake_github: FakeGitHub, dashboard: Dashboard) -> None:
     dashboard.sign_in("alice")
-    with dashboard.sessions() as session:
-        session.execute(
-            update(store.WebSession).values(
-                access_checked_at=datetime.now(UTC) - timedelta(hours=1),
-                token_expires_at=datetime.now(UTC) - timedelta(minutes=1),
-            )
-        )
-        session.commit()
+    dashboard.age_sessions(
+        access_checked_at=datetime.now(UTC) - timedelta(hours=1),
+        token_expires_at=datetime.now(UTC) - timedelta(minutes=1),
+    )
     assert dashboard.status(f"/dashboard/accounts/{ORG}") == 200
     refreshes = [r for r in fake_github.requests_to("POST", "/login/oauth/access_token")
                  if (r.form or {}).get("grant_type") == "refresh_token"]  # fmt: skip
@@ -315,13 +301,7 @@ def test_github_down_while_asking_is_a_503_not_a_guess(
     fake_github: FakeGitHub, dashboard: Dashboard
 ) -> None:
     dashboard.sign_in("alice")
-    with dashboard.sessions() as session:
-        session.execute(
-            update(store.WebSession).values(
-                access_checked_at=datetime.now(UTC) - timedelta(hours=1)
-            )
-        )
-        session.commit()
+    dashboard.age_sessions(access_checked_at=datetime.now(UTC) - timedelta(hours=1))
     fake_github.fail("GET", "/user/installations", 502)
     answer = dashboard.client.get(f"/dashboard/accounts/{ORG}", follow_redirects=False)
     assert answer.status_code == 503 and "try again" in answer.text

@@ -100,6 +100,10 @@ class World:
                 )
             )
 
+    def chunks_of(self, files: int) -> None:
+        settings = self.services.settings.model_copy(update={"ledger_chunk_files": files})
+        self.services = replace(self.services, settings=settings)
+
     def figures(self) -> figures.RepositoryFigures:
         with self.services.sessions() as session:
             result = figures.load_repository(session, REPO, self.now[0])
@@ -213,10 +217,7 @@ def test_pushes_to_other_branches_are_not_the_ledgers_business(world: World) -> 
 
 def test_a_big_backfill_goes_in_chunks_and_reviews_wait_for_none(world: World) -> None:
     world.commit({f"pkg/m{n}.py": THRESHOLD for n in range(7)})
-    world.services = replace(
-        world.services,
-        settings=world.services.settings.model_copy(update={"ledger_chunk_files": 3}),
-    )
+    world.chunks_of(3)
     install(world)
     # A review arrives while the backfill is under way: it runs before the next chunk.
     head = world.remote.head.commit.hexsha
@@ -238,10 +239,7 @@ def test_a_big_backfill_goes_in_chunks_and_reviews_wait_for_none(world: World) -
 
 def test_a_job_github_fails_is_retried_and_counts_nothing_twice(world: World) -> None:
     world.commit({f"pkg/m{n}.py": THRESHOLD for n in range(4)})
-    world.services = replace(
-        world.services,
-        settings=world.services.settings.model_copy(update={"ledger_chunk_files": 2}),
-    )
+    world.chunks_of(2)
     install(world)
     # GitHub fails the merged-pull lookup past the client's own retries: the job dies.
     world.fake.fail("GET", rf"/repos/{REPO}/commits/[0-9a-f]+/pulls", 502, times=6)

@@ -7,7 +7,6 @@ Plain functions of the state; the caller holds ``state.lock`` while they read it
 from __future__ import annotations
 
 import base64
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -168,8 +167,8 @@ def registered_app_json(
         "owner": owner or user_json(state.url, "octocat", "User"),
         "permissions": manifest.get("default_permissions") or {},
         "events": manifest.get("default_events") or [],
-        "client_id": "Iv23li" + state.app_slug.encode().hex()[:14],
-        "client_secret": secrets.token_hex(20),
+        "client_id": state.client_id,
+        "client_secret": state.client_secret,
         "webhook_secret": state.webhook_secret,
         "pem": state.private_key,
     }
