@@ -98,8 +98,8 @@ def main() -> None:
         print(f"backfill in {len(jobs)} jobs of {args.chunk} files: {total:.2f} s "
               f"({total / baseline:.2f}x the baseline)")  # fmt: skip
         print(f"longest job: {max(jobs):.2f} s ({max(jobs) / baseline:.2f}x the baseline)")
-        print(f"a review queued during the backfill waited {wait:.2f} s "
-              f"({wait / baseline:.2f}x the baseline, which one unchunked job would make it wait)")  # fmt: skip
+        print(f"a review queued during the backfill waited {wait:.2f} s ({wait / baseline:.2f}x "
+              "the baseline, which one unchunked job would make it wait)")  # fmt: skip
         if failed:
             raise SystemExit(f"{failed} deliveries failed")
 

@@ -1,1 +1,2 @@
-"""The dashboard: each account's and repository's debt ledger, for the people GitHub says may see it."""
+"""The dashboard: each account's and repository's debt ledger, for whoever GitHub says may
+see it."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.dashboard.auth import ApiViewer, require_account, require_repository
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from bot.dashboard import reading
+from bot.dashboard.auth import ApiViewer, require_account, require_repository
 from bot.ledger import figures
 
 router = APIRouter()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.dashboard.auth import Viewer
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import store
+from bot.dashboard.auth import Viewer
 from bot.ledger import figures
 from bot.ledger.figures import AccountFigures, RepositoryFigures
 
