@@ -64,8 +64,15 @@ def analyse_at(
     the change's base commit, for the change rules that compare a file with it."""
     files = gitmirror.list_files(mirror, sha)
     present = sorted(p for p in set(paths) if p in files)
+    # The files analysed and the Python files summarised as context, read by one git process:
+    # one process a file would cost more than the analysis of a large repository's chunk.
+    blobs = gitmirror.read_files(
+        mirror, sha, sorted(set(present) | {p for p in files if p.endswith(".py")})
+    )
 
     def reader(path: str):
+        if path in blobs:
+            return partial(blobs.__getitem__, path)
         return partial(gitmirror.read_file, mirror, sha, path)
 
     groups = configs_at(mirror, sha, present)

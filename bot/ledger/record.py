@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from functools import partial
 from importlib import metadata
 from typing import Any
 
@@ -25,6 +26,7 @@ from bot.github import mirror as gitmirror
 from bot.ledger import ledger_subject
 from bot.services import Services
 from rules.catalogue import all_rules
+from rules.engine import summarise
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,13 @@ def _start(target: Target, mirror, services: Services) -> str:
         scope = "changed"
     else:
         to_analyse, decided, scope = selected, selected, "full"
+    # Every chunk's rules that read other files need the facts of all Python files: gathered
+    # first, a chunk a job, unless this analysis is one chunk anyway.
+    to_summarise = (
+        sorted(p for p in files if p.endswith(".py"))
+        if len(to_analyse) > services.settings.ledger_chunk_files
+        else []
+    )
     pull = client.merged_pull_of(target.full_name, tip)
     with services.sessions() as session:
         state = store.start_ledger_commit(
@@ -127,11 +136,14 @@ def _start(target: Target, mirror, services: Services) -> str:
             analysed_paths=decided,
             recorded_at=services.clock(),
             pull=pull,
+            to_summarise=to_summarise,
         )
     return _analyse_chunk(target, state, mirror, services)
 
 
 def _analyse_chunk(target: Target, state: store.LedgerState, mirror, services: Services) -> str:
+    if state.to_summarise:
+        return _summarise_chunk(target, state, mirror, services)
     chunk = list(state.remaining[: services.settings.ledger_chunk_files])
     if chunk:
         result = analyse_at(mirror, state.sha, chunk, facts_cache=services.facts_cache)
@@ -147,6 +159,19 @@ def _analyse_chunk(target: Target, state: store.LedgerState, mirror, services: S
     # The branch may have moved while this commit was analysed: catch up at once.
     _queue(services, target, f"catch-up:{target.full_name}:{state.id}")
     return f"{state.sha[:12]} recorded ({state.scope}): {opened} opened, {closed} closed"
+
+
+def _summarise_chunk(target: Target, state: store.LedgerState, mirror, services: Services) -> str:
+    chunk = list(state.to_summarise[: services.settings.ledger_chunk_files])
+    blobs = gitmirror.read_files(mirror, state.sha, chunk)
+    for config, group in configs_at(mirror, state.sha, chunk):
+        sources = [(path, partial(blobs.__getitem__, path)) for path in group if path in blobs]
+        summarise(sources, config, services.facts_cache)
+    with services.sessions() as session:
+        state = store.summarised(session, state.id, chunk)
+    left = len(state.to_summarise)
+    _queue(services, target, f"summarise:{target.full_name}:{state.id}:{left}")
+    return f"summarised {len(chunk)} files of {state.sha[:12]}, {left} to go"
 
 
 def _queue(services: Services, target: Target, key: str) -> None:

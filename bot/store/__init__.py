@@ -53,6 +53,7 @@ from bot.store.ledger import (
     open_paths,
     running_ledger_commit,
     start_ledger_commit,
+    summarised,
 )
 from bot.store.models import (
     DELIVERY_STATUSES,
@@ -176,6 +177,7 @@ __all__ = [
     "running_ledger_commit",
     "set_installation_repositories",
     "start_ledger_commit",
+    "summarised",
     "summary_post",
     "summary_posts",
     "summary_problem",

@@ -40,6 +40,7 @@ class LedgerState:
     remaining: tuple[str, ...]
     files: int
     open_count: int
+    to_summarise: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def _state(row: LedgerCommit, full_name: str) -> LedgerState:
         remaining=tuple(json.loads(row.remaining)),
         files=row.files,
         open_count=row.open_count,
+        to_summarise=tuple(json.loads(row.to_summarise)),
     )
 
 
@@ -174,6 +176,7 @@ def start_ledger_commit(
     analysed_paths: Iterable[str],
     recorded_at: datetime,
     pull: tuple[int, str] | None = None,
+    to_summarise: Iterable[str] = (),
 ) -> LedgerState:
     """Begin the analysis of ``sha``: ``to_analyse`` are the files still to run the engine on;
     ``analysed_paths`` every path whose findings this commit decides (files deleted since the
@@ -192,6 +195,7 @@ def start_ledger_commit(
         pull_title=pull[1] if pull else None,
         analysed_paths=json.dumps(sorted(set(analysed_paths))),
         remaining=json.dumps(sorted(set(to_analyse))),
+        to_summarise=json.dumps(sorted(set(to_summarise))),
         pending="[]",
     )
     session.add(row)
@@ -214,6 +218,19 @@ def add_ledger_findings(
     done_set = set(done)
     row.remaining = json.dumps([p for p in json.loads(row.remaining) if p not in done_set])
     row.files += len(done_set)
+    full_name = session.get(Repository, row.repository_id).full_name
+    session.commit()
+    return _state(row, full_name)
+
+
+def summarised(session: Session, commit_id: int, done: Collection[str]) -> LedgerState:
+    """Take files whose facts are now kept off the commit's list of files to summarise."""
+    row = session.get(LedgerCommit, commit_id, with_for_update=True)
+    if row is None or row.status != "running":
+        session.rollback()
+        raise LookupError(f"ledger commit {commit_id} is not running")
+    done_set = set(done)
+    row.to_summarise = json.dumps([p for p in json.loads(row.to_summarise) if p not in done_set])
     full_name = session.get(Repository, row.repository_id).full_name
     session.commit()
     return _state(row, full_name)
@@ -266,6 +283,7 @@ def finish_ledger_commit(
     row.finished_at = finished_at
     row.pending = "[]"
     row.remaining = "[]"
+    row.to_summarise = "[]"
     row.open_count = len(kept) + opened
     session.commit()
     return opened, closed
@@ -279,7 +297,7 @@ def abandon_running_ledger_commits(session: Session, full_name: str) -> int:
     result = session.execute(
         update(LedgerCommit)
         .where(LedgerCommit.repository_id == repository.id, LedgerCommit.status == "running")
-        .values(status="abandoned", pending="[]", remaining="[]")
+        .values(status="abandoned", pending="[]", remaining="[]", to_summarise="[]")
     )
     session.commit()
     return result.rowcount or 0

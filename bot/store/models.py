@@ -209,6 +209,9 @@ class LedgerCommit(Base):
     pull_number: Mapped[int | None] = mapped_column(Integer)
     pull_title: Mapped[str | None] = mapped_column(Text)
     analysed_paths: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the scope
+    # JSON: Python files to summarise for the rules that read other files, before any is
+    # analysed, a chunk a job (a full analysis would otherwise begin with one long job).
+    to_summarise: Mapped[str] = mapped_column(Text, default="[]")
     remaining: Mapped[str] = mapped_column(Text, default="[]")  # JSON: still to analyse
     pending: Mapped[str] = mapped_column(Text, default="[]")  # JSON: findings so far
     files: Mapped[int] = mapped_column(Integer, default=0)

@@ -29,6 +29,7 @@ from rules.engine.scanner import (
     scan,
     scan_groups,
     select,
+    summarise,
     walk_files,
 )
 
@@ -52,5 +53,6 @@ __all__ = [
     "scan",
     "scan_groups",
     "select",
+    "summarise",
     "walk_files",
 ]

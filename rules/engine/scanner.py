@@ -139,6 +139,14 @@ def scan(
     return result
 
 
+def summarise(sources: Iterable[Source], config: Config, facts_cache: Path | None) -> int:
+    """Summarise files for the repository rules ahead of a scan, and keep their facts (in
+    memory and in ``facts_cache``): a scan that later reads them as context finds them ready.
+    Lets a large repository's first analysis be cut into jobs of bounded length. Returns how
+    many of them have facts."""
+    return len(_facts(sources, config, facts_cache))
+
+
 def _facts(
     sources: Iterable[Source], config: Config, facts_cache: Path | None
 ) -> dict[str, FileFacts]:

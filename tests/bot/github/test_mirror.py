@@ -220,3 +220,26 @@ def test_the_mirrors_hooks_never_run(mirror: Path, remote: git.Repo, tmp_path: P
     gitmirror.fetch_pull(mirror, "main", 7, token=None)
     assert gitmirror.resolve(mirror, "refs/pull/7/head") == remote.commit("main").hexsha
     assert not marker.exists()
+
+
+def test_many_files_are_read_by_one_process_as_one_by_one(mirror: Path, remote: git.Repo) -> None:
+    head = gitmirror.resolve(mirror, gitmirror.pull_ref_name(7))
+    files = sorted(gitmirror.list_files(mirror, head))
+    asked = [*files, "README.md", "pkg", "no/such.py", "odd\nname.py"]
+    read = gitmirror.read_files(mirror, head, asked)
+    # Files present, with exactly their bytes; gone, folders and unreadable names left out.
+    assert read == {path: gitmirror.read_file(mirror, head, path) for path in files}
+    assert set(read) == {"pkg/model.py", "pkg/new.py"}
+    assert gitmirror.read_files(mirror, head, []) == {}
+
+
+def test_fetching_a_branch_and_what_changed_between_two_commits(
+    mirror: Path, remote: git.Repo
+) -> None:
+    tip = gitmirror.fetch_branch(mirror, "main", token=None)
+    assert tip == remote.head.commit.hexsha
+    feature = gitmirror.resolve(mirror, gitmirror.pull_ref_name(7))
+    present, gone = gitmirror.changed_paths(mirror, tip, feature)
+    assert present == {"pkg/model.py", "pkg/new.py"} and gone == {"README.md"}
+    with pytest.raises(gitmirror.MirrorError):
+        gitmirror.fetch_branch(mirror, "--upload-pack=evil", token=None)

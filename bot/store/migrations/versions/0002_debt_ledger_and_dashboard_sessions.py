@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Created: 2026-12-04 17:12:46.403774
+Created: 2026-12-04 17:48:09.852330
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("pull_number", sa.Integer(), nullable=True),
         sa.Column("pull_title", sa.Text(), nullable=True),
         sa.Column("analysed_paths", sa.Text(), nullable=False),
+        sa.Column("to_summarise", sa.Text(), nullable=False),
         sa.Column("remaining", sa.Text(), nullable=False),
         sa.Column("pending", sa.Text(), nullable=False),
         sa.Column("files", sa.Integer(), nullable=False),
