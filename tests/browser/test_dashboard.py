@@ -184,6 +184,19 @@ def drawn(page, chart: str) -> None:
     page.wait_for_selector(f"#{chart}[data-drawn='true'] svg.main-svg", timeout=15000)
 
 
+def test_pages_allow_scripts_only_from_this_server_and_still_draw(site: Site, new_page) -> None:
+    page = new_page(DESKTOP)
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)  # fmt: skip
+    sign_in(site, page, "alice", f"/dashboard/repos/{MODELS}")
+    answer = page.goto(site.url + f"/dashboard/repos/{MODELS}")
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
+    for chart in ("trend", "flow", "principles", "hotspots"):
+        drawn(page, chart)
+    assert refused == []
+
+
 def only_local(page) -> None:
     hosts = {urlsplit(url).hostname for url in page.requested if url.startswith("http")}
     assert hosts <= {"127.0.0.1"}, hosts
