@@ -200,6 +200,14 @@ def _severities(figures: RepositoryFigures) -> str:
     return f" ({parts})"
 
 
+def _added_by(figures: RepositoryFigures, fingerprint: str, blob: str) -> str:
+    number = figures.added_by.get(fingerprint)
+    if number is None:  # there before the ledger began, or pushed without a pull request
+        return ""
+    repository = blob.rpartition("/blob/")[0]
+    return f'<a href="{escape(repository)}/pull/{number}">#{number}</a>'
+
+
 def _when(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
 
@@ -251,7 +259,8 @@ def _findings_table(figures: RepositoryFigures, blob: str) -> str:
         f'<td><a href="{escape(blob)}/{quote(f.path)}#L{f.line}-L{f.end_line}">'
         f"<code>{escape(f.path)}:{f.line}</code></a></td>"
         f'<td><a href="/rules/{quote(f.code)}">{escape(f.code)}</a></td>'
-        f"<td>{inline_code(f.message)}</td></tr>"
+        f"<td>{inline_code(f.message)}</td><td>{_added_by(figures, f.fingerprint, blob)}</td>"
+        "</tr>"
         for f in figures.findings[:FINDINGS_SHOWN]
     )
     more = len(figures.findings) - FINDINGS_SHOWN
@@ -263,6 +272,7 @@ def _findings_table(figures: RepositoryFigures, blob: str) -> str:
         else ""
     )
     return (
-        '<div class="wide"><table><thead><tr><th>Where</th><th>Rule</th><th>What</th></tr>'
+        '<div class="wide"><table><thead><tr><th>Where</th><th>Rule</th><th>What</th>'
+        "<th>Added by</th></tr>"
         f"</thead><tbody>{rows}</tbody></table></div>{note}"
     )

@@ -67,6 +67,8 @@ class RepositoryFigures:
     hotspots: tuple[Hotspot, ...]
     pulls: tuple[PullFigures, ...]
     findings: tuple[LedgerRow, ...]  # open now, by path and line
+    # The pull request whose merge brought each open finding (by fingerprint), where known.
+    added_by: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ def repository_figures(
     open_now = sorted((r for r in rows if r.open_at(last.id)), key=lambda r: (r.path, r.line))
     counted = _comparable(commits)
     recorded = {c.id: c.recorded_at for c in commits}
+    pull_of = {c.id: c.pull_number for c in commits}
     points = []
     for label, start, end in week_ends(now, weeks):
         at = _state_at(commits, end)
@@ -154,6 +157,11 @@ def repository_figures(
         hotspots=_hotspots(open_now),
         pulls=_pulls(commits, rows, counted),
         findings=tuple(open_now),
+        added_by={
+            r.fingerprint: pull_of[r.opened_id]
+            for r in open_now
+            if r.opened_id in counted and pull_of.get(r.opened_id)
+        },
     )
 
 
@@ -261,6 +269,7 @@ def repository_json(figures: RepositoryFigures) -> dict[str, Any]:
                 "end_line": r.end_line,
                 "message": r.message,
                 "fingerprint": r.fingerprint,
+                "added_by_pull_request": figures.added_by.get(r.fingerprint),
             }
             for r in figures.findings
         ],

@@ -234,6 +234,11 @@ def test_a_member_signs_in_and_finds_what_the_pushes_did(site: Site, new_page) -
     assert finding.count() == 1
     code_link = finding.locator("a").first.get_attribute("href")
     assert code_link == f"{site.fake.web_url}/{MODELS}/blob/{paid}/pkg/decide.py#L3-L3"
+    added_by = finding.locator("a").nth(2)
+    assert (added_by.inner_text(), added_by.get_attribute("href")) == (
+        "#5",
+        f"{site.fake.web_url}/{MODELS}/pull/5",
+    )
     rule = finding.locator("a").nth(1)
     rule_code = rule.inner_text()
     rule.click()

@@ -102,6 +102,7 @@ def test_csv_weeks_and_json_tell_the_same_story(database: str, capsys) -> None:
         12: (0, 1),
     }
     assert body["findings"][0]["path"] == "b.py"
+    assert body["findings"][0]["added_by_pull_request"] == 11
 
 
 @pytest.mark.parametrize(
