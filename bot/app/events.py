@@ -200,7 +200,13 @@ INSTALLATION_REPOSITORIES_FIELDS = (
     "repositories_removed",
 )
 
-PUSH_FIELDS = ("installation.id", "repository.full_name", "ref")
+PUSH_FIELDS = (
+    "installation.id",
+    "repository.id",
+    "repository.full_name",
+    "repository.owner.login",
+    "ref",
+)
 LEDGER_FIELDS = ("installation.id", "repository.full_name")
 
 _REVIEW = Route(review_pull_request, PULL_REQUEST_FIELDS, _pull_request_subject)

@@ -47,7 +47,18 @@ def handle_push(payload: dict[str, Any], services: Services) -> None:
     branch = repository.get("default_branch") or repository.get("master_branch")
     if payload.get("deleted") or not branch or payload.get("ref") != f"refs/heads/{branch}":
         return
-    bring_up_to_date(_target(payload, branch), services)
+    target = _target(payload, branch)
+    try:
+        owner = repository["owner"]
+        info = store.RepositoryInfo(int(repository["id"]), target.full_name)
+        with services.sessions() as session:
+            store.adopt_repository(
+                session, target.installation_id, str(owner["login"]), str(owner.get("type", "")),
+                info,
+            )  # fmt: skip
+    except (KeyError, TypeError, ValueError) as error:
+        raise PayloadError(f"push payload lacks {error}") from None
+    bring_up_to_date(target, services)
 
 
 def handle_queued(payload: dict[str, Any], services: Services) -> None:

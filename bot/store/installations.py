@@ -79,6 +79,25 @@ def set_installation_repositories(
     session.commit()
 
 
+def adopt_repository(
+    session: Session, installation_id: int, account_login: str, account_type: str,
+    info: RepositoryInfo,
+) -> None:  # fmt: skip
+    """Learn of a repository from its installation's event when the store never heard of the
+    installation (installed before debtbot kept track, or its events were lost), or of the
+    repository. What the store knows already is left as it is: an installation removed, or a
+    repository taken from it, stays so."""
+    if session.get(Installation, installation_id) is None:
+        session.add(
+            Installation(id=installation_id, account_login=account_login, account_type=account_type)
+        )
+        session.flush()
+    repository = repository_row(session, info.full_name, info.github_id)
+    if repository.installation_id is None and repository.removed_at is None:
+        repository.installation_id = installation_id
+    session.commit()
+
+
 def repository_row(session: Session, full_name: str, github_id: int | None = None) -> Repository:
     """The repository by GitHub id, else by name (renames follow the id); created if new."""
     repository = None

@@ -267,3 +267,29 @@ def test_nothing_is_analysed_for_a_repository_the_app_lost(world: World) -> None
     with world.services.sessions() as session:
         assert store.ledger_commits(session, REPO) == []
     assert world.fake.requests_to("GET", rf"/repos/{REPO}") == []
+
+
+def test_a_push_from_an_installation_the_store_never_heard_of_is_recorded(world: World) -> None:
+    # Installed before debtbot kept a ledger, or its installation event was lost.
+    first = world.remote.head.commit.hexsha
+    second = world.commit({"pkg/decide.py": THRESHOLD})
+    world.push(first, second)
+    world.drain()
+    with world.services.sessions() as session:
+        (commit,) = store.ledger_commits(session, REPO)
+        assert commit.sha == second and commit.scope == "full"
+        assert store.installation_of(session, "acme").id == INSTALLATION
+        assert store.active_repositories(session, INSTALLATION) == [REPO]
+
+
+def test_a_push_does_not_bring_back_what_was_removed(world: World) -> None:
+    install(world)
+    world.drain()
+    with world.services.sessions() as session:
+        store.remove_installation(session, INSTALLATION)
+    first = world.remote.head.commit.hexsha
+    world.push(first, world.commit({"pkg/decide.py": THRESHOLD}))
+    world.drain()
+    with world.services.sessions() as session:
+        assert len(store.ledger_commits(session, REPO)) == 1
+        assert store.installation_of(session, "acme") is None
