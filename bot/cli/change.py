@@ -51,6 +51,7 @@ def run_diff(
         change.added,
         options.facts_cache,
         _base_reader(repo, change.base),
+        options.jobs,
     )
     result.findings = only_added(result.findings, change.added)
     result.findings = _brought_by_change(repo, change.base, groups, result.findings, options)
@@ -80,6 +81,7 @@ def _brought_by_change(repo, base: str, groups, findings, options: Options):
         False,
         None,
         options.facts_cache,
+        jobs=options.jobs,
     )
     return not_in_base(findings, found.findings)
 

@@ -8,6 +8,7 @@ add ignore comments -> report. Exit status as ruff's: 0 nothing (new) found or `
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -72,11 +73,29 @@ def add_arguments(sub: argparse.ArgumentParser) -> None:
         "--no-progress", action="store_true", help="never show a progress bar on stderr"
     )
     sub.add_argument(
+        "--jobs",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes analysing files at once (default: the number of cores); the findings "
+        "and their order are the same whatever N",
+    )
+    sub.add_argument(
         "--no-cache",
         action="store_true",
         help="summarise every file afresh instead of reusing what earlier runs learnt "
         "(kept in $DEBTBOT_CACHE_DIR, default ~/.cache/debtbot)",
     )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -161,6 +180,7 @@ def _options(args: argparse.Namespace) -> Options:
         facts_cache=None if args.no_cache else factcache.default_file(),
         stdin=stdin,
         stdin_filename=stdin_filename,
+        jobs=args.jobs,
     )
 
 

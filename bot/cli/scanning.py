@@ -53,10 +53,12 @@ def scan_groups(
     added: Mapping[str, frozenset[int]] | None = None,
     facts_cache=None,
     read_base=None,
+    jobs: int = 1,
 ) -> ScanResult:
     return engine_scan_groups(
-        groups, reader, files, added, facts_cache, partial(progress_bar, show_progress), read_base
-    )
+        groups, reader, files, added, facts_cache, partial(progress_bar, show_progress), read_base,
+        jobs,
+    )  # fmt: skip
 
 
 def rebased(result: ScanResult, prefix: str) -> ScanResult:

@@ -38,6 +38,7 @@ class Options:
     facts_cache: Path | None = None
     stdin: bytes | None = None  # the code given on stdin
     stdin_filename: str | None = None  # where that code would live
+    jobs: int = 1  # processes analysing files at once
 
 
 def run_check(paths: Sequence[str], options: Options) -> scanning.Analysed:
@@ -119,6 +120,7 @@ def _check_project(
         files,
         options.show_progress,
         facts_cache=options.facts_cache,
+        jobs=options.jobs,
     )
     return result, chosen
 

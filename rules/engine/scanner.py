@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rules.engine import factcache, provenance
-from rules.engine.analyse import analyse_source
+from rules.engine.analyse import FileResult, analyse_source
 from rules.engine.config import Config
 from rules.engine.facts import FileFacts
 from rules.engine.repository import Repository, run_repository_rules
@@ -86,8 +87,10 @@ def scan(
     facts_cache: Path | None = None,
     read_base: Callable[[str], str | None] | None = None,
     owners: frozenset[str] = frozenset(),
+    jobs: int = 1,
 ) -> ScanResult:
-    """Findings for ``sources``. ``context`` holds the repository's other Python files: read
+    """Findings for ``sources``, the same and in the same order whatever ``jobs`` (how many
+    processes analyse files at once). ``context`` holds the repository's other Python files: read
     only to summarise them for the repository rules (who tests what, who subclasses what),
     through ``facts_cache`` (a file, see rules.engine.factcache) when given. ``added`` is the change
     under review, for the rules that judge a change as a whole; ``read_base`` reads a file as it
@@ -103,16 +106,17 @@ def scan(
     ]
     facts: dict[str, FileFacts] = {}
     readers: dict[str, Callable[[], bytes]] = {}
-    for path, read in progress(sources) if progress else sources:
+    readable: list[tuple[str, bytes]] = []
+    for path, read in sources:
         readers[path] = read
         try:
-            data = read()
+            readable.append((path, read()))
         except OSError as exc:
             result.skipped.append(Skipped(path, f"could not be read: {exc.strerror or exc}"))
-            continue
-        file_result = analyse_source(
-            path, data, config, rules, files, bool(repository_rules), owners
-        )
+    work = _Work(config, tuple(rules), files, bool(repository_rules), owners)
+    analysed = _analyse_all(readable, work, jobs)
+    for file_result in progress(analysed) if progress else analysed:
+        path = file_result.path
         result.files += 1
         result.lines += file_result.lines
         result.findings.extend(file_result.findings)
@@ -124,7 +128,7 @@ def scan(
         for path, read in context:
             every_reader.setdefault(path, read)
         others = [(p, r) for p, r in context if p not in readers and p.endswith(".py")]
-        facts.update(_facts(others, config, facts_cache))
+        facts.update(_facts(others, config, facts_cache, jobs))
         found, problems = run_repository_rules(
             Repository(facts, files, owners),
             repository_rules,
@@ -148,7 +152,7 @@ def summarise(sources: Iterable[Source], config: Config, facts_cache: Path | Non
 
 
 def _facts(
-    sources: Iterable[Source], config: Config, facts_cache: Path | None
+    sources: Iterable[Source], config: Config, facts_cache: Path | None, jobs: int = 1
 ) -> dict[str, FileFacts]:
     """The facts of files only read for context: from memory, else the cache file, else
     summarised now (and then remembered in both)."""
@@ -165,16 +169,62 @@ def _facts(
     if facts_cache is not None and missing:
         known.update(factcache.load(facts_cache, missing))
     summarised: dict[bytes, FileFacts] = {}
-    for path, data, key in keyed:
-        if key not in known:
-            facts = analyse_source(path, data, config, (), (), collect_facts=True).facts
-            known[key] = facts
-            if facts is not None:
-                summarised[key] = facts
+    unknown = {key: (path, data) for path, data, key in keyed if key not in known}
+    work = _Work(config, (), (), True, frozenset())
+    results = _analyse_all(list(unknown.values()), work, jobs)
+    for key, file_result in zip(unknown, results, strict=True):
+        known[key] = file_result.facts
+        if file_result.facts is not None:
+            summarised[key] = file_result.facts
     if facts_cache is not None:
         factcache.save(facts_cache, summarised)
     _remember(known)
     return {path: facts for path, _, key in keyed if (facts := known[key]) is not None}
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What every file of one scan is analysed with."""
+
+    config: Config
+    rules: tuple
+    files: Collection[str]
+    collect_facts: bool
+    owners: frozenset[str]
+
+
+# Below this many files a file each, starting processes costs more than it saves.
+FILES_PER_PROCESS = 8
+_CURRENT: _Work | None = None  # what forked processes analyse with (they inherit it)
+
+
+def _analyse_all(items: list[tuple[str, bytes]], work: _Work, jobs: int) -> Iterator[FileResult]:
+    """``analyse_source`` over (path, bytes), in order: in ``jobs`` processes when there are
+    enough files. The processes are forked, so they share the configuration and its rules as
+    they are, and hand back plain results (findings, facts)."""
+    processes = min(jobs, len(items) // FILES_PER_PROCESS)
+    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for path, data in items:
+            yield _analyse(work, path, data)
+        return
+    global _CURRENT
+    _CURRENT = work
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            yield from pool.imap(_analyse_forked, items, chunksize=4)
+    finally:
+        _CURRENT = None
+
+
+def _analyse_forked(item: tuple[str, bytes]) -> FileResult:
+    assert _CURRENT is not None, "the process was not forked from a scan"
+    return _analyse(_CURRENT, *item)
+
+
+def _analyse(work: _Work, path: str, data: bytes) -> FileResult:
+    return analyse_source(
+        path, data, work.config, work.rules, work.files, work.collect_facts, work.owners
+    )
 
 
 def _remember(entries: Mapping[bytes, FileFacts | None]) -> None:
@@ -242,6 +292,7 @@ def scan_groups(
     facts_cache: Path | None = None,
     progress: Callable[[int], Callable[[Iterable[Source]], Iterator[Source]] | None] | None = None,
     read_base: Callable[[str], str | None] | None = None,
+    jobs: int = 1,
 ) -> ScanResult:
     """:func:`scan` once per configuration (a monorepo's sub-projects each have their own),
     every run with the whole repository as context, in one result. ``reader`` tells how to
@@ -255,7 +306,18 @@ def scan_groups(
         shown = progress(len(sources)) if progress else None
         merge(
             total,
-            scan(sources, config, files, shown, context, added, facts_cache, read_base, owners),
+            scan(
+                sources,
+                config,
+                files,
+                shown,
+                context,
+                added,
+                facts_cache,
+                read_base,
+                owners,
+                jobs,
+            ),
         )
     return total
 
