@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from bot.cli import scanning
@@ -40,9 +41,7 @@ def run_diff(
         groups = group_by_config(touched, read, options.selection)
     groups = [(config, select(paths, config)) for config, paths in groups]
 
-    def reader(path: str):
-        return lambda: gitdiff.read_at(repo, change.head, path)
-
+    reader = _reader(repo, change.head, files)
     result = scanning.scan_groups(
         groups,
         reader,
@@ -70,9 +69,7 @@ def _brought_by_change(repo, base: str, groups, findings, options: Options):
     if not paths:
         return findings
 
-    def reader(path: str):
-        return lambda: gitdiff.read_at(repo, base, path)
-
+    reader = _reader(repo, base, base_files)
     before = [(config, [p for p in group if p in paths]) for config, group in groups]
     found = scanning.scan_groups(
         [(config, group) for config, group in before if group],
@@ -84,6 +81,23 @@ def _brought_by_change(repo, base: str, groups, findings, options: Options):
         jobs=options.jobs,
     )
     return not_in_base(findings, found.findings)
+
+
+def _reader(repo, revision: str | None, files: frozenset[str]):
+    """How to read a file at ``revision`` (None: the working tree). At a commit, the Python
+    files, which the rules read whole or summarise as context, come from one git process."""
+    blobs = (
+        {}
+        if revision is None
+        else gitdiff.read_many(repo, revision, [p for p in files if p.endswith(".py")])
+    )
+
+    def reader(path: str):
+        if path in blobs:
+            return partial(blobs.__getitem__, path)
+        return lambda: gitdiff.read_at(repo, revision, path)
+
+    return reader
 
 
 def _base_reader(repo, base: str):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,3 +121,52 @@ def read_at(repo: git.Repo, head: str | None, path: str) -> bytes:
     except KeyError:
         raise OSError(f"{path} not at {head[:12]}") from None
     return blob.data_stream.read()
+
+
+def read_many(repo: git.Repo, head: str | None, paths: Iterable[str]) -> dict[str, bytes]:
+    """The bytes of many files at ``head`` (None: the working tree), from one git process for
+    a commit: one process a file, or GitPython's tree walk a file, costs more than analysing a
+    large repository's change. Paths that are not files there are left out."""
+    wanted = list(paths)
+    if head is None:
+        found = {}
+        for path in wanted:
+            try:
+                found[path] = Path(repo.working_tree_dir, path).read_bytes()
+            except OSError:
+                continue
+        return found
+    return batch_read(["git", "-C", str(repo.working_tree_dir)], head, wanted)
+
+
+def batch_read(
+    git_command: list[str], revision: str, paths: Iterable[str], env: dict[str, str] | None = None
+) -> dict[str, bytes]:
+    """``git cat-file --batch`` for ``revision:path`` of every path, run as ``git_command``
+    (git with the options that say which repository); paths that are not files there, and
+    names git's batch cannot take (a newline), are left out."""
+    wanted = [path for path in paths if "\n" not in path]
+    if not wanted:
+        return {}
+    done = subprocess.run(  # debt: ignore[DEBT801]
+        [*git_command, "cat-file", "--batch"],
+        input="".join(f"{revision}:{path}\n" for path in wanted).encode(),
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip()
+        raise OSError(f"git cat-file --batch failed ({done.returncode}): {detail}")
+    found, out, at = {}, done.stdout, 0
+    for path in wanted:
+        end = out.index(b"\n", at)
+        header = out[at:end].split()
+        at = end + 1
+        if len(header) != 3:  # "<name> missing", or ambiguous: no content follows
+            continue
+        size = int(header[2])
+        if header[1] == b"blob":
+            found[path] = out[at : at + size]
+        at += size + 1
+    return found

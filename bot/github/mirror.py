@@ -18,7 +18,6 @@ import base64
 import fcntl
 import os
 import re
-import subprocess
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from urllib.parse import urlsplit
 
 import git
 
-from bot.github.localgit import added_lines
+from bot.github.localgit import added_lines, batch_read
 
 # GitHub's rules for owner and repository names, which keeps every mirror inside data_dir.
 _NAME_PART = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -195,31 +194,11 @@ def read_files(mirror: Path, sha: str, paths: Iterable[str]) -> dict[str, bytes]
     one process a file would cost more than the reading; paths that are not files there are
     left out (read them one by one with :func:`read_file` to be told why)."""
     (checked,) = _revisions(sha)
-    wanted = [path for path in paths if "\n" not in path]  # the batch reads one path a line
-    if not wanted:
-        return {}
-    done = subprocess.run(  # debt: ignore[DEBT801]
-        ["git", f"--git-dir={Path(mirror).absolute()}", "cat-file", "--batch"],
-        input="".join(f"{checked}:{path}\n" for path in wanted).encode(),
-        capture_output=True,
-        env=_environment({}),
-        check=False,
-    )
-    if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip()
-        raise MirrorError(f"git cat-file --batch failed ({done.returncode}): {detail}")
-    found, out, at = {}, done.stdout, 0
-    for path in wanted:
-        end = out.index(b"\n", at)
-        header = out[at:end].split()
-        at = end + 1
-        if len(header) != 3:  # "<name> missing", or ambiguous: no content follows
-            continue
-        size = int(header[2])
-        if header[1] == b"blob":
-            found[path] = out[at : at + size]
-        at += size + 1
-    return found
+    command = ["git", f"--git-dir={Path(mirror).absolute()}"]
+    try:
+        return batch_read(command, checked, paths, env=_environment({}))
+    except OSError as error:
+        raise MirrorError(str(error)) from None
 
 
 def list_files(mirror: Path, sha: str) -> frozenset[str]:
