@@ -1,6 +1,6 @@
 """What the ledger's first analysis of a large repository costs, and what it makes reviews wait.
 
-Usage: python benchmarks/ledger_backfill.py REPO [--chunk N]
+Usage, from the repository's root: python -m benchmarks.ledger_backfill REPO [--chunk N]
 
 REPO is a git work tree (fetch a large one yourself: ludwig has 165k lines). In one run:
 - the baseline: the engine over every file of the default branch's head in one go, as one job
@@ -19,23 +19,19 @@ import argparse
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bot import store  # noqa: E402
-from bot.analysis import analyse_at, configs_at  # noqa: E402
-from bot.app import events  # noqa: E402
-from bot.app.events import Route  # noqa: E402
-from bot.app.worker import RetryPolicy, process_next  # noqa: E402
-from bot.github import mirror as gitmirror  # noqa: E402
-from rules.engine import scanner  # noqa: E402
-from tests.fakes.github import running_fake_github  # noqa: E402
+from bot import store
+from bot.analysis import analyse_at, configs_at
+from bot.app import events
+from bot.app.events import Route
+from bot.app.worker import RetryPolicy, process_next
+from bot.github import mirror as gitmirror
+from rules.engine import scanner
+from tests.fakes.github import running_fake_github
 
 FULL_NAME = "bench/repository"
 
