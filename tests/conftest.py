@@ -95,6 +95,16 @@ def repo(tmp_path: Path) -> git.Repo:
     return new_repo(tmp_path)
 
 
+def write_files(root: Path, files: dict[str, str | None]) -> None:
+    """Write (dedented) or, for None, delete each file below ``root``."""
+    for path, text in files.items():
+        if text is None:
+            (root / path).unlink()
+        else:
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(textwrap.dedent(text))
+
+
 def commit_all(repository: git.Repo, message: str) -> str:
     repository.git.add(A=True)
     repository.index.commit(message)

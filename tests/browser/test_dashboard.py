@@ -11,11 +11,8 @@ phone width (see docs/screenshots/README.md).
 
 from __future__ import annotations
 
-import json
 import re
-import textwrap
 import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -29,11 +26,11 @@ import pytest
 from bot import store
 from bot.app import events
 from bot.app.server import create_app
-from bot.app.webhooks import signature
 from bot.app.worker import RetryPolicy, process_next
 from bot.services import Services
+from tests.bot.app.test_end_to_end import signed_delivery
 from tests.browser.conftest import DESKTOP, PHONE, free_port, overflows, screenshot, serving
-from tests.conftest import commit_all, new_repo
+from tests.conftest import commit_all, new_repo, write_files
 from tests.fakes.github import FakeGitHub
 
 ORG = "octo-org"
@@ -66,10 +63,7 @@ class Remote:
         self.work.create_remote("origin", self.bare.git_dir)
 
     def push(self, files: dict[str, str]) -> str:
-        base = Path(self.work.working_tree_dir)
-        for path, text in files.items():
-            (base / path).parent.mkdir(parents=True, exist_ok=True)
-            (base / path).write_text(textwrap.dedent(text))
+        write_files(Path(self.work.working_tree_dir), files)
         sha = commit_all(self.work, f"change {', '.join(files)}")
         self.work.git.push("origin", "HEAD:refs/heads/main", "--force")
         self.bare.git.update_server_info()  # git's dumb HTTP protocol reads these files
@@ -86,17 +80,8 @@ class Site:
     jobs: Services | None  # set: the test runs the jobs itself (see running_site)
 
     def deliver(self, event: str, payload: dict) -> None:
-        body = json.dumps(payload).encode()
-        answer = httpx.post(
-            f"{self.url}/webhook",
-            content=body,
-            headers={
-                "X-GitHub-Event": event,
-                "X-GitHub-Delivery": str(uuid.uuid4()),
-                "X-Hub-Signature-256": signature(SECRET, body),
-                "Content-Type": "application/json",
-            },
-        )
+        body, headers = signed_delivery(event, payload, SECRET)
+        answer = httpx.post(f"{self.url}/webhook", content=body, headers=headers)
         assert answer.status_code == 202, answer.text
         self.settle()
 

@@ -227,17 +227,19 @@ def test_review_per_push_without_duplicates(world, fake_github: FakeGitHub) -> N
 
 
 def deliver_event(client: TestClient, event: str, payload: dict):
+    body, headers = signed_delivery(event, payload)
+    return client.post("/webhook", content=body, headers=headers)
+
+
+def signed_delivery(event: str, payload: dict, secret: str = SECRET) -> tuple[bytes, dict]:
+    """A delivery's body and headers as GitHub sends them, signed with ``secret``."""
     body = json.dumps(payload).encode()
-    return client.post(
-        "/webhook",
-        content=body,
-        headers={
-            "X-GitHub-Event": event,
-            "X-GitHub-Delivery": str(uuid.uuid4()),
-            "X-Hub-Signature-256": signature(SECRET, body),
-            "Content-Type": "application/json",
-        },
-    )
+    return body, {
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+        "X-Hub-Signature-256": signature(secret, body),
+        "Content-Type": "application/json",
+    }
 
 
 def test_debt_report_through_the_webhook_and_worker(world, fake_github: FakeGitHub) -> None:

@@ -7,7 +7,6 @@ the tests assert is what reached GitHub.
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ from bot.commands import render as commands
 from bot.review import pipeline as review
 from bot.services import Services
 from tests.bot.review.test_pipeline import MODEL, diff_lines
-from tests.conftest import commit_all, new_repo
+from tests.conftest import commit_all, new_repo, write_files
 from tests.fakes.github import BOT_LOGIN, FakeGitHub
 
 PUBLIC_URL = "https://debtbot.example.com"
@@ -45,14 +44,8 @@ class World:
     clock: list[datetime]
 
     def push(self, files: dict[str, str | None]) -> str:
-        root = Path(self.remote.working_tree_dir)
         self.remote.git.checkout("feature")
-        for path, text in files.items():
-            if text is None:
-                (root / path).unlink()
-            else:
-                (root / path).parent.mkdir(parents=True, exist_ok=True)
-                (root / path).write_text(textwrap.dedent(text))
+        write_files(Path(self.remote.working_tree_dir), files)
         sha = commit_all(self.remote, "push")
         self.remote.git.update_ref(f"refs/pull/{NUMBER}/head", sha)
         self.remote.git.checkout("main")

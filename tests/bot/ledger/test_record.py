@@ -5,7 +5,6 @@ branch, chunked analyses that let reviews go first, and the figures they add up 
 from __future__ import annotations
 
 import json
-import textwrap
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ from bot.app import events
 from bot.app.worker import RetryPolicy, process_next
 from bot.ledger import figures
 from bot.services import Services
-from tests.conftest import commit_all, new_repo
+from tests.conftest import commit_all, new_repo, write_files
 from tests.fakes.github import FakeGitHub
 
 REPO = "acme/models"
@@ -53,13 +52,7 @@ class World:
     now: list[datetime]
 
     def commit(self, files: dict[str, str | None]) -> str:
-        root = Path(self.remote.working_tree_dir)
-        for path, text in files.items():
-            if text is None:
-                (root / path).unlink()
-            else:
-                (root / path).parent.mkdir(parents=True, exist_ok=True)
-                (root / path).write_text(textwrap.dedent(text))
+        write_files(Path(self.remote.working_tree_dir), files)
         return commit_all(self.remote, "change")
 
     def deliver(self, event: str, payload: dict[str, Any], delivery: str) -> int | None:
