@@ -100,7 +100,12 @@ def _start(target: Target, mirror, services: Services) -> str:
     client = services.github.installation(target.installation_id)
     branch = target.branch or client.default_branch(target.full_name)
     token = services.github.token(target.installation_id)
-    tip = gitmirror.fetch_branch(mirror, branch, token)
+    try:
+        tip = gitmirror.fetch_branch(mirror, branch, token)
+    except gitmirror.MirrorError as error:
+        if "couldn't find remote ref" not in str(error):
+            raise
+        return "empty"  # a repository without a commit yet: its first push brings the ledger
     with services.sessions() as session:
         last = store.last_ledger_commit(session, target.full_name)
         since_full = store.commits_since_full(session, target.full_name)

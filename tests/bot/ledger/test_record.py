@@ -286,3 +286,20 @@ def test_a_push_does_not_bring_back_what_was_removed(world: World) -> None:
     with world.services.sessions() as session:
         assert len(store.ledger_commits(session, REPO)) == 1
         assert store.installation_of(session, "acme") is None
+
+
+def test_an_empty_repository_waits_for_its_first_push(
+    tmp_path: Path, fake_github: FakeGitHub, database_url: str
+) -> None:
+    git.Repo.init(tmp_path / "git" / "acme" / "empty.git", bare=True)
+    fake_github.add_repository("acme/empty", installation_id=INSTALLATION)
+    engine = store.make_engine(database_url)
+    store.create_schema(engine)
+    services = fake_github.services(
+        store.make_session_factory(engine), tmp_path / "data", git_url=str(tmp_path / "git")
+    )
+    world = World(git.Repo.init(tmp_path / "unused"), fake_github, services, [START])
+    install(world)
+    world.drain()  # no delivery failed
+    with services.sessions() as session:
+        assert store.ledger_commits(session, "acme/empty") == []
