@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.github import mirror as gitmirror
 from rules.engine import (
+    Blob,
     Config,
     ConfigError,
     ScanResult,
@@ -64,15 +65,13 @@ def analyse_at(
     the change's base commit, for the change rules that compare a file with it."""
     files = gitmirror.list_files(mirror, sha)
     present = sorted(p for p in set(paths) if p in files)
-    # The files analysed and the Python files summarised as context, read by one git process:
-    # one process a file would cost more than the analysis of a large repository's chunk.
-    blobs = gitmirror.read_files(
-        mirror, sha, sorted(set(present) | {p for p in files if p.endswith(".py")})
-    )
+    # Files are read by blob id, many through one git process, and only when needed: the facts
+    # cache knows the files summarised as context by their id alone.
+    tree, blobs = gitmirror.blobs_at(mirror, sha)
 
     def reader(path: str):
-        if path in blobs:
-            return partial(blobs.__getitem__, path)
+        if path in tree:
+            return Blob(tree[path], blobs)
         return partial(gitmirror.read_file, mirror, sha, path)
 
     groups = configs_at(mirror, sha, present)

@@ -13,7 +13,7 @@ from bot.cli.errors import UsageError
 from bot.cli.targets import Options
 from bot.github import localgit as gitdiff
 from rules.engine.config import config_from_file, disk_reader, group_by_config
-from rules.engine.scanner import not_in_base, only_added, select
+from rules.engine.scanner import Blob, not_in_base, only_added, select
 
 
 def run_diff(
@@ -41,7 +41,7 @@ def run_diff(
         groups = group_by_config(touched, read, options.selection)
     groups = [(config, select(paths, config)) for config, paths in groups]
 
-    reader = _reader(repo, change.head, files)
+    reader = _reader(repo, change.head)
     result = scanning.scan_groups(
         groups,
         reader,
@@ -69,7 +69,7 @@ def _brought_by_change(repo, base: str, groups, findings, options: Options):
     if not paths:
         return findings
 
-    reader = _reader(repo, base, base_files)
+    reader = _reader(repo, base)
     before = [(config, [p for p in group if p in paths]) for config, group in groups]
     found = scanning.scan_groups(
         [(config, group) for config, group in before if group],
@@ -83,19 +83,18 @@ def _brought_by_change(repo, base: str, groups, findings, options: Options):
     return not_in_base(findings, found.findings)
 
 
-def _reader(repo, revision: str | None, files: frozenset[str]):
-    """How to read a file at ``revision`` (None: the working tree). At a commit, the Python
-    files, which the rules read whole or summarise as context, come from one git process."""
-    blobs = (
-        {}
-        if revision is None
-        else gitdiff.read_many(repo, revision, [p for p in files if p.endswith(".py")])
-    )
+def _reader(repo, revision: str | None):
+    """How to read a file at ``revision`` (None: the working tree). At a commit, files are
+    read by blob id, and only when needed: the facts cache knows most by their id alone."""
+    if revision is None:
+        return lambda path: partial(gitdiff.read_at, repo, None, path)
+    tree = gitdiff.tree_at(gitdiff.git_command(repo), revision)
+    blobs = gitdiff.blobs(repo)
 
     def reader(path: str):
-        if path in blobs:
-            return partial(blobs.__getitem__, path)
-        return lambda: gitdiff.read_at(repo, revision, path)
+        if path in tree:
+            return Blob(tree[path], blobs)
+        return partial(gitdiff.read_at, repo, revision, path)
 
     return reader
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +123,24 @@ def read_at(repo: git.Repo, head: str | None, path: str) -> bytes:
     return blob.data_stream.read()
 
 
+def git_command(repo: git.Repo) -> list[str]:
+    """git, run on ``repo``."""
+    return ["git", "-C", str(repo.working_tree_dir)]
+
+
+def blobs(repo: git.Repo) -> GitBlobs:
+    """A reader of ``repo``'s blobs by id; single blobs come through GitPython's own
+    ``cat-file`` process, which stays open."""
+
+    def read_one(blob_id: str) -> bytes:
+        try:
+            return repo.git.get_object_data(blob_id)[3]
+        except ValueError:
+            raise OSError(f"blob {blob_id[:12]} is missing from the repository") from None
+
+    return GitBlobs(git_command(repo), read_one=read_one)
+
+
 def read_many(repo: git.Repo, head: str | None, paths: Iterable[str]) -> dict[str, bytes]:
     """The bytes of many files at ``head`` (None: the working tree), from one git process for
     a commit: one process a file, or GitPython's tree walk a file, costs more than analysing a
@@ -136,7 +154,7 @@ def read_many(repo: git.Repo, head: str | None, paths: Iterable[str]) -> dict[st
             except OSError:
                 continue
         return found
-    return batch_read(["git", "-C", str(repo.working_tree_dir)], head, wanted)
+    return batch_read(git_command(repo), head, wanted)
 
 
 def batch_read(
@@ -145,12 +163,73 @@ def batch_read(
     """``git cat-file --batch`` for ``revision:path`` of every path, run as ``git_command``
     (git with the options that say which repository); paths that are not files there, and
     names git's batch cannot take (a newline), are left out."""
-    wanted = [path for path in paths if "\n" not in path]
-    if not wanted:
+    names = {f"{revision}:{path}": path for path in paths if "\n" not in path}
+    found = _cat_file_batch(git_command, list(names), env)
+    return {names[name]: data for name, data in found.items()}
+
+
+def tree_at(
+    git_command: list[str], revision: str, env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Every file at ``revision`` with its blob id (submodules left out)."""
+    done = subprocess.run(  # debt: ignore[DEBT801]
+        [*git_command, "ls-tree", "-r", "-z", "--full-tree", revision],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip()
+        raise OSError(f"git ls-tree failed ({done.returncode}): {detail}")
+    tree = {}
+    for entry in done.stdout.split(b"\0"):
+        header, _, path = entry.partition(b"\t")
+        fields = header.split()
+        if len(fields) == 3 and fields[1] == b"blob":
+            tree[path.decode("utf-8", "surrogateescape")] = fields[2].decode()
+    return tree
+
+
+class GitBlobs:
+    """Blobs of one repository read by id, many through one ``git cat-file --batch`` process
+    (one process a file costs more than analysing a large repository's change), and kept.
+    ``read_one`` reads a single blob more cheaply, when the caller has a way."""
+
+    def __init__(
+        self,
+        git_command: list[str],
+        env: dict[str, str] | None = None,
+        read_one: Callable[[str], bytes] | None = None,
+    ):
+        self._git_command = git_command
+        self._env = env
+        self._read_one = read_one
+        self._read: dict[str, bytes] = {}
+
+    def load(self, blob_ids: Iterable[str]) -> None:
+        wanted = [b for b in dict.fromkeys(blob_ids) if b not in self._read]
+        self._read.update(_cat_file_batch(self._git_command, wanted, self._env))
+
+    def read(self, blob_id: str) -> bytes:
+        if blob_id not in self._read and self._read_one is not None:
+            return self._read_one(blob_id)
+        if blob_id not in self._read:
+            self.load([blob_id])
+        try:
+            return self._read[blob_id]
+        except KeyError:
+            raise OSError(f"blob {blob_id[:12]} is missing from the repository") from None
+
+
+def _cat_file_batch(
+    git_command: list[str], names: list[str], env: dict[str, str] | None
+) -> dict[str, bytes]:
+    """The blobs among ``names`` (``revision:path`` or blob ids), read by one git process."""
+    if not names:
         return {}
     done = subprocess.run(  # debt: ignore[DEBT801]
         [*git_command, "cat-file", "--batch"],
-        input="".join(f"{revision}:{path}\n" for path in wanted).encode(),
+        input="".join(f"{name}\n" for name in names).encode(),
         capture_output=True,
         env=env,
         check=False,
@@ -159,7 +238,7 @@ def batch_read(
         detail = done.stderr.decode("utf-8", "replace").strip()
         raise OSError(f"git cat-file --batch failed ({done.returncode}): {detail}")
     found, out, at = {}, done.stdout, 0
-    for path in wanted:
+    for name in names:
         end = out.index(b"\n", at)
         header = out[at:end].split()
         at = end + 1
@@ -167,6 +246,6 @@ def batch_read(
             continue
         size = int(header[2])
         if header[1] == b"blob":
-            found[path] = out[at : at + size]
+            found[name] = out[at : at + size]
         at += size + 1
     return found

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import git
 
-from bot.github.localgit import added_lines, batch_read
+from bot.github.localgit import GitBlobs, added_lines, batch_read, tree_at
 
 # GitHub's rules for owner and repository names, which keeps every mirror inside data_dir.
 _NAME_PART = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -197,6 +197,16 @@ def read_files(mirror: Path, sha: str, paths: Iterable[str]) -> dict[str, bytes]
     command = ["git", f"--git-dir={Path(mirror).absolute()}"]
     try:
         return batch_read(command, checked, paths, env=_environment({}))
+    except OSError as error:
+        raise MirrorError(str(error)) from None
+
+
+def blobs_at(mirror: Path, sha: str) -> tuple[dict[str, str], GitBlobs]:
+    """Every file at ``sha`` with its blob id, and a reader of the mirror's blobs by id."""
+    (checked,) = _revisions(sha)
+    command, env = ["git", f"--git-dir={Path(mirror).absolute()}"], _environment({})
+    try:
+        return tree_at(command, checked, env=env), GitBlobs(command, env=env)
     except OSError as error:
         raise MirrorError(str(error)) from None
 

@@ -21,6 +21,7 @@ from rules.engine.config import (
 )
 from rules.engine.scanner import (
     CONTEXT_FILES,
+    Blob,
     ScanResult,
     Source,
     merge,
@@ -35,6 +36,7 @@ from rules.engine.scanner import (
 
 __all__ = [
     "CONTEXT_FILES",
+    "Blob",
     "Config",
     "ConfigError",
     "FileResult",

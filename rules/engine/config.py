@@ -10,13 +10,10 @@ import posixpath
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
-
-from rules.catalogue import all_rules, rules_by_code
+from rules.catalogue import all_rules
 from rules.finding import Severity
 from rules.principles import PRINCIPLES
 from rules.rule import Rule
@@ -46,36 +43,12 @@ class ConfigError(ValueError):
     """A configuration problem a person must fix; the message names the key."""
 
 
-class _ReviewSchema(BaseModel):
-    """How the App reviews this repository's pull requests."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
-
-    drafts: bool = False
-    bots: bool = False
-    max_comments: int | None = Field(default=None, ge=0, le=100, alias="max-comments")
-    fail_on: Literal["never", "info", "warning", "error"] = Field(default="never", alias="fail-on")
-
-
 @dataclass(frozen=True)
 class ReviewConfig:
     drafts: bool = False  # review draft pull requests too
     bots: bool = False  # review pull requests opened by bots too
     max_comments: int | None = None  # inline comments per review; None: the App's default
     fail_on: str = "never"  # lowest severity that makes the check run fail
-
-
-class _Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
-
-    select: list[str] = Field(default_factory=lambda: ["DEBT"])
-    ignore: list[str] = Field(default_factory=list)
-    exclude: list[str] = Field(default_factory=list)
-    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
-    severity: dict[str, Literal["info", "warning", "error"]] = Field(default_factory=dict)
-    max_file_size: int = Field(default=DEFAULT_MAX_FILE_BYTES, gt=0, alias="max-file-size")
-    rules: dict[str, dict[str, object]] = Field(default_factory=dict)
-    review: _ReviewSchema = Field(default_factory=_ReviewSchema)
 
 
 @dataclass(frozen=True)
@@ -178,6 +151,8 @@ def _enabled(select: list[str], ignore: list[str], selection: Selection) -> set[
 
 
 def _validate_options(raw: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    from rules.engine import config_schema  # see parse_config
+
     by_code = {r.code: r for r in all_rules()}
     by_name = {r.name: r for r in all_rules()}
     result: dict[str, dict[str, object]] = {}
@@ -186,8 +161,8 @@ def _validate_options(raw: dict[str, dict[str, object]]) -> dict[str, dict[str, 
         if rule is None:
             raise ConfigError(f"[tool.debtbot.rules] unknown rule {key!r}")
         try:
-            _options_model(rule.code).model_validate(values)
-        except ValidationError as exc:
+            config_schema.options_model(rule.code).model_validate(values)
+        except config_schema.ValidationError as exc:
             error = exc.errors()[0]
             name = str(error["loc"][0]) if error["loc"] else ""
             where = f"[tool.debtbot.rules.{key}] {name}"
@@ -198,28 +173,6 @@ def _validate_options(raw: dict[str, dict[str, object]]) -> dict[str, dict[str, 
             raise ConfigError(f"{where}: expected {expected}, got {values[name]!r}") from None
         result[rule.code] = dict(values)
     return result
-
-
-@cache
-def _options_model(code: str) -> type[BaseModel]:
-    """A pydantic model of the rule's options, typed by their defaults, names as written."""
-    rule = rules_by_code()[code]
-    fields: dict[str, Any] = {
-        f"option_{index}": (_option_type(default), Field(default=default, alias=name))
-        for index, (name, default) in enumerate(rule.options.items())
-    }
-    config = ConfigDict(extra="forbid", strict=True)
-    return create_model(f"{code}Options", __config__=config, **fields)
-
-
-def _option_type(default: object) -> object:
-    if isinstance(default, bool):
-        return bool
-    if isinstance(default, int | float):
-        return int | float
-    if isinstance(default, list | tuple):
-        return list[str]
-    return type(default)
 
 
 def _kind_name(default: object) -> str:
@@ -234,9 +187,13 @@ def _kind_name(default: object) -> str:
 
 def parse_config(table: Mapping[str, object], selection: Selection = NO_SELECTION) -> Config:
     """Validate the contents of ``[tool.debtbot]``, with the command line's rule selection."""
+    # pydantic costs a tenth of a second to import, a fifth of a warm `debtbot diff`: it is
+    # imported only where there is a table to validate.
+    from rules.engine import config_schema
+
     try:
-        schema = _Schema.model_validate(dict(table))
-    except ValidationError as exc:
+        schema = config_schema.Schema.model_validate(dict(table))
+    except config_schema.ValidationError as exc:
         error = exc.errors()[0]
         key = ".".join(str(part) for part in error["loc"])
         if error["type"] == "extra_forbidden":
@@ -256,7 +213,7 @@ def parse_config(table: Mapping[str, object], selection: Selection = NO_SELECTIO
         exclude=DEFAULT_EXCLUDE + tuple(schema.exclude),
         per_file_ignores=per_file,
         severity=severity,
-        max_file_size=schema.max_file_size,
+        max_file_size=schema.max_file_size or DEFAULT_MAX_FILE_BYTES,
         options=_validate_options(schema.rules),
         review=ReviewConfig(
             drafts=schema.review.drafts,

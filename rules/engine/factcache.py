@@ -4,6 +4,8 @@ Summarising every Python file of a repository costs a parse per file, far more t
 the few files a change touches. A file's facts depend only on its path, its bytes and the code
 that reads them, so that is the key: a file that did not change is never parsed again, by the
 next ``debtbot diff`` or by the App after a restart, and a new debtbot version starts afresh.
+The bytes enter the key as git's blob id, so a file read from a commit, whose blob id git
+already knows, is found without being read at all.
 
 The cache is a SQLite file. It is an optimisation only: when it cannot be opened, read or
 written, the run goes on without it and says so once in the log; a damaged file is replaced.
@@ -48,12 +50,23 @@ def default_file() -> Path:
 
 
 def key_of(path: str, data: bytes, max_file_size: int = 0, kinds: Iterable[str] = ()) -> bytes:
+    return key_of_blob(path, blob_id(data), max_file_size, kinds)
+
+
+def blob_id(data: bytes) -> str:
+    """The name git gives a file with these bytes (``git hash-object``)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def key_of_blob(
+    path: str, blob_id: str, max_file_size: int = 0, kinds: Iterable[str] = ()
+) -> bytes:
     digest = hashlib.sha256(_code_version())
     digest.update(str(max_file_size).encode() + b"\0")  # a larger limit reads more files
     # Facts gathered without the costly kinds must not stand in for facts with them.
     digest.update(",".join(sorted(kinds)).encode() + b"\0")
     digest.update(path.encode("utf-8", "surrogateescape") + b"\0")
-    digest.update(data)
+    digest.update(blob_id.encode())
     return digest.digest()
 
 

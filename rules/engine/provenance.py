@@ -265,9 +265,8 @@ def owners(files: Collection[str], read: Callable[[str], bytes]) -> frozenset[st
     (a company's header on every file, under a licence naming a person). Reads the licence and
     the first lines of a sample of at most 60 Python files."""
     found = set()
-    for path in files:
-        if "/" in path or not _LICENCE_FILES.match(path):
-            continue
+    licences, sample = _owner_sources(files)
+    for path in licences:
         try:
             text = read(path)[:20000].decode("utf-8", errors="replace")
         except (OSError, KeyError):
@@ -284,10 +283,8 @@ def owners(files: Collection[str], read: Callable[[str], bytes]) -> frozenset[st
                 and _words(holder)
             ):
                 found.add(holder[:120])
-    python = sorted(p for p in files if p.endswith(".py") and not _VENDOR_DIRS.search(p))
-    step = max(1, len(python) // _SAMPLE)
     holders: Counter[str] = Counter()
-    for path in python[::step][:_SAMPLE]:
+    for path in sample:
         try:
             head = read(path)[:HEAD].decode("utf-8", errors="replace")
         except (OSError, KeyError):
@@ -295,6 +292,18 @@ def owners(files: Collection[str], read: Callable[[str], bytes]) -> frozenset[st
         match = _COPYRIGHT.search(_lead(head))
         if match is not None and _words(match.group(1)):
             holders[" ".join(sorted(_words(match.group(1))))[:120]] += 1
-    sampled = len(python[::step][:_SAMPLE])
-    found.update(h for h, n in holders.items() if n >= 2 and n * 4 >= sampled)
+    found.update(h for h, n in holders.items() if n >= 2 and n * 4 >= len(sample))
     return frozenset(found)
+
+
+def owner_sources(files: Collection[str]) -> list[str]:
+    """The files :func:`owners` reads, to read them ahead at once."""
+    licences, sample = _owner_sources(files)
+    return [*licences, *sample]
+
+
+def _owner_sources(files: Collection[str]) -> tuple[list[str], list[str]]:
+    licences = [p for p in files if "/" not in p and _LICENCE_FILES.match(p)]
+    python = sorted(p for p in files if p.endswith(".py") and not _VENDOR_DIRS.search(p))
+    step = max(1, len(python) // _SAMPLE)
+    return licences, python[::step][:_SAMPLE]

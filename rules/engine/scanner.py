@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from rules.engine import factcache, provenance
 from rules.engine.analyse import FileResult, analyse_source
@@ -29,6 +30,31 @@ CONTEXT_FILES = (
 
 # (repository-relative POSIX path, a way to read its bytes)
 Source = tuple[str, Callable[[], bytes]]
+
+
+class BlobStore(Protocol):
+    """Reads files by git's name for their content (the blob id)."""
+
+    def read(self, blob_id: str) -> bytes:
+        """The blob's bytes; OSError when it cannot be read."""
+        ...
+
+    def load(self, blob_ids: Collection[str]) -> None:
+        """Read many blobs ahead, at the cost of one: the next ``read`` of them is free."""
+        ...
+
+
+@dataclass(frozen=True)
+class Blob:
+    """How to read a file that git names by its content. The facts cache is keyed by that name,
+    so the facts of a file that did not change are found without reading it; a source whose
+    reader is a Blob is read only when its facts are not cached."""
+
+    blob_id: str
+    store: BlobStore
+
+    def __call__(self) -> bytes:
+        return self.store.read(self.blob_id)
 
 
 @dataclass
@@ -107,6 +133,8 @@ def scan(
     facts: dict[str, FileFacts] = {}
     readers: dict[str, Callable[[], bytes]] = {}
     readable: list[tuple[str, bytes]] = []
+    sources = list(sources)
+    _load_ahead(read for _, read in sources)
     for path, read in sources:
         readers[path] = read
         try:
@@ -156,20 +184,35 @@ def _facts(
 ) -> dict[str, FileFacts]:
     """The facts of files only read for context: from memory, else the cache file, else
     summarised now (and then remembered in both)."""
-    keyed: list[tuple[str, bytes, bytes]] = []
     kinds = {kind for rule in config.rules() for kind in rule.facts}
+    keyed: list[tuple[str, Callable[[], bytes], bytes]] = []
+    read_already: dict[bytes, bytes] = {}
     for path, read in sources:
-        try:
-            data = read()
-        except OSError:
-            continue  # a file that cannot be read tells the rules nothing
-        keyed.append((path, data, factcache.key_of(path, data, config.max_file_size, kinds)))
+        if isinstance(read, Blob):
+            blob_id = read.blob_id
+        else:
+            try:
+                data = read()
+            except OSError:
+                continue  # a file that cannot be read tells the rules nothing
+            blob_id = factcache.blob_id(data)
+        key = factcache.key_of_blob(path, blob_id, config.max_file_size, kinds)
+        if not isinstance(read, Blob):
+            read_already[key] = data
+        keyed.append((path, read, key))
     known = {key: _FACTS_CACHE[key] for _, _, key in keyed if key in _FACTS_CACHE}
     missing = [key for _, _, key in keyed if key not in known]
     if facts_cache is not None and missing:
         known.update(factcache.load(facts_cache, missing))
     summarised: dict[bytes, FileFacts] = {}
-    unknown = {key: (path, data) for path, data, key in keyed if key not in known}
+    unread = {key: (path, read) for path, read, key in keyed if key not in known}
+    _load_ahead(read for _, read in unread.values())
+    unknown: dict[bytes, tuple[str, bytes]] = {}
+    for key, (path, read) in unread.items():
+        try:
+            unknown[key] = (path, read_already[key] if key in read_already else read())
+        except OSError:
+            continue  # as above; and nothing is remembered of it
     work = _Work(config, (), (), True, frozenset())
     results = _analyse_all(list(unknown.values()), work, jobs)
     for key, file_result in zip(unknown, results, strict=True):
@@ -179,7 +222,17 @@ def _facts(
     if facts_cache is not None:
         factcache.save(facts_cache, summarised)
     _remember(known)
-    return {path: facts for path, _, key in keyed if (facts := known[key]) is not None}
+    return {path: facts for path, _, key in keyed if (facts := known.get(key)) is not None}
+
+
+def _load_ahead(reads: Iterable[Callable[[], bytes]]) -> None:
+    """Have each store read its blobs among ``reads`` at once, rather than one by one."""
+    wanted: dict[int, tuple[BlobStore, list[str]]] = {}
+    for read in reads:
+        if isinstance(read, Blob):
+            wanted.setdefault(id(read.store), (read.store, []))[1].append(read.blob_id)
+    for store, blob_ids in wanted.values():
+        store.load(blob_ids)
 
 
 @dataclass(frozen=True)
@@ -299,6 +352,7 @@ def scan_groups(
     read a path; ``progress`` makes a progress wrapper for a group of that many files;
     ``read_base`` reads a file as the change's base had it (see :func:`scan`)."""
     context = [(p, reader(p)) for p in sorted(files) if p.endswith(CONTEXT_FILES)]
+    _load_ahead(reader(p) for p in provenance.owner_sources(files))
     owners = provenance.owners(files, lambda path: reader(path)())
     total = ScanResult()
     for config, paths in groups:

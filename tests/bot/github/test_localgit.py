@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.github import localgit
+from rules.engine import factcache
 from tests.conftest import commit_all, new_repo
 
 
@@ -26,3 +29,35 @@ def test_many_files_at_a_commit_and_in_the_working_tree(tmp_path: Path) -> None:
     assert at_commit == {p: localgit.read_at(repo, head, p) for p in at_commit}
     in_tree = localgit.read_many(repo, None, asked)
     assert in_tree["pkg/a.py"] == b"A = 2\n" and "gone.py" not in in_tree
+
+
+def test_the_tree_names_each_file_by_the_blob_id_of_its_bytes(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("A = 1\n")
+    (tmp_path / "name with space.py").write_bytes(b"\x00\xffbinary")
+    head = commit_all(repo, "first")
+
+    tree = localgit.tree_at(localgit.git_command(repo), head)
+
+    assert set(tree) == {"pkg/a.py", "name with space.py"}
+    for path, blob_id in tree.items():
+        data = (tmp_path / path).read_bytes()
+        assert blob_id == factcache.blob_id(data) == repo.git.hash_object(str(tmp_path / path))
+
+
+def test_blobs_are_read_many_at_once_and_a_missing_one_is_a_clear_error(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    (tmp_path / "a.py").write_text("A = 1\n")
+    (tmp_path / "b.py").write_text("B = 2\n")
+    head = commit_all(repo, "first")
+    tree = localgit.tree_at(localgit.git_command(repo), head)
+    for blobs in (localgit.blobs(repo), localgit.GitBlobs(localgit.git_command(repo))):
+        blobs.load(tree.values())
+        assert blobs.read(tree["a.py"]) == b"A = 1\n"
+        assert blobs.read(tree["b.py"]) == b"B = 2\n"
+        missing = "0123456789abcdef0123456789abcdef01234567"
+        with pytest.raises(OSError, match="blob 0123456789ab is missing"):
+            blobs.read(missing)
+    with pytest.raises(OSError, match="ls-tree failed"):
+        localgit.tree_at(localgit.git_command(repo), "no-such-revision")

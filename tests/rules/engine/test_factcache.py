@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from bot.cli.main import main
-from rules.engine import factcache, scanner
+from rules.engine import default_config, factcache, scanner
 
 SCORING = """\
 from abc import ABC, abstractmethod
@@ -125,3 +125,64 @@ def test_the_cache_lives_where_the_environment_says(monkeypatch, tmp_path):
     monkeypatch.delenv("DEBTBOT_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert factcache.default_file() == tmp_path / "xdg" / "debtbot" / factcache.FILE_NAME
+
+
+class CountingStore:
+    """Blobs by id, as git keeps them, counting what is read and how many batches it took."""
+
+    def __init__(self, files: dict[str, bytes]):
+        self.blobs = {factcache.blob_id(data): data for data in files.values()}
+        self.read_ids: list[str] = []
+        self.batches = 0
+
+    def load(self, blob_ids):
+        self.batches += 1
+        self.read_ids.extend(blob_ids)
+
+    def read(self, blob_id):
+        if blob_id not in self.read_ids:
+            self.read_ids.append(blob_id)
+        return self.blobs[blob_id]
+
+
+def scan_blobs(files: dict[str, bytes], analysed: str, cache_file):
+    scanner._FACTS_CACHE.clear()  # a new process
+    store = CountingStore(files)
+    reader = {path: scanner.Blob(factcache.blob_id(data), store) for path, data in files.items()}
+    result = scanner.scan_groups(
+        [(default_config(), [analysed])],
+        reader.__getitem__,
+        frozenset(files),
+        facts_cache=cache_file,
+    )
+    read = {path for path, data in files.items() if factcache.blob_id(data) in store.read_ids}
+    return [(f.code, f.path, f.line) for f in result.findings], read, store.batches
+
+
+def test_files_known_by_their_blob_id_are_not_read_at_all(tmp_path):
+    files = {
+        "churn/__init__.py": b"",
+        "churn/scoring.py": SCORING.encode(),
+        "churn/logistic.py": LOGISTIC.encode(),
+        **{
+            f"churn/helpers_{n:03}.py": f"def helper_{n}(x):\n    return x\n".encode()
+            for n in range(200)
+        },
+    }
+    cache_file = tmp_path / factcache.FILE_NAME
+
+    cold, read_cold, _ = scan_blobs(files, "churn/scoring.py", cache_file)
+    assert ("DEBT204", "churn/scoring.py", 4) in cold
+    assert read_cold == set(files)
+
+    warm, read_warm, batches = scan_blobs(files, "churn/scoring.py", cache_file)
+    assert warm == cold
+    # The analysed file is read, and the sample of files that tells the copyright holders (one
+    # batch each); the others' facts come from the cache by their blob id alone.
+    assert "churn/scoring.py" in read_warm and "churn/logistic.py" not in read_warm
+    assert len(read_warm) <= 1 + 60 and batches == 2
+
+    files["churn/logistic.py"] += b"\n\nclass TreeScorer(Scorer):\n    pass\n"
+    changed, read_changed, _ = scan_blobs(files, "churn/scoring.py", cache_file)
+    assert ("DEBT204", "churn/scoring.py", 4) not in changed
+    assert "churn/logistic.py" in read_changed and len(read_changed) <= 2 + 60
