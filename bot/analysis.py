@@ -1,13 +1,22 @@
 """What the engine finds at a commit of a repository's mirror, under that commit's configuration.
 
-Shared by the review of a push and the report a command asks for.
+Shared by the review of a push, the report a command asks for and the ledger. The App runs these
+analyses in processes of their own (:class:`AnalysisProcesses`): its worker threads share one
+interpreter, which lets only one of them compute at a time, and the web server answers from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import logging
+import multiprocessing
+import signal
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from bot.github import mirror as gitmirror
 from rules.engine import (
@@ -20,7 +29,10 @@ from rules.engine import (
     group_by_config,
     scan_groups,
     select,
+    summarise,
 )
+
+log = logging.getLogger(__name__)
 
 
 def config_at(mirror: Path, sha: str) -> Config:
@@ -92,3 +104,74 @@ def _base_reader(mirror: Path, base: str | None):
         return gitmirror.read_file(mirror, base, path).decode("utf-8-sig", errors="replace")
 
     return read
+
+
+def summarise_at(mirror: Path, sha: str, paths: Iterable[str], facts_cache: Path) -> int:
+    """Summarise ``paths`` at ``sha`` for the repository rules and keep their facts in
+    ``facts_cache``, ahead of the analysis that reads them as context (see
+    :func:`rules.engine.summarise`); how many have facts."""
+    tree, blobs = gitmirror.blobs_at(mirror, sha)
+    summarised = 0
+    for config, group in configs_at(mirror, sha, [p for p in paths if p in tree]):
+        summarised += summarise([(p, Blob(tree[p], blobs)) for p in group], config, facts_cache)
+    return summarised
+
+
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+
+
+class AnalysisError(RuntimeError):
+    """The process running an analysis died (killed, out of memory): the job is tried again."""
+
+
+class AnalysisProcesses:
+    """A pool of processes that run analyses for the App's worker threads, one each at a time.
+
+    The processes start from a fork server that has already imported the engine, so a new one
+    is ready at once; each keeps the facts it summarised in memory from one job to the next.
+    One that dies fails only the analyses it ran (they are retried with the job), and the pool
+    is started anew for the next.
+    """
+
+    def __init__(self, processes: int):
+        self._processes = processes
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["bot.analysis"])
+        return ProcessPoolExecutor(self._processes, context, initializer=_started)
+
+    def run(self, work: Callable[Params, Result], *args: Params.args, **kwargs: Params.kwargs):
+        with self._lock:
+            if self._stopped:
+                raise AnalysisError("the App is stopping")
+            executor = self._executor
+        try:
+            return executor.submit(work, *args, **kwargs).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._executor is executor and not self._stopped:
+                    self._executor = self._start()
+            raise AnalysisError(
+                "the process analysing the code died (killed, or out of memory)"
+            ) from None
+
+    def stop(self) -> None:
+        """Stop at once: what the processes run is cut, and its jobs are given back."""
+        with self._lock:
+            self._stopped = True
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        # The App starts no other process through multiprocessing.
+        for child in multiprocessing.active_children():
+            child.terminate()
+
+
+def _started() -> None:
+    # Ctrl-C reaches the whole process group: the App stops its analyses itself, so a child
+    # must not die of it first with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=logging.WARNING)

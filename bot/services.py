@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +26,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def in_this_process(work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run an analysis in the calling thread (Celery's worker processes, tests)."""
+    return work(*args, **kwargs)
+
+
 @dataclass(frozen=True)
 class Services:
     settings: Settings
@@ -35,6 +41,9 @@ class Services:
     # Hands a delivery recorded by a job (a re-run asked for) to the workers; the in-process
     # worker finds it in the store without being told.
     enqueue: Callable[[int], None] = lambda delivery_id: None
+    # Runs an analysis (``run_analysis(analyse_at, mirror, sha, ...)``): in the calling thread,
+    # or in the App's analysis processes (bot.analysis.AnalysisProcesses.run).
+    run_analysis: Callable[..., Any] = in_this_process
 
     @classmethod
     def from_settings(cls, settings: Settings, sessions: sessionmaker[Session]) -> Services:

@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     worker_backoff_seconds: float = Field(default=10.0, ge=0)
     # A running job whose worker shows no sign of life for this long is taken up by another.
     worker_lease_seconds: float = Field(default=120.0, ge=1)
+    # Jobs the in-process worker runs at once; 0: one per core. Their analyses run in
+    # processes of their own (as many), unless ANALYSIS_PROCESSES is false: then in the
+    # worker's threads, which share one core.
+    worker_threads: int = Field(default=0, ge=0, le=256)
+    analysis_processes: bool = True
+    # On SIGTERM or SIGINT: how long running jobs and requests get to end before the jobs are
+    # given back to the queue (another process, or the next start, takes them up) and the
+    # process exits. Containers are killed 10 s after SIGTERM by default: keep well under.
+    shutdown_grace_seconds: float = Field(default=3.0, ge=0, le=60)
     # Weekly summaries: how often each replica looks for summaries that are due (and so how
     # late one may be), or false to let other replicas post them.
     summaries: bool = True

@@ -32,7 +32,7 @@ async def home(request: Request) -> HTMLResponse:
     if worker is None:
         running = "not running in this process"
     else:
-        running = "running" if worker.thread.is_alive() else "stopped"
+        running = "running" if worker.alive else "stopped"
     settings = state.settings
     if installations:
         accounts = "".join(

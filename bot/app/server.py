@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from html import escape
 
 from fastapi import FastAPI, Request, Response
@@ -17,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import logs, store
+from bot.analysis import AnalysisProcesses
 from bot.app import events, home, pages, setup, webhooks
 from bot.app.dispatch import Dispatcher
 from bot.app.worker import RetryPolicy, start_worker
@@ -55,23 +59,36 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.prepare_schema(engine)
+        analysers = None
         if in_process:
+            threads = settings.worker_threads or os.cpu_count() or 1
+            jobs = services
+            if settings.analysis_processes:
+                analysers = AnalysisProcesses(threads)
+                jobs = replace(services, run_analysis=analysers.run)
             app.state.worker = start_worker(
                 app.state.routes,
-                services,
+                jobs,
                 RetryPolicy.from_settings(settings),
                 settings.worker_poll_seconds,
                 settings.worker_lease_seconds,
+                threads,
             )
         if in_process and settings.summaries:
             app.state.scheduler = schedule.start_scheduler(services, settings.summary_check_seconds)
         try:
             yield
         finally:
+            # Both get the same grace period, not one after the other.
+            grace_ends = time.monotonic() + settings.shutdown_grace_seconds
             if app.state.scheduler is not None:
-                app.state.scheduler.stop()
+                app.state.scheduler.stopping.set()
             if app.state.worker is not None:
-                app.state.worker.stop()
+                app.state.worker.stop(settings.shutdown_grace_seconds)
+            if analysers is not None:
+                analysers.stop()
+            if app.state.scheduler is not None:
+                app.state.scheduler.stop(max(grace_ends - time.monotonic(), 0))
             engine.dispose()
 
     app = FastAPI(title="debtbot", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -147,7 +164,7 @@ async def healthz(request: Request) -> JSONResponse:
             {"status": "unhealthy", "database": type(error).__name__}, status_code=503
         )
     worker, scheduler = state.worker, state.scheduler
-    if worker is not None and not worker.thread.is_alive():
+    if worker is not None and not worker.alive:
         return JSONResponse({"status": "unhealthy", "worker": "stopped"}, status_code=503)
     if scheduler is not None and not scheduler.thread.is_alive():
         return JSONResponse({"status": "unhealthy", "summaries": "stopped"}, status_code=503)
@@ -230,9 +247,11 @@ def serve(host: str, port: int) -> int:
                 print(problem, file=sys.stderr)
                 return 2
             app = create_app(settings)
+            grace = settings.shutdown_grace_seconds
         else:
             setup_settings = load_setup_settings()
             app = setup_mode_app(setup_settings)
+            grace = Settings.model_fields["shutdown_grace_seconds"].default
             log.info(
                 "No GitHub App credentials (GITHUB_APP_ID) in the environment or .env: starting in "
                 "setup mode. Open %s to register the App.",
@@ -241,7 +260,15 @@ def serve(host: str, port: int) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_config=None)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_config=None,
+        # Requests still open when the process is told to stop get the same grace as jobs.
+        timeout_graceful_shutdown=grace,
+    )
     return 0
 
 

@@ -193,25 +193,51 @@ def requeue_abandoned(services: Services, policy: RetryPolicy, lease_seconds: fl
 
 @dataclass(frozen=True)
 class Worker:
-    """A running worker thread; ``wake()`` it when new work is recorded, ``stop()`` it at exit."""
+    """Running worker threads; ``wake()`` them when new work is recorded, ``stop()`` them at
+    exit."""
 
-    thread: threading.Thread
+    threads: tuple[threading.Thread, ...]
     stopping: threading.Event = field(repr=False)
     work_arrived: threading.Event = field(repr=False)
+    # The delivery each thread runs now, by thread name: what a stop gives back.
+    running: dict[str, store.Delivery] = field(repr=False)
+    sessions: sessionmaker[Session] = field(repr=False)
+
+    @property
+    def alive(self) -> bool:
+        return all(thread.is_alive() for thread in self.threads)
 
     def wake(self) -> None:
         self.work_arrived.set()
 
-    def stop(self, timeout: float = 10.0) -> bool:
-        """Ask the thread to stop after its current job; True when it stopped within timeout.
-
-        A job still running after the timeout stays ``running`` in the store; its lease runs
-        out with the process, and a worker then takes it up again.
-        """
+    def stop(self, grace_seconds: float = 3.0) -> bool:
+        """Take no new job, give the running ones ``grace_seconds`` to end, then give back to
+        the queue those still running, due at once: another process, or this one's next
+        start, takes them up without waiting for their lease to run out. True when every job
+        ended within the grace period. The threads are daemons, so one stuck in a call to
+        GitHub does not keep the process alive."""
         self.stopping.set()
         self.work_arrived.set()
-        self.thread.join(timeout)
-        return not self.thread.is_alive()
+        deadline = time.monotonic() + grace_seconds
+        for thread in self.threads:
+            thread.join(max(deadline - time.monotonic(), 0))
+        cut = list(self.running.values())
+        for delivery in cut:
+            try:
+                with self.sessions() as session:
+                    given_back = store.release_delivery(session, delivery.id, delivery.attempts)
+            except Exception:
+                # The store is away: the lease runs out instead, and a worker takes it up then.
+                log.exception("could not give back delivery %s", delivery.delivery_id)
+                continue
+            if given_back:
+                log.warning(
+                    "stopping: delivery %s (%s.%s) given back to the queue mid-job",
+                    delivery.delivery_id,
+                    delivery.event,
+                    delivery.action,
+                )
+        return not cut
 
 
 def start_worker(
@@ -220,28 +246,53 @@ def start_worker(
     policy: RetryPolicy,
     poll_seconds: float = 1.0,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    threads: int = 1,
 ) -> Worker:
-    """Start the worker thread; it also takes up what dead processes left running."""
+    """Start ``threads`` worker threads, each running one delivery at a time; they also take
+    up what dead processes left running."""
     stopping, work_arrived = threading.Event(), threading.Event()
+    running: dict[str, store.Delivery] = {}
+    swept = [float("-inf")]
+    sweeping = threading.Lock()
+
+    def sweep() -> None:
+        with sweeping:
+            if time.monotonic() - swept[0] < lease_seconds / 3:
+                return
+            swept[0] = time.monotonic()
+        requeue_abandoned(services, policy, lease_seconds)
 
     def loop() -> None:
-        swept = float("-inf")
+        name = threading.current_thread().name
         while not stopping.is_set():
             # Cleared before looking, so a wake-up that comes while a job runs is not lost.
             work_arrived.clear()
             try:
-                if time.monotonic() - swept >= lease_seconds / 3:
-                    requeue_abandoned(services, policy, lease_seconds)
-                    swept = time.monotonic()
-                worked = process_next(routes, services, policy, lease_seconds)
+                sweep()
+                with services.sessions() as session:
+                    delivery = None if stopping.is_set() else store.claim_next_delivery(session)
             except Exception:
                 # The store itself failed (database down): wait, then try again.
                 log.exception("worker could not reach the store")
-                worked = False
-            if not worked:
+                delivery = None
+            if delivery is None:
                 work_arrived.wait(min(poll_seconds, lease_seconds / 3))
+                continue
+            running[name] = delivery
+            try:
+                run_claimed(delivery, routes, services, policy, lease_seconds)
+            except Exception:
+                log.exception("worker could not record how delivery %s ended", delivery.id)
+            finally:
+                running.pop(name, None)
+            # Another thread may have work waiting that this one's wake-up took.
+            work_arrived.set()
 
-    # A daemon thread: a job stuck past the stop timeout must not keep the process alive.
-    thread = threading.Thread(target=loop, name="debtbot-worker", daemon=True)
-    thread.start()
-    return Worker(thread, stopping, work_arrived)
+    # Daemon threads: a job stuck past the stop's grace must not keep the process alive.
+    pool = tuple(
+        threading.Thread(target=loop, name=f"debtbot-worker-{index}", daemon=True)
+        for index in range(threads)
+    )
+    for thread in pool:
+        thread.start()
+    return Worker(pool, stopping, work_arrived, running, services.sessions)

@@ -181,9 +181,9 @@ def _report_body(
     try:
         present = sorted(p for p in wanted if p in files_at_head)
         analysed = tuple(sorted(p for _, paths in configs_at(mirror, head, present) for p in paths))
-        at_head = analyse_at(mirror, head, wanted, facts_cache=facts_cache)
+        at_head = services.run_analysis(analyse_at, mirror, head, wanted, facts_cache=facts_cache)
         # The same files at the merge base; those the pull request deleted are paid off there.
-        at_base = analyse_at(mirror, base, wanted, facts_cache=facts_cache)
+        at_base = services.run_analysis(analyse_at, mirror, base, wanted, facts_cache=facts_cache)
     except ConfigError as problem:
         return (
             f"{commands.REPORT_MARKER}\nNo report for {head[:12]}: a `pyproject.toml` has a "

@@ -15,18 +15,16 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from functools import partial
 from importlib import metadata
 from typing import Any
 
 from bot import store
-from bot.analysis import analyse_at, configs_at
+from bot.analysis import analyse_at, configs_at, summarise_at
 from bot.domain import PayloadError
 from bot.github import mirror as gitmirror
 from bot.ledger import ledger_subject
 from bot.services import Services
 from rules.catalogue import all_rules
-from rules.engine import summarise
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +160,9 @@ def _analyse_chunk(target: Target, state: store.LedgerState, mirror, services: S
         return _summarise_chunk(target, state, mirror, services)
     chunk = list(state.remaining[: services.settings.ledger_chunk_files])
     if chunk:
-        result = analyse_at(mirror, state.sha, chunk, facts_cache=services.facts_cache)
+        result = services.run_analysis(
+            analyse_at, mirror, state.sha, chunk, facts_cache=services.facts_cache
+        )
         with services.sessions() as session:
             state = store.add_ledger_findings(
                 session, state.id, [f.to_json() for f in result.findings], chunk
@@ -179,10 +179,7 @@ def _analyse_chunk(target: Target, state: store.LedgerState, mirror, services: S
 
 def _summarise_chunk(target: Target, state: store.LedgerState, mirror, services: Services) -> str:
     chunk = list(state.to_summarise[: services.settings.ledger_chunk_files])
-    blobs = gitmirror.read_files(mirror, state.sha, chunk)
-    for config, group in configs_at(mirror, state.sha, chunk):
-        sources = [(path, partial(blobs.__getitem__, path)) for path in group if path in blobs]
-        summarise(sources, config, services.facts_cache)
+    services.run_analysis(summarise_at, mirror, state.sha, chunk, services.facts_cache)
     with services.sessions() as session:
         state = store.summarised(session, state.id, chunk)
     left = len(state.to_summarise)

@@ -126,7 +126,9 @@ def _review(
         stored = dict(store.open_findings(session, name, number))
     wanted = set(changed) | {s.path for s in stored.values()}
     try:
-        result = analyse_at(mirror, head, wanted, changed, services.facts_cache, ref.base_sha)
+        result = services.run_analysis(
+            analyse_at, mirror, head, wanted, changed, services.facts_cache, ref.base_sha
+        )
     except ConfigError as problem:  # a sub-project's pyproject.toml
         client.create_check_run(name, head, comments.config_error_output(str(problem)))
         return "config-error"
@@ -194,7 +196,8 @@ def _brought_by_change(
     """The findings without those the base already had (see :func:`rules.engine.not_in_base`):
     a pull request that only touches a line is not blamed for what was on it."""
     try:
-        before = analyse_at(mirror, base, {f.path for f in findings}, None, services.facts_cache)
+        paths = {f.path for f in findings}
+        before = services.run_analysis(analyse_at, mirror, base, paths, None, services.facts_cache)
     except ConfigError:
         return findings  # a base whose configuration is broken has nothing to compare with
     return not_in_base(findings, before.findings)

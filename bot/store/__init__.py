@@ -19,6 +19,7 @@ from bot.store.deliveries import (
     heartbeat,
     overdue_deliveries,
     record_delivery,
+    release_delivery,
     requeue_abandoned,
 )
 from bot.store.engine import (
@@ -169,6 +170,7 @@ __all__ = [
     "record_analysis",
     "record_delivery",
     "record_summary_problem",
+    "release_delivery",
     "release_summary",
     "remove_installation",
     "renew_summary",

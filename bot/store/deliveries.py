@@ -204,6 +204,23 @@ def finish_delivery(
     return changed == 1
 
 
+def release_delivery(session: Session, delivery_id: int, attempt: int) -> bool:
+    """Give back a delivery its worker is stopping in the middle of: due again at once, for
+    another process or the next start. The cut attempt counts as one, so a job that stops
+    every process that runs it still ends. False when that claim no longer holds it."""
+    changed = session.execute(
+        update(Delivery)
+        .where(_running_attempt(delivery_id, attempt))
+        .values(
+            status="pending",
+            next_attempt_at=utcnow(),
+            last_error="its worker stopped in the middle of it (a deploy or restart)",
+        )
+    ).rowcount
+    session.commit()
+    return changed == 1
+
+
 def heartbeat(
     session: Session, delivery_id: int, now: datetime | None = None, attempt: int | None = None
 ) -> bool:

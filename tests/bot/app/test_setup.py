@@ -222,7 +222,7 @@ def test_a_registered_app_is_saved_and_runs_without_a_restart(folder, clock, cap
         assert callback(client, state_of(action)).status_code == 404
         assert client.post("/setup", data={"owner": "user"}).status_code == 404
         worker = client.app.app.state.worker
-    assert not worker.thread.is_alive()  # the server's shutdown stopped the App's worker
+    assert not worker.alive  # the server's shutdown stopped the App's worker
 
     assert env_mode(folder) == 0o600
     text = (folder / ".env").read_text()

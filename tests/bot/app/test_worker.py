@@ -150,7 +150,7 @@ def test_the_thread_requeues_what_a_dead_process_left_and_runs_it(sessions, serv
             time.sleep(0.01)
         assert done == [{"n": 1}, {"n": 2}]
     finally:
-        assert worker.stop(timeout=5)
+        assert worker.stop(grace_seconds=5)
     assert the_delivery(sessions, "left-running").attempts == 2
 
 
@@ -171,7 +171,7 @@ def test_a_long_job_keeps_its_lease_and_no_other_worker_takes_it(sessions, servi
         while the_delivery(sessions, "long").status != "done" and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
-        assert all(worker.stop(timeout=5) for worker in workers)
+        assert all(worker.stop(grace_seconds=5) for worker in workers)
     assert runs == [{"n": 1}]
     assert the_delivery(sessions, "long").attempts == 1
 
