@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -174,4 +175,7 @@ def _started() -> None:
     # Ctrl-C reaches the whole process group: the App stops its analyses itself, so a child
     # must not die of it first with a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The web server shares the machine: GitHub wants its answer within seconds, a review can
+    # wait a moment longer.
+    os.nice(10)
     logging.basicConfig(level=logging.WARNING)
