@@ -10,25 +10,36 @@ process, as a person's runs are, and the median of --runs. Printed:
   share of the parse-only rate per core, and whether both found the same;
 - ``diff`` of a one-line change (a throwaway commit in a copy of REPO), cold and warm (facts
   cache filled by the cold run), and the cold full check's time over the warm diff's;
-- start-up: ``debtbot --version``.
+- start-up: ``debtbot --version``;
+- the App: ``debtbot serve`` against the simulated GitHub of the tests and a git server holding
+  REPO, from the webhook of a pull request adding one file to the review posted: the first
+  (the App clones its mirror and summarises every file) and the next ones (mirror present).
 The webhook under load has its own script, benchmarks/load.py.
+
+Run with bytecode compiled, as an installed package has it: the script compiles bot/ and rules/
+first (PYTHONDONTWRITEBYTECODE would otherwise have every run compile them again).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import libcst
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
@@ -37,6 +48,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
+    for package in ("bot", "rules"):
+        compileall.compile_dir(ROOT / package, quiet=1)
     repo = args.repo.resolve()
     files = sorted(p for p in repo.rglob("*.py") if ".git" not in p.parts and p.is_file())
     lines = sum(p.read_bytes().count(b"\n") for p in files)
@@ -74,6 +87,127 @@ def main() -> None:
               f"the cold full check takes {one / warm:.1f}x the warm diff")  # fmt: skip
         start, _ = _timed_debtbot(args.runs, ["--version"], cache, parse=False)
         print(f"start-up (debtbot --version): {start:.2f} s")
+
+        first, later = _app_reviews(repo, Path(folder) / "app", args.runs)
+        print(f"App review of a one-file pull request, webhook to review posted: first (mirror "
+              f"cloned, facts summarised) {first:.2f} s; later (mirror present) "
+              f"{statistics.median(later):.2f} s, median of {len(later)}")  # fmt: skip
+
+
+NEW_FILE = """\
+import numpy as np
+
+
+def pick(frame, seed):
+    np.random.seed(seed)
+    print("picking", len(frame))
+    return frame.sample(frac=0.5)
+"""
+
+
+def _app_reviews(repo: Path, work: Path, runs: int) -> tuple[float, list[float]]:
+    """Seconds from a pull request's webhook to its review reaching GitHub, for ``1 + runs``
+    pull requests of REPO one after the other, each adding one file, against one ``debtbot
+    serve``. The review includes the one second GitHub asks the App to leave between its check
+    run and its review (two writes)."""
+    from bot.app.webhooks import signature
+    from tests.bot.app.test_end_to_end import serving_git
+    from tests.fakes.github import running_fake_github
+
+    full_name, secret = "acme/benchmark", "speed-secret"
+    work.mkdir()
+    with running_fake_github() as fake, serving_git(work) as git_url:
+        bare = work / "remotes" / f"{full_name}.git"
+        _git(work, "clone", "-q", "--bare", str(repo), str(bare))
+        base = _git(bare, "rev-parse", "HEAD")
+        _git(bare, "update-ref", "refs/heads/main", base)
+        copy = work / "copy"
+        _git(work, "clone", "-q", str(bare), str(copy))
+        fake.add_installation(1, account="acme")
+        fake.add_repository(full_name, installation_id=1)
+        numbers = list(range(1, runs + 2))
+        for number in numbers:
+            _git(copy, "checkout", "-q", "-B", f"topic{number}", base)
+            added = f"benchmark_{number}.py"
+            (copy / added).write_text(NEW_FILE)
+            _git(copy, "add", added)
+            _git(copy, "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "one file")
+            head = _git(copy, "rev-parse", "HEAD")
+            _git(copy, "push", "-q", str(bare), f"{head}:refs/pull/{number}/head")
+            fake.add_pull(full_name, number, head, base, commentable={added: range(1, 9)})
+        _git(bare, "repack", "-a", "-d", "-q")  # one pack: git's dumb protocol fetches it whole
+        _git(bare, "update-server-info")
+
+        port = _free_port()
+        environment = {
+            **os.environ,
+            **fake.environment(),
+            "GITHUB_WEBHOOK_SECRET": secret,
+            "GITHUB_URL": git_url,
+            "PUBLIC_URL": "https://debtbot.example.com",
+            "DATABASE_URL": f"sqlite:///{work}/app.sqlite3",
+            "DATA_DIR": str(work / "data"),
+            "SUMMARIES": "false",
+            "LOG_LEVEL": "WARNING",
+            "WORKER_POLL_SECONDS": "0.05",
+        }
+        log = (work / "serve.log").open("ab")
+        server = subprocess.Popen(  # debt: ignore[DEBT801]
+            [sys.executable, "-m", "bot.cli.main", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), 60)
+            seconds = []
+            for number in numbers:
+                reviews = rf"/repos/{full_name}/pulls/{number}/reviews"
+                body = json.dumps(fake.pull_request_event(full_name, number)).encode()
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/webhook",
+                    data=body,
+                    headers={
+                        "X-GitHub-Event": "pull_request",
+                        "X-GitHub-Delivery": f"speed-{number}",
+                        "X-Hub-Signature-256": signature(secret, body),
+                        "Content-Type": "application/json",
+                    },
+                )
+                # GitHub asks for a second between writes of one installation: a pull request
+                # reviewed just before would make this one wait for it.
+                time.sleep(1.5)
+                started = time.monotonic()  # the clock the simulated GitHub stamps requests with
+                urllib.request.urlopen(request, timeout=10).read()
+                _wait(lambda reviews=reviews: fake.requests_to("POST", reviews), 300)
+                seconds.append(fake.requests_to("POST", reviews)[0].at - started)
+        finally:
+            server.terminate()
+            server.wait(30)
+            log.close()
+    return seconds[0], seconds[1:]
+
+
+def _answers(url: str) -> bool:
+    try:
+        return urllib.request.urlopen(url, timeout=1).status == 200
+    except OSError:
+        return False
+
+
+def _wait(condition, seconds: float) -> None:
+    deadline = time.perf_counter() + seconds
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise SystemExit("timed out: see the App's log")
+        time.sleep(0.01)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _parse_all(files: list[Path], jobs: int) -> None:
