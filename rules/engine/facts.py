@@ -19,6 +19,7 @@ import libcst as cst
 from rules.context import Context, is_test_path
 from rules.engine import clones, literals, provenance
 from rules.engine.modules import Import, ModuleFacts, module_facts
+from rules.engine.walk import child_nodes
 from rules.ml import data_calls
 from rules.ml.estimators import names_a_model
 from rules.names import call_name, dotted, string_value
@@ -158,7 +159,7 @@ class FactsCollector:
                 found = self.through_handles[id(node)][0]
                 self._add(found, _literal_locations(found, imports, enclosing))
             inner = (*enclosing, node) if isinstance(node, cst.With) else enclosing
-            pending.extend((child, inner) for child in node.children)
+            pending.extend((child, inner) for child in child_nodes(node))
 
     def facts(
         self, path: str, module: cst.Module, text: str, aliases: Mapping[str, str]

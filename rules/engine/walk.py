@@ -88,6 +88,23 @@ def walk(
         stack.extend(children)
 
 
+def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The node's children in order, without whitespace and punctuation: what libcst's
+    ``children`` gives, less the trivia, at a fraction of its cost (which visits every field)."""
+    names = _FIELD_NAMES.get(type(node))
+    if names is None:
+        names = _FIELD_NAMES[type(node)] = fields_of(type(node))
+    children: list[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is tuple or kind is list:
+            children.extend([item for item in value if type(item) in NODE_TYPES])
+        elif kind in NODE_TYPES:
+            children.append(value)
+    return children
+
+
 def _subclasses(base: type) -> set[type]:
     found = set()
     pending = [base]
