@@ -65,6 +65,10 @@ class Context(Generic[StateT]):
     skips: list[Skipped]
     # What the rule keeps while walking this file: a fresh instance of the rule's ``State``.
     state: StateT
+    # Qualified names of the file's expressions by node, shared by the contexts of every rule
+    # on the file (many rules ask for the name of the same call); emptied when an import
+    # changes the aliases.
+    qualified: dict[int, str | None] = field(default_factory=dict, repr=False)
     _yaml: list | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -76,10 +80,13 @@ class Context(Generic[StateT]):
         return is_test_path(self.path)
 
     def qualified_name(self, node: cst.CSTNode) -> str | None:
-        return names.qualify(node, self.aliases)
+        key = id(node)  # the tree outlives the walk, so no other node takes this id
+        if key not in self.qualified:
+            self.qualified[key] = names.qualify(node, self.aliases)
+        return self.qualified[key]
 
     def call_name(self, node: cst.CSTNode) -> str | None:
-        return names.call_name(node, self.aliases)
+        return self.qualified_name(node.func) if type(node) is cst.Call else None
 
     def code(self, node: cst.CSTNode) -> str:
         assert self.module is not None

@@ -12,11 +12,13 @@ import libcst as cst
 
 def dotted(node: cst.CSTNode) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
+    # Type identity, not isinstance: libcst's node classes are ABCs, whose isinstance is
+    # several times slower, and this runs for most expressions of every file.
     parts = []
-    while isinstance(node, cst.Attribute):
+    while type(node) is cst.Attribute:
         parts.append(node.attr.value)
         node = node.value
-    if not isinstance(node, cst.Name):
+    if type(node) is not cst.Name:
         return None
     parts.append(node.value)
     return ".".join(reversed(parts))
@@ -66,7 +68,7 @@ def qualify(node: cst.CSTNode, aliases: dict[str, str]) -> str | None:
 
 def call_name(node: cst.CSTNode, aliases: dict[str, str]) -> str | None:
     """Qualified name of the function a Call calls."""
-    if isinstance(node, cst.Call):
+    if type(node) is cst.Call:
         return qualify(node.func, aliases)
     return None
 

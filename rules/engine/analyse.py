@@ -66,6 +66,7 @@ def _aliases_of(module: cst.Module) -> dict[str, str]:
 
 def _nested_import(node: cst.Import | cst.ImportFrom, ctx: Context) -> None:
     names.add_import(ctx.aliases, node)
+    ctx.qualified.clear()  # names resolved before this import may now resolve otherwise
 
 
 def analyse_source(
@@ -135,10 +136,11 @@ def run_rules(
     enter: dict[type, list[tuple[Visitor, Context]]] = defaultdict(list)
     leave: dict[type, list[tuple[Visitor, Context]]] = defaultdict(list)
     contexts = []
+    qualified: dict[int, str | None] = {}
     for rule in active:
         ctx = Context(
             rule, path, text, config.options_for(rule), files, module, aliases, ancestors,
-            reports, skips, fresh_state(rule),
+            reports, skips, fresh_state(rule), qualified,
         )  # fmt: skip
         contexts.append(ctx)
         for name, visitor in rule.visitors.items():
