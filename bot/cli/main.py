@@ -341,6 +341,10 @@ APP_ONLY_MODULES = frozenset(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:
+        # What the imports made lives as long as the process: the garbage collector need not
+        # look at it again on each of its passes.
+        gc.freeze()
     parser = _parser()
     args = parser.parse_args(argv)  # exits with 2 on usage errors
     talks_to_others = args.command in ("serve", "worker") or getattr(args, "post", False)
