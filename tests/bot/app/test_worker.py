@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -174,6 +175,45 @@ def test_a_long_job_keeps_its_lease_and_no_other_worker_takes_it(sessions, servi
         assert all(worker.stop(grace_seconds=5) for worker in workers)
     assert runs == [{"n": 1}]
     assert the_delivery(sessions, "long").attempts == 1
+
+
+def test_threads_run_jobs_at_once_and_a_stop_gives_back_those_still_running(sessions, services):
+    for n in (1, 2, 3):
+        with sessions() as session:
+            payload = json.dumps({"n": n})
+            store.record_delivery(session, f"t-{n}", "pull_request", "opened", payload, f"pr-{n}")
+    started, release = [], threading.Event()
+
+    def held(payload, services):
+        started.append(payload["n"])
+        release.wait(30)  # a call to GitHub that does not come back
+
+    worker = start_worker(
+        routes_to(held), services, RetryPolicy(), 0.05, lease_seconds=60.0, threads=2
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while len(started) < 2:
+            assert time.monotonic() < deadline, f"only {started} started"
+            time.sleep(0.01)
+        time.sleep(0.3)
+        assert sorted(started) == [1, 2]  # two at once; the third waits for a free thread
+
+        stopping = time.monotonic()
+        assert not worker.stop(grace_seconds=0.5)
+        assert time.monotonic() - stopping < 1.5
+    finally:
+        release.set()
+    states = {n: the_delivery(sessions, f"t-{n}") for n in (1, 2, 3)}
+    assert [(d.status, d.attempts) for d in states.values()] == [
+        ("pending", 1),
+        ("pending", 1),
+        ("pending", 0),
+    ]
+    assert "stopped in the middle" in states[1].last_error
+    # The threads the stop left behind cannot record an outcome over the given-back jobs.
+    time.sleep(0.3)
+    assert [the_delivery(sessions, f"t-{n}").status for n in (1, 2)] == ["pending", "pending"]
 
 
 # --- a real process, killed mid-job --------------------------------------------------------------
