@@ -303,6 +303,24 @@ def main() -> int:
     setups = [name.strip() for name in args.setups.split(",") if name.strip()]
     if not setups or set(setups) - {"scaled", "single"}:
         parser.error("--setups takes scaled, single or both")
+    results = measure(setups, args)
+    for name, runs in results.items():
+        worst = max(runs, key=lambda r: r.p99)
+        print(
+            f"{name}: p99 per run {', '.join(f'{r.p99 * 1000:.1f}' for r in runs)} ms; "
+            f"worst {worst.p99 * 1000:.1f} ms; lost {sum(r.lost for r in runs)}"
+        )
+    if set(results) == {"scaled", "single"}:
+        scaled, single = results["scaled"][0], results["single"][0]
+        latency = statistics.median(scaled.latencies) / statistics.median(single.latencies)
+        throughput = (scaled.done / scaled.drained_after) / (single.done / single.drained_after)
+        print(f"scaled / single: ack median {latency:.2f}x, jobs per minute {throughput:.2f}x")
+    return 0
+
+
+def measure(setups: list[str], args: argparse.Namespace) -> dict[str, list[Result]]:
+    """``args.runs`` runs of each setup, in order, each with pull requests of its own. ``args``
+    carries rate, seconds, heads and drain (see the command line)."""
     deliveries = int(args.rate * args.seconds)
     work = Path(tempfile.mkdtemp(prefix="debtbot-load-"))
     queue = f"debtbot-load-{uuid.uuid4().hex[:10]}"
@@ -329,26 +347,16 @@ def main() -> int:
                 if name == "scaled":
                     schemas.append(result[1])
                     result = result[0]
-                print(f"run {run + 1}: {result.line()}", flush=True)
+                print(f"run {run + 1}: {result.line()}", flush=True, file=sys.stderr)
                 results[name].append(result)
 
-    with psycopg.connect(POSTGRES.replace("+psycopg", ""), autocommit=True) as connection:
-        for schema in schemas:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    redis.Redis.from_url(REDIS).delete(queue)
+    if schemas:
+        with psycopg.connect(POSTGRES.replace("+psycopg", ""), autocommit=True) as connection:
+            for schema in schemas:
+                connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        redis.Redis.from_url(REDIS).delete(queue)
     shutil.rmtree(work, ignore_errors=True)
-    for name, runs in results.items():
-        worst = max(runs, key=lambda r: r.p99)
-        print(
-            f"{name}: p99 per run {', '.join(f'{r.p99 * 1000:.1f}' for r in runs)} ms; "
-            f"worst {worst.p99 * 1000:.1f} ms; lost {sum(r.lost for r in runs)}"
-        )
-    if set(results) == {"scaled", "single"}:
-        scaled, single = results["scaled"][0], results["single"][0]
-        latency = statistics.median(scaled.latencies) / statistics.median(single.latencies)
-        throughput = (scaled.done / scaled.drained_after) / (single.done / single.drained_after)
-        print(f"scaled / single: ack median {latency:.2f}x, jobs per minute {throughput:.2f}x")
-    return 0
+    return results
 
 
 def run_scaled(work: Path, environment, bodies, args, fake, queue) -> tuple[Result, str]:

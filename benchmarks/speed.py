@@ -1,6 +1,7 @@
-"""How fast the command line is on one repository, against libcst's parse alone, in one run.
+"""How fast debtbot's command line and App are on one repository, against libcst's parse.
 
 Usage, from the repository's root: python -m benchmarks.speed REPO [--runs N] [--jobs N]
+       [--webhook-runs 5] [--webhook-seconds 60]
 
 REPO is a git work tree you fetched (yolov5 has 16k lines, ludwig 165k). Every timing is a new
 process, as a person's runs are, and the median of --runs. Printed:
@@ -14,7 +15,10 @@ process, as a person's runs are, and the median of --runs. Printed:
 - the App: ``debtbot serve`` against the simulated GitHub of the tests and a git server holding
   REPO, from the webhook of a pull request adding one file to the review posted: the first
   (the App clones its mirror and summarises every file) and the next ones (mirror present).
-The webhook under load has its own script, benchmarks/load.py.
+- the webhook under load: ``--webhook-runs`` runs (default 5) of benchmarks/load.py's single
+  process, 200 pull-request deliveries a second for ``--webhook-seconds`` (default 60): the
+  acknowledgement's p99 in each run, deliveries lost, and how long the App took to stop on
+  SIGTERM with reviews in flight. ``--webhook-runs 0`` leaves it out.
 
 Run with bytecode compiled, as an installed package has it: the script compiles bot/ and rules/
 first (PYTHONDONTWRITEBYTECODE would otherwise have every run compile them again).
@@ -47,6 +51,8 @@ def main() -> None:
     parser.add_argument("repo", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--webhook-runs", type=int, default=5)
+    parser.add_argument("--webhook-seconds", type=float, default=60)
     args = parser.parse_args()
     for package in ("bot", "rules"):
         compileall.compile_dir(ROOT / package, quiet=1)
@@ -92,6 +98,20 @@ def main() -> None:
         print(f"App review of a one-file pull request, webhook to review posted: first (mirror "
               f"cloned, facts summarised) {first:.2f} s; later (mirror present) "
               f"{statistics.median(later):.2f} s, median of {len(later)}")  # fmt: skip
+    if args.webhook_runs:
+        _webhook(args.webhook_runs, args.webhook_seconds)
+
+
+def _webhook(runs: int, seconds: float) -> None:
+    from benchmarks import load
+
+    settings = argparse.Namespace(rate=200.0, seconds=seconds, heads=5, drain=5.0, runs=runs)
+    results = load.measure(["single"], settings)["single"]
+    p99 = ", ".join(f"{r.p99 * 1000:.1f}" for r in results)
+    print(f"webhook, 200 pull-request deliveries/s for {seconds:.0f} s, one process, {runs} "
+          f"runs: ack p99 {p99} ms; lost {sum(r.lost for r in results)}; stopped "
+          f"{max(r.stopped_in for r in results):.1f} s after SIGTERM at most, reviews "
+          f"in flight")  # fmt: skip
 
 
 NEW_FILE = """\
