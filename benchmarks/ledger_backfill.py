@@ -64,7 +64,7 @@ def main() -> None:
             **events.ROUTES,
             ("bench", "review"): Route(
                 lambda payload, services: started_at.setdefault(payload["id"], time.perf_counter()),
-                (),
+                None,
                 lambda payload: f"bench#{payload['id']}",
             ),
         }

@@ -1,8 +1,8 @@
 """Which webhook event does what: one table, ``ROUTES``, from (event, action) to a handler.
 
-The webhook endpoint consults the table to decide what to record (and which payload fields must
-be present); the worker consults it again to run the handler. Events and actions absent from the
-table are acknowledged and ignored.
+The webhook endpoint consults the table to decide what to record (and the payload's model to
+check it against); the worker consults it again to run the handler. Events and actions absent
+from the table are acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from bot import store
+from bot.app import payloads
 from bot.domain import PayloadError
 from bot.ledger import ledger_subject
 from bot.services import Services
@@ -23,9 +26,10 @@ Handler = Callable[[dict[str, Any], Services], None]
 @dataclass(frozen=True)
 class Route:
     handler: Handler
-    # Dotted paths the payload must have for the handler to do its work; checked at the webhook
-    # so that a malformed payload is refused with a 400 instead of failing on the worker.
-    required: tuple[str, ...]
+    # The fields the handler reads, typed (bot.app.payloads); checked at the webhook so that a
+    # malformed payload is refused with a 400 instead of failing on the worker. None: nothing
+    # is checked.
+    payload: type[BaseModel] | None
     # Jobs with the same subject never run at the same time (see store.Delivery).
     subject: Callable[[dict[str, Any]], str]
 
@@ -169,61 +173,19 @@ def _installation_subject(payload: dict[str, Any]) -> str:
     return f"installation:{payload['installation']['id']}"
 
 
-PULL_REQUEST_FIELDS = (
-    "installation.id",
-    "repository.full_name",
-    "repository.name",
-    "repository.owner.login",
-    "pull_request.number",
-    "pull_request.head.sha",
-    "pull_request.base.ref",
-    "pull_request.base.sha",
-)
-# Not issue.pull_request: comments on plain issues arrive too, and are ignored by the handler.
-ISSUE_COMMENT_FIELDS = (
-    "installation.id",
-    "repository.full_name",
-    "issue.number",
-    "comment.id",
-    "comment.user.login",
-)
-RERUN_FIELDS = (
-    "installation.id",
-    "repository.full_name",
-    "repository.name",
-    "repository.owner.login",
-)
-INSTALLATION_FIELDS = ("installation.id", "installation.account.login")
-INSTALLATION_REPOSITORIES_FIELDS = (
-    *INSTALLATION_FIELDS,
-    "repositories_added",
-    "repositories_removed",
-)
-
-PUSH_FIELDS = (
-    "installation.id",
-    "repository.id",
-    "repository.full_name",
-    "repository.owner.login",
-    "ref",
-)
-LEDGER_FIELDS = ("installation.id", "repository.full_name")
-
-_REVIEW = Route(review_pull_request, PULL_REQUEST_FIELDS, _pull_request_subject)
-_COMMENT = Route(answer_comment, ISSUE_COMMENT_FIELDS, _issue_subject)
-_CHECK_RUN_RERUN = Route(
-    rerun_checks, (*RERUN_FIELDS, "check_run.id", "check_run.head_sha"), _repository_subject
-)
-_CHECK_SUITE_RERUN = Route(
-    rerun_checks, (*RERUN_FIELDS, "check_suite.id", "check_suite.head_sha"), _repository_subject
-)
-_INSTALLATION = Route(installation_changed, INSTALLATION_FIELDS, _installation_subject)
+_REVIEW = Route(review_pull_request, payloads.PullRequestEvent, _pull_request_subject)
+_COMMENT = Route(answer_comment, payloads.IssueCommentEvent, _issue_subject)
+_CHECK_RUN_RERUN = Route(rerun_checks, payloads.CheckRunEvent, _repository_subject)
+_CHECK_SUITE_RERUN = Route(rerun_checks, payloads.CheckSuiteEvent, _repository_subject)
+_INSTALLATION = Route(installation_changed, payloads.InstallationEvent, _installation_subject)
 _INSTALLATION_REPOSITORIES = Route(
-    installation_repositories_changed, INSTALLATION_REPOSITORIES_FIELDS, _installation_subject
+    installation_repositories_changed,
+    payloads.InstallationRepositoriesEvent,
+    _installation_subject,
 )
 
-_LEDGER_PUSH = Route(ledger_push, PUSH_FIELDS, _ledger_subject)
-_LEDGER = Route(ledger_step, LEDGER_FIELDS, _ledger_subject)
+_LEDGER_PUSH = Route(ledger_push, payloads.PushEvent, _ledger_subject)
+_LEDGER = Route(ledger_step, payloads.LedgerStep, _ledger_subject)
 
 ROUTES: Mapping[tuple[str, str], Route] = {
     ("pull_request", "opened"): _REVIEW,
@@ -246,14 +208,3 @@ ROUTES: Mapping[tuple[str, str], Route] = {
     ("debtbot.ledger", "analyse"): _LEDGER,
 }
 
-
-def missing_fields(payload: Mapping[str, Any], paths: Iterable[str]) -> list[str]:
-    """The dotted paths absent from the payload (or null), in the order given."""
-    missing = []
-    for path in paths:
-        value: Any = payload
-        for key in path.split("."):
-            value = value.get(key) if isinstance(value, Mapping) else None
-        if value is None:
-            missing.append(path)
-    return missing

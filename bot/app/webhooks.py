@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,10 +18,16 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot import store
-from bot.app.events import missing_fields
+from bot.app import payloads
 from bot.metrics import DELIVERIES
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+# GitHub's event names (``pull_request``) and delivery ids (a UUID); what does not look like
+# one is refused before it reaches a log line or the store.
+_EVENT = re.compile(r"[a-z_.]{1,64}")
+_DELIVERY = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+log = logging.getLogger(__name__)
 
 router = APIRouter()
 
@@ -78,6 +86,12 @@ async def receive_webhook(request: Request) -> JSONResponse:
     delivery_id = request.headers.get("x-github-delivery", "")
     if not event or not delivery_id:
         return _answer(400, "rejected", "X-GitHub-Event and X-GitHub-Delivery are required")
+    if not _EVENT.fullmatch(event) or not _DELIVERY.fullmatch(delivery_id):
+        return _answer(400, "rejected", "X-GitHub-Event or X-GitHub-Delivery is malformed")
+    content_type = request.headers.get("content-type", "application/json")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        # GitHub's other choice, a form: the App's webhook is registered as JSON.
+        return _answer(415, "rejected", "set the webhook's content type to application/json")
     try:
         text = body.decode("utf-8")
         payload = json.loads(text)
@@ -90,6 +104,9 @@ async def receive_webhook(request: Request) -> JSONResponse:
         DELIVERIES.labels(event, "received").inc()
         return _answer(200, "pong")
     action = payload.get("action") or ""
+    if not isinstance(action, str):
+        DELIVERIES.labels("", "rejected").inc()
+        return _answer(400, "rejected", "action: not a string")
     # "debtbot." events are the App's own jobs, never GitHub's.
     route = None if event.startswith("debtbot.") else state.routes.get((event, action))
     if route is None:
@@ -97,10 +114,14 @@ async def receive_webhook(request: Request) -> JSONResponse:
         # sends would only grow the database.
         DELIVERIES.labels(event, "ignored").inc()
         return _answer(202, "ignored")
-    missing = missing_fields(payload, route.required)
-    if missing:
-        DELIVERIES.labels(event, "rejected").inc()
-        return _answer(400, "rejected", "the payload lacks " + ", ".join(missing))
+    if route.payload is not None:
+        try:
+            route.payload.model_validate(payload)
+        except payloads.ValidationError as error:
+            DELIVERIES.labels(event, "rejected").inc()
+            detail = payloads.problem(error)
+            log.warning("delivery %s (%s.%s) refused: %s", delivery_id, event, action, detail)
+            return _answer(400, "rejected", detail)
 
     recorded = await run_in_threadpool(
         _record, state.session_factory, delivery_id, event, action, text, route.subject(payload)

@@ -56,7 +56,7 @@ def the_delivery(sessions, delivery_id: str) -> store.Delivery:
 
 
 def routes_to(handler) -> dict:
-    return {("pull_request", "opened"): Route(handler, (), lambda payload: "s")}
+    return {("pull_request", "opened"): Route(handler, None, lambda payload: "s")}
 
 
 def test_a_handled_delivery_is_done_and_its_payload_reaches_the_handler(sessions, services):
@@ -239,7 +239,7 @@ RUNNER = textwrap.dedent(
         with marks.open("a") as out:
             out.write(f"finish {payload['number']}\\n")
 
-    routes = {("pull_request", "opened"): Route(review, (), lambda payload: "pr")}
+    routes = {("pull_request", "opened"): Route(review, None, lambda payload: "pr")}
     app = main.create_app(load_settings(), routes=routes)
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
     """
