@@ -151,8 +151,11 @@ class LedgerStep(BaseModel):
 
 
 def problem(error: ValidationError) -> str:
-    """The first thing wrong with a payload, in a few words: ``pull_request.number: Input
-    should be a valid integer``. The offending value is not repeated: it may be huge."""
-    first = error.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "the payload"
-    return f"{where}: {first['msg']}"[:300]
+    """What is wrong with a payload, in a few words (the first three things): ``installation:
+    Field required; pull_request.number: Input should be a valid integer``. The offending
+    values are not repeated: they may be huge."""
+    said = []
+    for found in error.errors(include_url=False, include_input=False)[:3]:
+        where = ".".join(str(part) for part in found["loc"]) or "the payload"
+        said.append(f"{where}: {found['msg']}")
+    return "; ".join(said)[:500]

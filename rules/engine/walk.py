@@ -67,12 +67,10 @@ def walk(
             if handlers:
                 dispatch(handlers, node, failed)
             continue
-        handlers = enter.get(type(node))
+        node_type = type(node)
+        handlers = enter.get(node_type)
         if handlers:
             dispatch(handlers, node, failed)
-        node_type = type(node)
-        ancestors.append(node)
-        stack.append(leaving)
         names = field_names.get(node_type)
         if names is None:
             names = field_names[node_type] = fields_of(node_type)
@@ -84,6 +82,10 @@ def walk(
                 children.extend([item for item in value if type(item) in node_types])
             elif kind in node_types:
                 children.append(value)
+        if not children and node_type not in leave:
+            continue  # a leaf (a name, a number): nobody's ancestor, nothing to do on leaving
+        ancestors.append(node)
+        stack.append(leaving)
         children.reverse()
         stack.extend(children)
 

@@ -276,7 +276,9 @@ def test_a_payload_missing_what_the_event_needs_gets_400_naming_it(client):
     del payload["installation"]
     response = post(client, "pull_request", payload)
     assert response.status_code == 400
-    assert response.json()["detail"] == "the payload lacks installation.id, pull_request.head.sha"
+    assert response.json()["detail"] == (
+        "installation: Field required; pull_request.head.sha: Field required"
+    )
     assert deliveries(client) == []
 
 

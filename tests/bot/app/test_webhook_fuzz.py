@@ -51,7 +51,9 @@ JSON = st.recursive(
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=40)
     | st.sampled_from(["", "0" * 40, "x" * 70_000, "../../etc/passwd", "\u202e\x00"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -75,9 +77,7 @@ def deliveries(draw) -> tuple[dict[str, str], bytes, str]:
     if draw(st.integers(min_value=0, max_value=9)) == 0:
         payload["action"] = draw(JSON)
     body = json.dumps(payload).encode()
-    delivery = draw(
-        st.sampled_from([str(uuid.uuid4())] * 6 + ["", "x" * 5000, "a b", "é", "../x"])
-    )
+    delivery = draw(st.sampled_from([str(uuid.uuid4())] * 6 + ["", "x" * 5000, "a b", "é", "../x"]))
     event = draw(st.sampled_from([event] * 6 + ["", "E" * 300, "pull request", "ping", "x.y"]))
     headers = {
         "X-GitHub-Event": event,
@@ -112,10 +112,12 @@ def test_a_mutated_signed_delivery_never_gets_a_5xx_or_a_traceback(
 ):
     headers, body, delivery_id = delivery
     caplog.clear()
+    # Bytes, as they go on the wire: a header's text need not be ASCII there.
+    sent = {name: value.encode("latin-1") for name, value in headers.items()}
     with caplog.at_level(logging.DEBUG):
-        answer = recorder.post("/webhook", content=body, headers=headers)
+        answer = recorder.post("/webhook", content=body, headers=sent)
     answers["sent"] += 1
-    answers[answer.status_code // 100 * 100] += 1
+    answers[f"{answer.status_code // 100}xx"] += 1
     tracebacks = [r for r in caplog.records if r.exc_info]
     answers["tracebacks"] += len(tracebacks)
     assert answer.status_code < 500, answer.text
@@ -132,7 +134,7 @@ def test_a_mutated_signed_delivery_never_gets_a_5xx_or_a_traceback(
 def test_the_server_still_answers_after_the_fuzz(recorder, answers, capsys):
     assert recorder.get("/healthz").status_code == 200
     if answers["sent"]:  # this module's fuzz ran first
-        assert answers["sent"] >= DELIVERIES and answers[500] == 0 and answers["tracebacks"] == 0
+        assert answers["sent"] >= DELIVERIES and answers["5xx"] == 0 and answers["tracebacks"] == 0
         with capsys.disabled():
             counts = ", ".join(f"{key}: {value}" for key, value in sorted(answers.items(), key=str))
             print(f"\nwebhook fuzz: {counts}")
