@@ -288,7 +288,14 @@ def _locked(mirror: Path) -> Iterator[None]:
 
 
 def _environment(config: dict[str, str]) -> dict[str, str]:
-    entries = {"core.hooksPath": os.devnull, "credential.helper": "", **config}
+    entries = {
+        "core.hooksPath": os.devnull,
+        "credential.helper": "",
+        # A transfer slower than 1 kB/s for a minute has stalled: git gives up on it.
+        "http.lowSpeedLimit": "1000",
+        "http.lowSpeedTime": "60",
+        **config,
+    }
     env = {
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_GLOBAL": os.devnull,
@@ -322,6 +329,13 @@ def _run(
     raise MirrorError(error or f"git {_scrub(shown, secret)} failed ({status}): {detail}")
 
 
+# The longest any git command may run: a fetch from GitHub (a large repository's first clone
+# included), and everything else, which only reads the mirror. A command past it is killed, and
+# the job fails and is tried again later instead of holding its worker.
+NETWORK_SECONDS = 600.0
+LOCAL_SECONDS = 120.0
+
+
 def _execute(
     mirror: Path, args: list[str], secret: dict[str, str], data_dir: Path | None = None
 ) -> tuple[int, bytes, bytes]:
@@ -338,6 +352,7 @@ def _execute(
             with_exceptions=False,
             strip_newline_in_stdout=False,
             stdout_as_string=False,
+            kill_after_timeout=NETWORK_SECONDS if args[:1] == ["fetch"] else LOCAL_SECONDS,
         )
     except git.GitCommandNotFound:
         raise MirrorError("git is not installed") from None

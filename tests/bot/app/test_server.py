@@ -313,6 +313,45 @@ def test_events_the_app_does_not_handle_get_202_and_are_not_stored(client, event
     assert deliveries(client) == []
 
 
+@pytest.mark.parametrize(
+    ("headers", "status", "said"),
+    [
+        ({"X-GitHub-Delivery": "x" * 129}, 400, "malformed"),
+        ({"X-GitHub-Delivery": "id with spaces"}, 400, "malformed"),
+        ({"X-GitHub-Event": "E" * 65}, 400, "malformed"),
+        ({"X-GitHub-Event": "pull request"}, 400, "malformed"),
+        ({"X-GitHub-Event": "Pull_Request"}, 400, "malformed"),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, 415, "application/json"),
+        ({"Content-Type": "text/plain"}, 415, "application/json"),
+    ],
+)
+def test_odd_headers_are_refused_and_store_nothing(client, headers, status, said):
+    response = post(client, "pull_request", pull_request_payload(), **headers)
+    assert response.status_code == status
+    assert said in response.json()["detail"]
+    assert deliveries(client) == []
+
+
+def test_an_action_that_is_not_a_string_is_refused(client):
+    for action in ([1, 2], {"login": None}, 7):
+        payload = {**pull_request_payload(), "action": action}
+        response = post(client, "pull_request", payload)
+        assert (response.status_code, response.json()["detail"]) == (400, "action: not a string")
+    assert deliveries(client) == []
+
+
+def test_a_field_of_the_wrong_type_is_refused_naming_it(client):
+    payload = pull_request_payload()
+    payload["pull_request"]["number"] = "12"  # strict: GitHub sends numbers as numbers
+    payload["installation"]["id"] = True
+    response = post(client, "pull_request", payload)
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert "installation.id: Input should be a valid integer" in detail
+    assert "pull_request.number: Input should be a valid integer" in detail
+    assert deliveries(client) == []
+
+
 def test_a_body_over_25_mb_gets_413(client):
     body = b"x" * (MAX_BODY_BYTES + 1)
     response = post(client, "pull_request", body)

@@ -243,3 +243,25 @@ def test_fetching_a_branch_and_what_changed_between_two_commits(
     assert present == {"pkg/model.py", "pkg/new.py"} and gone == {"README.md"}
     with pytest.raises(gitmirror.MirrorError):
         gitmirror.fetch_branch(mirror, "--upload-pack=evil", token=None)
+
+
+def test_a_fetch_from_a_remote_that_never_answers_is_cut_at_its_deadline(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import socket
+    import time
+
+    # A server that takes the connection and never says a word, as a stuck proxy does.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/acme/models.git"
+    monkeypatch.setattr(gitmirror, "NETWORK_SECONDS", 1.0)
+    path = gitmirror.ensure_mirror(tmp_path / "data", "acme/models", url)
+    started = time.monotonic()
+    try:
+        with pytest.raises(MirrorError, match=r"git fetch .*Timeout"):
+            gitmirror.fetch_pull(path, "main", 7, token=None)
+    finally:
+        silent.close()
+    assert 0.9 < time.monotonic() - started < 5
