@@ -207,4 +207,3 @@ ROUTES: Mapping[tuple[str, str], Route] = {
     # The ledger's backfills and next chunks: recorded by the App itself, never by a webhook.
     ("debtbot.ledger", "analyse"): _LEDGER,
 }
-
