@@ -289,3 +289,40 @@ def test_a_principle_report_keeps_to_that_principle_and_full_covers_the_reposito
     (full,) = world.ours()
     assert "every Python file of the repository (4)" in full["body"]
     assert "pkg/untouched.py" in full["body"] and "pkg/old.py" in full["body"]
+
+
+@pytest.mark.parametrize(
+    ("who", "role", "answered"),
+    [
+        ("the owner", "admin", True),
+        ("a maintainer", "maintain", True),
+        ("a member or outside collaborator with write", "write", True),
+        ("a triager", "triage", False),
+        ("a read-only collaborator", "read", False),
+        ("a contributor from a fork, with no role", None, False),
+    ],
+)
+def test_who_may_ask_for_a_report(world, who, role, answered):
+    login = "person"
+    if role is not None:
+        world.fake.set_role(REPO, login, role)
+
+    comment = world.comment("/debt help", author=login)
+
+    [reply] = world.ours()
+    if answered:
+        assert world.reactions(comment) == ["eyes"], who
+        assert "`/debt-report full`" in reply["body"]
+    else:
+        assert world.reactions(comment) == [], who
+        assert reply["body"].splitlines()[0] == commands.render_refusal(login)
+
+
+def test_bots_and_this_app_are_never_answered_even_with_a_role(world):
+    world.fake.set_role(REPO, "dependabot[bot]", "write")
+    first = world.comment("/debt-report", author="dependabot[bot]")
+    second = world.comment("/debt-report", author=BOT_LOGIN)  # a report of ours quoting it
+
+    assert world.fake.requests_to("POST", COMMENTS) == []
+    assert world.fake.requests_to("GET", PERMISSION) == []
+    assert world.reactions(first) == world.reactions(second) == []
