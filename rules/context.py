@@ -50,6 +50,17 @@ class Report:
 
 
 @dataclass
+class FileMemo:
+    """What every rule on one file would otherwise compute for itself."""
+
+    # Qualified names of the file's expressions by node (many rules ask for the name of the
+    # same call); emptied when an import changes the aliases.
+    qualified: dict[int, str | None] = field(default_factory=dict)
+    # The file's YAML documents, composed once (several rules read YAML files).
+    yaml: list | None = None
+
+
+@dataclass
 class Context(Generic[StateT]):
     """What a rule sees of the file it is looking at. One per rule per file."""
 
@@ -65,11 +76,8 @@ class Context(Generic[StateT]):
     skips: list[Skipped]
     # What the rule keeps while walking this file: a fresh instance of the rule's ``State``.
     state: StateT
-    # Qualified names of the file's expressions by node, shared by the contexts of every rule
-    # on the file (many rules ask for the name of the same call); emptied when an import
-    # changes the aliases.
-    qualified: dict[int, str | None] = field(default_factory=dict, repr=False)
-    _yaml: list | None = field(default=None, init=False, repr=False)
+    # What the rules on the file compute once for all of them; shared by their contexts.
+    memo: FileMemo = field(default_factory=FileMemo, repr=False)
 
     @cached_property
     def lines(self) -> list[str]:
@@ -80,10 +88,11 @@ class Context(Generic[StateT]):
         return is_test_path(self.path)
 
     def qualified_name(self, node: cst.CSTNode) -> str | None:
+        qualified = self.memo.qualified
         key = id(node)  # the tree outlives the walk, so no other node takes this id
-        if key not in self.qualified:
-            self.qualified[key] = names.qualify(node, self.aliases)
-        return self.qualified[key]
+        if key not in qualified:
+            qualified[key] = names.qualify(node, self.aliases)
+        return qualified[key]
 
     def call_name(self, node: cst.CSTNode) -> str | None:
         return self.qualified_name(node.func) if type(node) is cst.Call else None
@@ -117,13 +126,13 @@ class Context(Generic[StateT]):
 
     def yaml_documents(self) -> list:
         """The file's YAML documents as safe-loaded nodes; [] (and a skip) when unreadable."""
-        if self._yaml is None:
+        if self.memo.yaml is None:
             try:
-                self._yaml = readers.compose_yaml(self.text)
+                self.memo.yaml = readers.compose_yaml(self.text)
             except readers.UnreadableFile as exc:
-                self.skip(str(exc))
-                self._yaml = []
-        return self._yaml
+                self.skip(str(exc))  # once: the contexts of a file share their skips
+                self.memo.yaml = []
+        return self.memo.yaml
 
     def report(
         self, node: cst.CSTNode, *, replacement: str | None = None, **values: object

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from rules import names
-from rules.context import Context, Report, Visitor
+from rules.context import Context, FileMemo, Report, Visitor
 from rules.engine import provenance
 from rules.engine.config import Config
 from rules.engine.facts import FactsCollector, FileFacts
@@ -49,10 +49,15 @@ def top_level_imports(module: cst.Module, aliases: dict[str, str]) -> None:
 
 
 def _facts(
-    collector: FactsCollector, path: str, module: cst.Module, text: str, problems: list[Skipped]
+    collector: FactsCollector,
+    path: str,
+    module: cst.Module,
+    text: str,
+    origin: provenance.Header,
+    problems: list[Skipped],
 ) -> FileFacts | None:
     try:
-        return collector.facts(path, module, text, _aliases_of(module))
+        return collector.facts(path, module, text, _aliases_of(module), origin)
     except Exception as exc:  # the repository rules lose one file, the run goes on
         problems.append(Skipped(path, f"repository facts failed: {type(exc).__name__}: {exc}"))
         return None
@@ -66,7 +71,7 @@ def _aliases_of(module: cst.Module) -> dict[str, str]:
 
 def _nested_import(node: cst.Import | cst.ImportFrom, ctx: Context) -> None:
     names.add_import(ctx.aliases, node)
-    ctx.qualified.clear()  # names resolved before this import may now resolve otherwise
+    ctx.memo.qualified.clear()  # names resolved before this import may now resolve otherwise
 
 
 def analyse_source(
@@ -103,7 +108,8 @@ def analyse_source(
     result.lines = len(text.splitlines())
     # Code the repository only carries (vendored, generated, documentation written as
     # comments) silences the rules rules.engine.provenance.SILENCED says, for every rule.
-    file_kind = provenance.kind(path, provenance.header(path, text), files, owners)
+    origin = provenance.header(path, text)
+    file_kind = provenance.kind(path, origin, files, owners)
     active = [r for r in active if not provenance.silences(file_kind, r.code)]
     kinds = frozenset(kind for rule in config.rules() for kind in rule.facts)
     collector = FactsCollector(kinds=kinds) if collect_facts and module is not None else None
@@ -111,7 +117,7 @@ def analyse_source(
         reports, problems = run_rules(path, text, module, active, config, files, collector)
         result.findings = place(path, text, module, reports, config)
         if collector is not None:
-            result.facts = _facts(collector, path, module, text, problems)
+            result.facts = _facts(collector, path, module, text, origin, problems)
     except RecursionError:
         problems = [Skipped(path, "too deeply nested to analyse")]
     result.skipped.extend(problems)
@@ -136,11 +142,11 @@ def run_rules(
     enter: dict[type, list[tuple[Visitor, Context]]] = defaultdict(list)
     leave: dict[type, list[tuple[Visitor, Context]]] = defaultdict(list)
     contexts = []
-    qualified: dict[int, str | None] = {}
+    memo = FileMemo()
     for rule in active:
         ctx = Context(
             rule, path, text, config.options_for(rule), files, module, aliases, ancestors,
-            reports, skips, fresh_state(rule), qualified,
+            reports, skips, fresh_state(rule), memo,
         )  # fmt: skip
         contexts.append(ctx)
         for name, visitor in rule.visitors.items():

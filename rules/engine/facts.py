@@ -162,7 +162,12 @@ class FactsCollector:
             pending.extend((child, inner) for child in child_nodes(node))
 
     def facts(
-        self, path: str, module: cst.Module, text: str, aliases: Mapping[str, str]
+        self,
+        path: str,
+        module: cst.Module,
+        text: str,
+        aliases: Mapping[str, str],
+        origin: provenance.Header | None = None,
     ) -> FileFacts:
         bound = set(_BOUND_AS.findall(text))
         if any(name in bound for _, name in self.through_handles.values()):
@@ -200,7 +205,7 @@ class FactsCollector:
             literals.collections(text)
             if "collections" in self.kinds and not is_test_path(path)
             else (),
-            provenance.header(path, text),
+            origin if origin is not None else provenance.header(path, text),
         )
 
 
