@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     worker_backoff_seconds: float = Field(default=10.0, ge=0)
     # A running job whose worker shows no sign of life for this long is taken up by another.
     worker_lease_seconds: float = Field(default=120.0, ge=1)
+    # How long one try of a job may spend on GitHub, retries and rate-limit waits included;
+    # past it the job goes back to the queue with a backoff.
+    worker_job_seconds: float = Field(default=600.0, gt=0)
     # Jobs the in-process worker runs at once; 0: one per core. Their analyses run in
     # processes of their own (as many), unless ANALYSIS_PROCESSES is false: then in the
     # worker's threads, which share one core.

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import logs, store
 from bot.app.events import Route
 from bot.domain import PayloadError
+from bot.github import deadline
 from bot.metrics import DELIVERIES, JOB_SECONDS
 from bot.services import Services
 from bot.settings import Settings
@@ -39,13 +40,19 @@ class RetryPolicy:
     max_attempts: int = 5
     backoff_seconds: float = 10.0  # before the second try; doubled for each further one
     max_backoff_seconds: float = 900.0
+    # How long one try may spend on GitHub, its retries and waits included (bot.github.deadline).
+    job_seconds: float = 600.0
 
     def delay(self, attempts: int) -> float:
         return min(self.backoff_seconds * 2 ** max(attempts - 1, 0), self.max_backoff_seconds)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetryPolicy:
-        return cls(settings.worker_max_attempts, settings.worker_backoff_seconds)
+        return cls(
+            settings.worker_max_attempts,
+            settings.worker_backoff_seconds,
+            job_seconds=settings.worker_job_seconds,
+        )
 
 
 def process_next(
@@ -83,6 +90,7 @@ def run_claimed(
             with (
                 logs.delivery(delivery.delivery_id),
                 _beating(session_factory, delivery, lease_seconds / 3),
+                deadline.job_deadline(policy.job_seconds),
             ):
                 route.handler(json.loads(delivery.payload), services)
         except (PayloadError, json.JSONDecodeError) as failure:

@@ -51,6 +51,7 @@ from bot.domain import (
     PullInfo,
     ReviewResult,
 )
+from bot.github import deadline
 from bot.github.errors import (
     Forbidden,
     GitHubError,
@@ -431,7 +432,13 @@ class _Retry(GithubRetry):
             until = stop_until_from(dict(response.headers), response.status)
             if until is not None:
                 self.on_stop(until)
-        return super().increment(method, url, response, error, **rest)
+        retry = super().increment(method, url, response, error, **rest)
+        wait = retry.get_backoff_time()
+        if response is not None:
+            wait = max(wait, retry.get_retry_after(response) or 0)
+        status = response.status if response is not None else None
+        deadline.ensure_time_for(wait, f"GitHub asked for a wait of {wait:.0f} s", status)
+        return retry
 
 
 def _retry(app: GitHubApp, installation_id: int | None = None) -> GithubRetry:
@@ -791,6 +798,7 @@ def _calling(client: InstallationClient, operation: str) -> Iterator[None]:
     rate limit GitHub reported, and translate errors."""
     outcome = "error"
     try:
+        deadline.ensure_time_for(0, f"{operation} not called")
         if client.app.pacing is not None:
             client.app.pacing.wait_turn(client.installation_id, write=operation in _WRITES)
         with _translated():

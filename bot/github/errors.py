@@ -44,5 +44,10 @@ class Unavailable(GitHubError):
     """A 5xx, or no answer at all. A POST may still have been acted on: look before resending."""
 
 
+class OutOfTime(GitHubError):
+    """The job's time for GitHub ran out, or a wait GitHub asked for would outlast it: nothing
+    more is asked, and the job is tried again later (see bot.github.deadline)."""
+
+
 class IncompleteAnswer(GitHubError):
     """GitHub said it did the work, but its answer lacks what the call returns."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import redis
 from redis.commands.core import Script
 
+from bot.github import deadline
 from bot.github.errors import RateLimited
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class RedisPacing:
                 f"GitHub asked installation {installation_id} to wait {wait:.0f} s more", 403
             )
         if wait > 0:
+            deadline.ensure_time_for(wait, f"GitHub asked for a pause of {wait:.0f} s", 403)
             self.sleep(wait)
         return wait
 

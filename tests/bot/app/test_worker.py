@@ -23,6 +23,7 @@ from bot.app.events import Route
 from bot.app.webhooks import signature
 from bot.app.worker import RetryPolicy, process_next, start_worker
 from bot.domain import PayloadError
+from bot.github import deadline
 from bot.services import Services
 from tests import ROOT
 from tests.bot.app.test_server import PEM, SECRET, make_settings, pull_request_payload
@@ -175,6 +176,25 @@ def test_a_long_job_keeps_its_lease_and_no_other_worker_takes_it(sessions, servi
         assert all(worker.stop(grace_seconds=5) for worker in workers)
     assert runs == [{"n": 1}]
     assert the_delivery(sessions, "long").attempts == 1
+
+
+def test_a_job_that_runs_out_of_time_for_github_is_tried_again_later(sessions, services):
+    record(sessions, "slow-github", {"n": 1})
+
+    def waits_for_github(payload, services):
+        # What the GitHub client does before a wait GitHub asked for (a rate limit's reset).
+        deadline.ensure_time_for(30, "GitHub asked for a wait of 30 s", 403)
+
+    policy = RetryPolicy(job_seconds=5, backoff_seconds=60)
+    started = time.monotonic()
+    assert process_next(routes_to(waits_for_github), services, policy)
+
+    assert time.monotonic() - started < 2
+    delivery = the_delivery(sessions, "slow-github")
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert "OutOfTime" in delivery.last_error and "tried again later" in delivery.last_error
+    assert store.as_utc(delivery.next_attempt_at) > store.utcnow() + timedelta(seconds=50)
+    deadline.ensure_time_for(30, "outside a job there is no deadline")
 
 
 def test_threads_run_jobs_at_once_and_a_stop_gives_back_those_still_running(sessions, services):

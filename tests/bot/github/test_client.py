@@ -14,10 +14,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.domain import Annotation, CheckRunOutput, InlineComment
 from bot.github import client as gh
+from bot.github import deadline
 from bot.github.errors import (
     Forbidden,
     GitHubError,
     NotFound,
+    OutOfTime,
     RateLimited,
     Unavailable,
     Unprocessable,
@@ -249,6 +251,40 @@ def test_a_rate_limit_reset_beyond_the_longest_wait_fails_at_once(fake_github):
 
     assert raised.value.status == 403
     assert time.monotonic() - started < 2
+
+
+def test_a_rate_limit_wait_past_the_jobs_deadline_fails_at_once(fake_github):
+    fake_github.add_pull(REPO, 7, HEAD)
+    # Within the longest wait the client accepts (15 minutes), but not within the job's time.
+    fake_github.fail_with_rate_limit("GET", rf"/repos/{REPO}/pulls/7", reset_in=60)
+    started = time.monotonic()
+
+    with deadline.job_deadline(5), pytest.raises(OutOfTime) as raised:
+        _client(fake_github).get_pull(REPO, 7)
+
+    assert raised.value.status == 403 and "tried again later" in str(raised.value)
+    assert time.monotonic() - started < 2
+    assert len(fake_github.requests_to("GET", rf"/repos/{REPO}/pulls/7")) == 1
+
+
+def test_retries_stop_when_the_jobs_time_is_up(fake_github):
+    fake_github.add_pull(REPO, 7, HEAD)
+    fake_github.fail("GET", rf"/repos/{REPO}/pulls/7", 502, times=10)
+
+    with deadline.job_deadline(1.5), pytest.raises(OutOfTime):
+        # Backoffs of 1 s, 2 s, 4 s...: the second would end past the deadline.
+        _client(fake_github, backoff_factor=1.0, max_retries=5).get_pull(REPO, 7)
+
+    assert len(fake_github.requests_to("GET", rf"/repos/{REPO}/pulls/7")) <= 2
+
+
+def test_no_call_is_made_once_the_jobs_time_is_up(fake_github):
+    fake_github.add_pull(REPO, 7, HEAD)
+    client = _client(fake_github)
+    with deadline.job_deadline(0), pytest.raises(OutOfTime):
+        client.get_pull(REPO, 7)
+    assert fake_github.requests_to("GET", rf"/repos/{REPO}/pulls/7") == []
+    assert client.get_pull(REPO, 7).head_sha == HEAD  # outside a job: no deadline
 
 
 @pytest.mark.parametrize(
