@@ -219,8 +219,11 @@ def inline_comments(
     )
 
 
-def review_body(plan: ReviewPlan, head_sha: str, public_url: str) -> str:
-    """The review's summary: how much is new, and the new findings not commented inline."""
+def review_body(
+    plan: ReviewPlan, head_sha: str, public_url: str, skipped: Sequence[Skipped] = ()
+) -> str:
+    """The review's summary: how much is new, the new findings not commented inline, and the
+    changed files that could not be analysed (``skipped``), so that none passes in silence."""
     total = len(plan.said)
     lines = [
         f"**debtbot** looked at {head_sha[:12]}: {count(total, 'new finding')} on changed lines."
@@ -239,6 +242,11 @@ def review_body(plan: ReviewPlan, head_sha: str, public_url: str) -> str:
         if len(plan.listed) > LISTED_IN_BODY:
             hidden = len(plan.listed) - LISTED_IN_BODY
             lines.append(f"- … and {hidden} more: the **debtbot** check run lists every finding.")
+    if skipped:
+        lines += ["", f"{count(len(skipped), 'changed file')} could not be analysed:"]
+        lines += [f"- {code_span(s.path)}: {s.reason}" for s in skipped[:LISTED_IN_BODY]]
+        if len(skipped) > LISTED_IN_BODY:
+            lines.append(f"- … and {len(skipped) - LISTED_IN_BODY} more (see the check run).")
     return "\n".join(lines)
 
 

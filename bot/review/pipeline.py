@@ -167,7 +167,8 @@ def _review(
     _close_threads(fixed, stored, commented, existing, client, ref)
     review_id = None
     if not plan.is_empty:
-        body = comments.review_body(plan, head, public_url)
+        unread = [s for s in result.skipped if s.path in changed]
+        body = comments.review_body(plan, head, public_url, unread)
         inline = comments.inline_comments(plan, diff_hunks, public_url)
         outcome = client.create_review(name, number, head, body, inline)
         review_id = outcome.review_id

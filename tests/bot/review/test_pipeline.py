@@ -261,6 +261,27 @@ def test_first_push_gets_one_review_on_changed_lines_only(world: World) -> None:
         )
 
 
+def test_changed_files_that_could_not_be_analysed_are_named_in_the_review(world: World) -> None:
+    world.push(
+        {
+            "pkg/model.py": MODEL,
+            "pkg/latin.py": "caf\xe9 = 1\n".encode("latin-1"),
+            "pkg/broken.py": "def broken(:\n    pass\n",
+            # git shows no lines of a binary file, so there is nothing in it to review.
+            "pkg/blob.py": b"\x00\x01binary, named .py",
+        }
+    )
+    world.run()
+
+    (sent,) = world.reviews()
+    assert "2 new findings on changed lines" in sent["body"]
+    assert "2 changed files could not be analysed:" in sent["body"]
+    unread = [line for line in sent["body"].splitlines() if line.startswith("- `pkg/")]
+    assert [line.split(":")[0] for line in unread] == ["- `pkg/broken.py`", "- `pkg/latin.py`"]
+    assert "syntax error at line " in unread[0]
+    assert unread[1] == "- `pkg/latin.py`: not UTF-8 text (byte 3)"
+
+
 def test_debt_the_base_had_on_a_touched_line_is_not_the_pull_requests_doing(
     world: World,
 ) -> None:
