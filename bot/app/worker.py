@@ -25,6 +25,8 @@ from bot import logs, store
 from bot.app.events import Route
 from bot.domain import PayloadError
 from bot.github import deadline
+from bot.github.errors import GitHubError
+from bot.github.mirror import MirrorError
 from bot.metrics import DELIVERIES, JOB_SECONDS
 from bot.services import Services
 from bot.settings import Settings
@@ -96,6 +98,17 @@ def run_claimed(
         except (PayloadError, json.JSONDecodeError) as failure:
             log.exception("delivery %s cannot be handled", delivery.delivery_id)
             status, error = "failed", _describe(failure)
+        except (GitHubError, MirrorError) as failure:
+            # The world outside failed (GitHub, a remote, the mirror on disk): the message says
+            # what; a traceback would only show where the call was made.
+            log.warning(
+                "delivery %s failed (attempt %d of %d): %s",
+                delivery.delivery_id,
+                delivery.attempts,
+                policy.max_attempts,
+                _describe(failure),
+            )
+            status, error = "pending", _describe(failure)
         except Exception as failure:
             log.exception(
                 "delivery %s failed (attempt %d of %d)",

@@ -18,6 +18,7 @@ import base64
 import fcntl
 import os
 import re
+import subprocess
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,7 +100,9 @@ def pull_ref_name(number: int) -> str:
     return f"refs/pull/{number}/head"
 
 
-def fetch_pull(mirror: Path, base_ref: str, number: int, token: str | None) -> None:
+def fetch_pull(
+    mirror: Path, base_ref: str, number: int, token: str | None, refetch: bool = False
+) -> None:
     """Fetch the base branch and ``refs/pull/N/head`` into the mirror's refs of the same names.
 
     Only new objects travel: the mirror keeps what earlier fetches brought. ``token`` is the
@@ -114,8 +117,32 @@ def fetch_pull(mirror: Path, base_ref: str, number: int, token: str | None) -> N
     ]
     url = _run(mirror, ["config", "--get", "remote.origin.url"]).strip()
     command = ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "origin", *refspecs]
+    if refetch:  # every object again, not only what the mirror seems to lack
+        command.insert(1, "--refetch")
     with _locked(mirror):
         _run(mirror, command, secret=_credentials(url, token))
+
+
+def missing_files(mirror: Path, sha: str, paths: Iterable[str]) -> list[str]:
+    """The ``paths`` whose content the mirror lacks at ``sha`` although its tree names them (a
+    damaged mirror, an interrupted fetch); paths that are not files there are not missing."""
+    (checked,) = _revisions(sha)
+    tree, _ = blobs_at(mirror, checked)
+    wanted = sorted({p for p in paths if p in tree})
+    if not wanted:
+        return []
+    names = "".join(f"{tree[p]}\n" for p in wanted)
+    done = subprocess.run(  # debt: ignore[DEBT801]
+        ["git", f"--git-dir={Path(mirror).absolute()}", "cat-file", "--batch-check"],
+        input=names.encode(),
+        capture_output=True,
+        env=_environment({}),
+        timeout=LOCAL_SECONDS,
+        check=False,
+    )
+    answers = done.stdout.decode("utf-8", "replace").splitlines()
+    pairs = zip(wanted, answers, strict=False)
+    return [path for path, answer in pairs if answer.endswith(" missing")]
 
 
 def fetch_branch(mirror: Path, branch: str, token: str | None) -> str:

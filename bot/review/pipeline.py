@@ -120,6 +120,7 @@ def _review(
 ) -> str:
     head, name, number = ref.head_sha, ref.full_name, ref.number
     public_url = services.settings.public_url
+    _ensure_present(mirror, ref, services)
     changed = gitmirror.changed_lines(mirror, ref.base_sha, head)
     diff_hunks = gitmirror.hunks(mirror, ref.base_sha, head)
     with services.sessions() as session:
@@ -189,6 +190,35 @@ def _review(
             review_id=review_id,
         )
     return "nothing-new" if plan.is_empty else "posted"
+
+
+def _ensure_present(mirror: Path, ref: PullRequestRef, services: Services) -> None:
+    """Fetch everything again, once, when the mirror lacks the content of a file at the head or
+    the base (a mirror damaged on disk, a fetch cut short); still lacking it then is a clear
+    error. One ``git cat-file --batch-check`` per commit: cheap beside the review."""
+
+    def lacking() -> list[str]:
+        return [
+            path
+            for sha in (ref.head_sha, ref.base_sha)
+            for path in gitmirror.missing_files(mirror, sha, gitmirror.list_files(mirror, sha))
+        ]
+
+    missing = lacking()
+    if not missing:
+        return
+    log.warning(
+        "mirror of %s lacks %d files at %s (%s): fetching everything again",
+        ref.full_name, len(missing), ref.head_sha[:12], ", ".join(missing[:5]),
+    )  # fmt: skip
+    token = services.github.token(ref.installation_id)
+    gitmirror.fetch_pull(mirror, ref.base_ref, ref.number, token, refetch=True)
+    missing = lacking()
+    if missing:
+        raise gitmirror.MirrorError(
+            f"the mirror of {ref.full_name} lacks {len(missing)} files at {ref.head_sha[:12]} "
+            f"even after fetching everything again: {', '.join(missing[:5])}"
+        )
 
 
 def _brought_by_change(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -24,6 +25,8 @@ from bot.app.webhooks import signature
 from bot.app.worker import RetryPolicy, process_next, start_worker
 from bot.domain import PayloadError
 from bot.github import deadline
+from bot.github.errors import Unavailable
+from bot.github.mirror import MirrorError
 from bot.services import Services
 from tests import ROOT
 from tests.bot.app.test_server import PEM, SECRET, make_settings, pull_request_payload
@@ -195,6 +198,30 @@ def test_a_job_that_runs_out_of_time_for_github_is_tried_again_later(sessions, s
     assert "OutOfTime" in delivery.last_error and "tried again later" in delivery.last_error
     assert store.as_utc(delivery.next_attempt_at) > store.utcnow() + timedelta(seconds=50)
     deadline.ensure_time_for(30, "outside a job there is no deadline")
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        MirrorError("git fetch failed (128): remote: fatal: unable to read 0123abcd"),
+        Unavailable("GitHub answered 502: Server Error", 502),
+    ],
+)
+def test_a_failure_of_the_world_outside_is_one_warning_without_a_traceback(
+    sessions, services, caplog, failure
+):
+    record(sessions, "outside", {"n": 1})
+
+    def fails(payload, services):
+        raise failure
+
+    with caplog.at_level(logging.WARNING, logger="bot.app.worker"):
+        assert process_next(routes_to(fails), services, RetryPolicy())
+
+    [logged] = [r for r in caplog.records if "outside" in r.getMessage()]
+    assert logged.levelno == logging.WARNING and logged.exc_info is None
+    assert str(failure) in logged.getMessage()
+    assert the_delivery(sessions, "outside").status == "pending"
 
 
 def test_threads_run_jobs_at_once_and_a_stop_gives_back_those_still_running(sessions, services):

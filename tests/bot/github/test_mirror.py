@@ -272,3 +272,28 @@ def test_a_fetch_from_a_remote_that_never_answers_is_cut_at_its_deadline(
     finally:
         silent.close()
     assert 0.9 < time.monotonic() - started < 5
+
+
+def _lose_blob(repo_dir: Path, blob_id: str) -> None:
+    """Delete a loose object, as a disk fault or an interrupted write leaves a repository."""
+    loose = repo_dir / "objects" / blob_id[:2] / blob_id[2:]
+    assert loose.is_file(), "the object is packed: nothing to delete"
+    loose.chmod(0o600)
+    loose.unlink()
+
+
+def test_a_file_lost_from_the_mirror_is_found_missing_and_fetched_again(
+    mirror: Path, remote: git.Repo
+) -> None:
+    head = gitmirror.resolve(mirror, gitmirror.pull_ref_name(7))
+    tree, _ = gitmirror.blobs_at(mirror, head)
+    assert gitmirror.missing_files(mirror, head, ["pkg/new.py", "pkg/model.py", "gone.py"]) == []
+
+    _lose_blob(mirror, tree["pkg/new.py"])
+
+    assert gitmirror.missing_files(mirror, head, ["pkg/new.py", "pkg/model.py"]) == ["pkg/new.py"]
+    gitmirror.fetch_pull(mirror, "main", 7, token=None)  # a plain fetch sees nothing to do
+    assert gitmirror.missing_files(mirror, head, ["pkg/new.py"]) == ["pkg/new.py"]
+    gitmirror.fetch_pull(mirror, "main", 7, token=None, refetch=True)
+    assert gitmirror.missing_files(mirror, head, ["pkg/new.py"]) == []
+    assert gitmirror.read_file(mirror, head, "pkg/new.py") == b"x = 1\ny = 2\n"

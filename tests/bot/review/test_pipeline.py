@@ -26,6 +26,7 @@ from bot import store
 from bot.app import events
 from bot.app.worker import RetryPolicy, process_next
 from bot.domain import PayloadError
+from bot.github import mirror as gitmirror
 from bot.github.errors import GitHubError
 from bot.review import comments
 from bot.review import pipeline as review
@@ -755,3 +756,41 @@ def test_a_line_github_refuses_moves_to_the_review_body(world: World) -> None:
     (thread,) = world.fake.pull(REPO, NUMBER).threads
     assert world.resolutions() == [thread["id"]] and thread["isResolved"]
     assert len(world.check_runs()) == 3
+
+
+def _lose(objects_of: Path, blob_id: str) -> None:
+    loose = objects_of / "objects" / blob_id[:2] / blob_id[2:]
+    loose.chmod(0o600)
+    loose.unlink()
+
+
+def test_a_file_the_mirror_lost_is_fetched_again_before_the_review(world: World, caplog) -> None:
+    sha = world.push({"pkg/model.py": MODEL})
+    mirror = world.services.mirrors.ensure(REPO)
+    gitmirror.fetch_pull(mirror, "main", NUMBER, token=None)
+    tree, _ = gitmirror.blobs_at(mirror, sha)
+    _lose(mirror, tree["pkg/model.py"])
+
+    with caplog.at_level(logging.WARNING, logger="bot.review.pipeline"):
+        world.run()
+
+    (sent,) = world.reviews()
+    assert "2 new findings on changed lines" in sent["body"]
+    assert "lacks 1 files" in caplog.text and "fetching everything again" in caplog.text
+
+
+def test_a_file_missing_from_github_too_is_a_clear_error(world: World) -> None:
+    sha = world.push({"pkg/model.py": MODEL})
+    mirror = world.services.mirrors.ensure(REPO)
+    gitmirror.fetch_pull(mirror, "main", NUMBER, token=None)
+    tree, _ = gitmirror.blobs_at(mirror, sha)
+    _lose(mirror, tree["pkg/model.py"])
+    _lose(Path(world.remote.git_dir), tree["pkg/model.py"])
+
+    with pytest.raises(gitmirror.MirrorError) as raised:
+        world.run()
+
+    assert world.reviews() == []
+    # GitHub (here a local remote) cannot send it either: git says which object.
+    assert str(raised.value).startswith("git fetch --refetch")
+    assert f"unable to read {tree['pkg/model.py']}" in str(raised.value)
