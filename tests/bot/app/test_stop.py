@@ -116,6 +116,7 @@ def test_a_review_stuck_on_github_is_given_back_and_posted_once_after_restart(
         if first.poll() is None:
             first.kill()
     took = time.monotonic() - told
+    print(f"\nstopped {took:.2f} s after {stop_signal.name} (grace {GRACE} s), a review stuck")
     assert took <= GRACE + 1.0, f"stopped {took:.2f} s after the signal"
     given_back = the_delivery(sessions)
     assert (given_back.status, given_back.attempts) == ("pending", 1)
