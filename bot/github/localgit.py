@@ -172,17 +172,9 @@ def tree_at(
     git_command: list[str], revision: str, env: dict[str, str] | None = None
 ) -> dict[str, str]:
     """Every file at ``revision`` with its blob id (submodules left out)."""
-    done = subprocess.run(  # debt: ignore[DEBT801]
-        [*git_command, "ls-tree", "-r", "-z", "--full-tree", revision],
-        capture_output=True,
-        env=env,
-        check=False,
-    )
-    if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip()
-        raise OSError(f"git ls-tree failed ({done.returncode}): {detail}")
+    listing = git_output(git_command, ["ls-tree", "-r", "-z", "--full-tree", revision], env)
     tree = {}
-    for entry in done.stdout.split(b"\0"):
+    for entry in listing.split(b"\0"):
         header, _, path = entry.partition(b"\t")
         fields = header.split()
         if len(fields) == 3 and fields[1] == b"blob":
@@ -221,23 +213,40 @@ class GitBlobs:
             raise OSError(f"blob {blob_id[:12]} is missing from the repository") from None
 
 
+# A command that only reads the repository and runs longer than this is stuck: killed.
+GIT_SECONDS = 120.0
+
+
+def git_output(
+    git_command: list[str], args: list[str], env: dict[str, str] | None, given: bytes = b""
+) -> bytes:
+    """What ``git_command args`` prints, fed ``given``; OSError when git fails or hangs."""
+    what = " ".join(args[:2])
+    try:
+        done = subprocess.run(  # debt: ignore[DEBT801]
+            [*git_command, *args],
+            input=given,
+            capture_output=True,
+            env=env,
+            timeout=GIT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise OSError(f"git {what} did not finish within {GIT_SECONDS:.0f} s") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip()
+        raise OSError(f"git {what} failed ({done.returncode}): {detail}")
+    return done.stdout
+
+
 def _cat_file_batch(
     git_command: list[str], names: list[str], env: dict[str, str] | None
 ) -> dict[str, bytes]:
     """The blobs among ``names`` (``revision:path`` or blob ids), read by one git process."""
     if not names:
         return {}
-    done = subprocess.run(  # debt: ignore[DEBT801]
-        [*git_command, "cat-file", "--batch"],
-        input="".join(f"{name}\n" for name in names).encode(),
-        capture_output=True,
-        env=env,
-        check=False,
-    )
-    if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip()
-        raise OSError(f"git cat-file --batch failed ({done.returncode}): {detail}")
-    found, out, at = {}, done.stdout, 0
+    asked = "".join(f"{name}\n" for name in names).encode()
+    found, out, at = {}, git_output(git_command, ["cat-file", "--batch"], env, asked), 0
     for name in names:
         end = out.index(b"\n", at)
         header = out[at:end].split()

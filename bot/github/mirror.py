@@ -18,7 +18,6 @@ import base64
 import fcntl
 import os
 import re
-import subprocess
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from urllib.parse import urlsplit
 
 import git
 
-from bot.github.localgit import GitBlobs, added_lines, batch_read, tree_at
+from bot.github.localgit import GitBlobs, added_lines, batch_read, git_output, tree_at
 
 # GitHub's rules for owner and repository names, which keeps every mirror inside data_dir.
 _NAME_PART = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -131,16 +130,13 @@ def missing_files(mirror: Path, sha: str, paths: Iterable[str]) -> list[str]:
     wanted = sorted({p for p in paths if p in tree})
     if not wanted:
         return []
-    names = "".join(f"{tree[p]}\n" for p in wanted)
-    done = subprocess.run(  # debt: ignore[DEBT801]
-        ["git", f"--git-dir={Path(mirror).absolute()}", "cat-file", "--batch-check"],
-        input=names.encode(),
-        capture_output=True,
-        env=_environment({}),
-        timeout=LOCAL_SECONDS,
-        check=False,
-    )
-    answers = done.stdout.decode("utf-8", "replace").splitlines()
+    command = ["git", f"--git-dir={Path(mirror).absolute()}"]
+    asked = "".join(f"{tree[p]}\n" for p in wanted).encode()
+    try:
+        checked_out = git_output(command, ["cat-file", "--batch-check"], _environment({}), asked)
+    except OSError as error:
+        raise MirrorError(str(error)) from None
+    answers = checked_out.decode("utf-8", "replace").splitlines()
     pairs = zip(wanted, answers, strict=False)
     return [path for path, answer in pairs if answer.endswith(" missing")]
 

@@ -25,7 +25,14 @@ from fastapi.testclient import TestClient
 from bot import store
 from bot.app.server import create_app
 from bot.app.webhooks import signature
-from tests.bot.app.test_end_to_end import NEW, NUMBER, REPO, SECRET, Remote, deliver, git_server
+from tests.bot.app.test_end_to_end import (
+    NUMBER,
+    REPO,
+    SECRET,
+    deliver,
+    git_server,
+    open_pull_request,
+)
 from tests.fakes.github import FakeGitHub
 
 __all__ = ["git_server"]  # a fixture, used by name
@@ -105,14 +112,7 @@ class Workers:
 def scaled(tmp_path, fake_github: FakeGitHub, git_server: str, database_url: str, queue: str):
     """A pull request ready to review, the web app sending work to ``queue``, and a way to
     start workers."""
-    remote = Remote(tmp_path)
-    base = remote.commit({"pkg/__init__.py": "", "pkg/old.py": "x = 1\n"}, "main")
-    remote.work.git.checkout("-b", "feature")
-    head = remote.commit({"pkg/new.py": NEW}, "feature")
-    remote.open_pull(head)
-    fake_github.add_installation(1, account="acme")
-    fake_github.add_repository(REPO, installation_id=1)
-    fake_github.add_pull(REPO, NUMBER, head, base, commentable={"pkg/new.py": range(1, 12)})
+    open_pull_request(tmp_path, fake_github)
     environment = {
         **os.environ,
         **fake_github.environment(),

@@ -110,6 +110,20 @@ class Remote:
         self.bare.git.update_server_info()
 
 
+def open_pull_request(tmp_path: Path, fake_github: FakeGitHub) -> Remote:
+    """A repository on the git server, known to the simulated GitHub under installation 1, with
+    pull request NUMBER adding ``pkg/new.py`` (NEW, which has findings) to main."""
+    remote = Remote(tmp_path)
+    base = remote.commit({"pkg/__init__.py": "", "pkg/old.py": "x = 1\n"}, "main")
+    remote.work.git.checkout("-b", "feature")
+    head = remote.commit({"pkg/new.py": NEW}, "feature")
+    remote.open_pull(head)
+    fake_github.add_installation(1, account="acme")
+    fake_github.add_repository(REPO, installation_id=1)
+    fake_github.add_pull(REPO, NUMBER, head, base, commentable={"pkg/new.py": range(1, 12)})
+    return remote
+
+
 def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -12,7 +12,13 @@ import signal
 import httpx
 
 from bot import store
-from tests.bot.app.test_end_to_end import NEW, NUMBER, REPO, SECRET, Remote, signed_delivery
+from tests.bot.app.test_end_to_end import (
+    NUMBER,
+    REPO,
+    SECRET,
+    open_pull_request,
+    signed_delivery,
+)
 from tests.bot.app.test_end_to_end import git_server as git_server
 from tests.bot.app.test_stop import ROOT, serve, wait_for
 from tests.bot.app.test_worker import free_port
@@ -26,14 +32,7 @@ SESSION_SECRET = "session-secret-" + "s" * 40
 def test_no_secret_reaches_a_log_the_store_or_the_mirror(
     tmp_path, fake_github: FakeGitHub, git_server: str
 ):
-    remote = Remote(tmp_path)
-    base = remote.commit({"pkg/__init__.py": "", "pkg/old.py": "x = 1\n"}, "main")
-    remote.work.git.checkout("-b", "feature")
-    head = remote.commit({"pkg/new.py": NEW}, "feature")
-    remote.open_pull(head)
-    fake_github.add_installation(1, account="acme")
-    fake_github.add_repository(REPO, installation_id=1)
-    fake_github.add_pull(REPO, NUMBER, head, base, commentable={"pkg/new.py": range(1, 12)})
+    open_pull_request(tmp_path, fake_github)
     fake_github.set_role(REPO, "alice", "write")
     written = tmp_path / "written"  # everything the App writes: log, store, mirrors
     environment = {

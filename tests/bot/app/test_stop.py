@@ -19,7 +19,13 @@ import httpx
 import pytest
 
 from bot import store
-from tests.bot.app.test_end_to_end import NEW, NUMBER, REPO, SECRET, Remote, signed_delivery
+from tests.bot.app.test_end_to_end import (
+    NUMBER,
+    REPO,
+    SECRET,
+    open_pull_request,
+    signed_delivery,
+)
 from tests.bot.app.test_end_to_end import git_server as git_server
 from tests.bot.app.test_worker import free_port
 from tests.fakes.github import FakeGitHub
@@ -72,14 +78,7 @@ def the_delivery(sessions) -> store.Delivery:
 def test_a_review_stuck_on_github_is_given_back_and_posted_once_after_restart(
     tmp_path, fake_github: FakeGitHub, git_server: str, database_url: str, stop_signal
 ):
-    remote = Remote(tmp_path)
-    base = remote.commit({"pkg/__init__.py": "", "pkg/old.py": "x = 1\n"}, "main")
-    remote.work.git.checkout("-b", "feature")
-    head = remote.commit({"pkg/new.py": NEW}, "feature")
-    remote.open_pull(head)
-    fake_github.add_installation(1, account="acme")
-    fake_github.add_repository(REPO, installation_id=1)
-    fake_github.add_pull(REPO, NUMBER, head, base, commentable={"pkg/new.py": range(1, 12)})
+    open_pull_request(tmp_path, fake_github)
     environment = {
         **os.environ,
         **fake_github.environment(),

@@ -59,5 +59,5 @@ def test_blobs_are_read_many_at_once_and_a_missing_one_is_a_clear_error(tmp_path
         missing = "0123456789abcdef0123456789abcdef01234567"
         with pytest.raises(OSError, match="blob 0123456789ab is missing"):
             blobs.read(missing)
-    with pytest.raises(OSError, match="ls-tree failed"):
+    with pytest.raises(OSError, match="git ls-tree -r failed"):
         localgit.tree_at(localgit.git_command(repo), "no-such-revision")
