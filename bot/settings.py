@@ -35,6 +35,10 @@ PEM_END = "PRIVATE KEY-----"
 _S = TypeVar("_S", bound=BaseSettings)
 
 
+# How long running jobs and requests get to end once the process is told to stop.
+DEFAULT_SHUTDOWN_GRACE_SECONDS = 3.0
+
+
 class SettingsError(ValueError):
     """Settings a person must fix before the App can start; the message names each variable."""
 
@@ -107,7 +111,7 @@ class Settings(BaseSettings):
     # On SIGTERM or SIGINT: how long running jobs and requests get to end before the jobs are
     # given back to the queue (another process, or the next start, takes them up) and the
     # process exits. Containers are killed 10 s after SIGTERM by default: keep well under.
-    shutdown_grace_seconds: float = Field(default=3.0, ge=0, le=60)
+    shutdown_grace_seconds: float = Field(default=DEFAULT_SHUTDOWN_GRACE_SECONDS, ge=0, le=60)
     # Weekly summaries: how often each replica looks for summaries that are due (and so how
     # late one may be), or false to let other replicas post them.
     summaries: bool = True

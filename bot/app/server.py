@@ -27,6 +27,7 @@ from bot.app.worker import RetryPolicy, start_worker
 from bot.metrics import QUEUE, exposition
 from bot.services import Services
 from bot.settings import (
+    DEFAULT_SHUTDOWN_GRACE_SECONDS,
     Settings,
     SettingsError,
     SetupSettings,
@@ -251,7 +252,7 @@ def serve(host: str, port: int) -> int:
         else:
             setup_settings = load_setup_settings()
             app = setup_mode_app(setup_settings)
-            grace = Settings.model_fields["shutdown_grace_seconds"].default
+            grace = DEFAULT_SHUTDOWN_GRACE_SECONDS
             log.info(
                 "No GitHub App credentials (GITHUB_APP_ID) in the environment or .env: starting in "
                 "setup mode. Open %s to register the App.",

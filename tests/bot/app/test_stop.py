@@ -7,6 +7,7 @@ must be taken up at the next start and posted exactly once.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -115,7 +116,9 @@ def test_a_review_stuck_on_github_is_given_back_and_posted_once_after_restart(
         if first.poll() is None:
             first.kill()
     took = time.monotonic() - told
-    print(f"\nstopped {took:.2f} s after {stop_signal.name} (grace {GRACE} s), a review stuck")
+    logging.getLogger(__name__).info(
+        "stopped %.2f s after %s (grace %s s), a review stuck", took, stop_signal.name, GRACE
+    )
     assert took <= GRACE + 1.0, f"stopped {took:.2f} s after the signal"
     given_back = the_delivery(sessions)
     assert (given_back.status, given_back.attempts) == ("pending", 1)

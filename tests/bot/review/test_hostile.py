@@ -7,6 +7,7 @@ say which files it could not analyse.
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import textwrap
@@ -60,7 +61,9 @@ def test_a_hostile_pull_request_is_reviewed_in_bounded_time_and_memory(world: Wo
     took = time.monotonic() - started
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
 
-    print(f"\nhostile review: {took:.1f} s, peak memory grown by {grown_mb:.0f} MB")
+    logging.getLogger(__name__).info(
+        "hostile review: %.1f s, peak memory grown by %.0f MB", took, grown_mb
+    )
     assert took < 180, f"the review took {took:.0f} s"
     assert grown_mb < 1024, f"the review grew the process by {grown_mb:.0f} MB"
     (sent,) = world.reviews()
