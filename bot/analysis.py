@@ -155,7 +155,9 @@ class AnalysisProcesses:
             return executor.submit(work, *args, **kwargs).result()
         except BrokenProcessPool:
             with self._lock:
-                if self._executor is executor and not self._stopped:
+                if self._stopped:
+                    raise AnalysisError("the App is stopping") from None
+                if self._executor is executor:
                     self._executor = self._start()
             raise AnalysisError(
                 "the process analysing the code died (killed, or out of memory)"

@@ -22,6 +22,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import logs, store
+from bot.analysis import AnalysisError
 from bot.app.events import Route
 from bot.domain import PayloadError
 from bot.github import deadline
@@ -98,9 +99,10 @@ def run_claimed(
         except (PayloadError, json.JSONDecodeError) as failure:
             log.exception("delivery %s cannot be handled", delivery.delivery_id)
             status, error = "failed", _describe(failure)
-        except (GitHubError, MirrorError) as failure:
-            # The world outside failed (GitHub, a remote, the mirror on disk): the message says
-            # what; a traceback would only show where the call was made.
+        except (GitHubError, MirrorError, AnalysisError) as failure:
+            # The world outside failed (GitHub, a remote, the mirror on disk, the machine that
+            # killed an analysis): the message says what; a traceback would only show where the
+            # call was made.
             log.warning(
                 "delivery %s failed (attempt %d of %d): %s",
                 delivery.delivery_id,

@@ -64,6 +64,7 @@ def test_a_stop_cuts_what_runs_and_leaves_no_process(processes):
 
     assert not caller.is_alive() and time.monotonic() - stopped_at < 2
     assert len(outcome) == 1 and isinstance(outcome[0], AnalysisError)
+    assert "stopping" in str(outcome[0])
     assert not multiprocessing.active_children()
     with pytest.raises(AnalysisError, match="stopping"):
         processes.run(sum, [1])
