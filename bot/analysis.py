@@ -33,8 +33,6 @@ from rules.engine import (
     summarise,
 )
 
-log = logging.getLogger(__name__)
-
 
 def config_at(mirror: Path, sha: str) -> Config:
     """``[tool.debtbot]`` (with its ``review`` table) from the root ``pyproject.toml`` at

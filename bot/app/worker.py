@@ -30,7 +30,7 @@ from bot.github.errors import GitHubError
 from bot.github.mirror import MirrorError
 from bot.metrics import DELIVERIES, JOB_SECONDS
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import DEFAULT_SHUTDOWN_GRACE_SECONDS, Settings
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ class Worker:
     def wake(self) -> None:
         self.work_arrived.set()
 
-    def stop(self, grace_seconds: float = 3.0) -> bool:
+    def stop(self, grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS) -> bool:
         """Take no new job, give the running ones ``grace_seconds`` to end, then give back to
         the queue those still running, due at once: another process, or this one's next
         start, takes them up without waiting for their lease to run out. True when every job

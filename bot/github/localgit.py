@@ -141,33 +141,6 @@ def blobs(repo: git.Repo) -> GitBlobs:
     return GitBlobs(git_command(repo), read_one=read_one)
 
 
-def read_many(repo: git.Repo, head: str | None, paths: Iterable[str]) -> dict[str, bytes]:
-    """The bytes of many files at ``head`` (None: the working tree), from one git process for
-    a commit: one process a file, or GitPython's tree walk a file, costs more than analysing a
-    large repository's change. Paths that are not files there are left out."""
-    wanted = list(paths)
-    if head is None:
-        found = {}
-        for path in wanted:
-            try:
-                found[path] = Path(repo.working_tree_dir, path).read_bytes()
-            except OSError:
-                continue
-        return found
-    return batch_read(git_command(repo), head, wanted)
-
-
-def batch_read(
-    git_command: list[str], revision: str, paths: Iterable[str], env: dict[str, str] | None = None
-) -> dict[str, bytes]:
-    """``git cat-file --batch`` for ``revision:path`` of every path, run as ``git_command``
-    (git with the options that say which repository); paths that are not files there, and
-    names git's batch cannot take (a newline), are left out."""
-    names = {f"{revision}:{path}": path for path in paths if "\n" not in path}
-    found = _cat_file_batch(git_command, list(names), env)
-    return {names[name]: data for name, data in found.items()}
-
-
 def tree_at(
     git_command: list[str], revision: str, env: dict[str, str] | None = None
 ) -> dict[str, str]:

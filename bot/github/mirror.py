@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import git
 
-from bot.github.localgit import GitBlobs, added_lines, batch_read, git_output, tree_at
+from bot.github.localgit import GitBlobs, added_lines, git_output, tree_at
 
 # GitHub's rules for owner and repository names, which keeps every mirror inside data_dir.
 _NAME_PART = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -122,12 +122,13 @@ def fetch_pull(
         _run(mirror, command, secret=_credentials(url, token))
 
 
-def missing_files(mirror: Path, sha: str, paths: Iterable[str]) -> list[str]:
-    """The ``paths`` whose content the mirror lacks at ``sha`` although its tree names them (a
-    damaged mirror, an interrupted fetch); paths that are not files there are not missing."""
+def missing_files(mirror: Path, sha: str, paths: Iterable[str] | None = None) -> list[str]:
+    """The ``paths`` (None: every file) whose content the mirror lacks at ``sha`` although its
+    tree names them (a damaged mirror, an interrupted fetch); paths that are not files there
+    are not missing."""
     (checked,) = _revisions(sha)
     tree, _ = blobs_at(mirror, checked)
-    wanted = sorted({p for p in paths if p in tree})
+    wanted = sorted(tree if paths is None else {p for p in paths if p in tree})
     if not wanted:
         return []
     command = ["git", f"--git-dir={Path(mirror).absolute()}"]
@@ -210,18 +211,6 @@ def read_file(mirror: Path, sha: str, path: str) -> bytes:
     if status != 0:
         raise FileNotFoundError(f"{path} is not a file at {checked[:12]}")
     return data
-
-
-def read_files(mirror: Path, sha: str, paths: Iterable[str]) -> dict[str, bytes]:
-    """The bytes of many files at ``sha`` from one git process (``cat-file --batch``), where
-    one process a file would cost more than the reading; paths that are not files there are
-    left out (read them one by one with :func:`read_file` to be told why)."""
-    (checked,) = _revisions(sha)
-    command = ["git", f"--git-dir={Path(mirror).absolute()}"]
-    try:
-        return batch_read(command, checked, paths, env=_environment({}))
-    except OSError as error:
-        raise MirrorError(str(error)) from None
 
 
 def blobs_at(mirror: Path, sha: str) -> tuple[dict[str, str], GitBlobs]:

@@ -198,11 +198,8 @@ def _ensure_present(mirror: Path, ref: PullRequestRef, services: Services) -> No
     error. One ``git cat-file --batch-check`` per commit: cheap beside the review."""
 
     def lacking() -> list[str]:
-        return [
-            path
-            for sha in (ref.head_sha, ref.base_sha)
-            for path in gitmirror.missing_files(mirror, sha, gitmirror.list_files(mirror, sha))
-        ]
+        commits = (ref.head_sha, ref.base_sha)
+        return [path for sha in commits for path in gitmirror.missing_files(mirror, sha)]
 
     missing = lacking()
     if not missing:

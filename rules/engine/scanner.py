@@ -190,15 +190,13 @@ def _facts(
     read_already: dict[bytes, bytes] = {}
     for path, read in sources:
         if isinstance(read, Blob):
-            blob_id = read.blob_id
+            key = factcache.key_of_blob(path, read.blob_id, config.max_file_size, kinds)
         else:
             try:
                 data = read()
             except OSError:
                 continue  # a file that cannot be read tells the rules nothing
-            blob_id = factcache.blob_id(data)
-        key = factcache.key_of_blob(path, blob_id, config.max_file_size, kinds)
-        if not isinstance(read, Blob):
+            key = factcache.key_of(path, data, config.max_file_size, kinds)
             read_already[key] = data
         keyed.append((path, read, key))
     known = {key: _FACTS_CACHE[key] for _, _, key in keyed if key in _FACTS_CACHE}

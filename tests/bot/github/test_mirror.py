@@ -233,11 +233,13 @@ def test_many_files_are_read_by_one_process_as_one_by_one(mirror: Path, remote: 
     head = gitmirror.resolve(mirror, gitmirror.pull_ref_name(7))
     files = sorted(gitmirror.list_files(mirror, head))
     asked = [*files, "README.md", "pkg", "no/such.py", "odd\nname.py"]
-    read = gitmirror.read_files(mirror, head, asked)
+    tree, blobs = gitmirror.blobs_at(mirror, head)
+    blobs.load(tree[p] for p in asked if p in tree)
+    read = {p: blobs.read(tree[p]) for p in asked if p in tree}
     # Files present, with exactly their bytes; gone, folders and unreadable names left out.
     assert read == {path: gitmirror.read_file(mirror, head, path) for path in files}
     assert set(read) == {"pkg/model.py", "pkg/new.py"}
-    assert gitmirror.read_files(mirror, head, []) == {}
+    blobs.load([])  # nothing asked, nothing run
 
 
 def test_fetching_a_branch_and_what_changed_between_two_commits(
