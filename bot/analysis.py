@@ -25,6 +25,7 @@ from rules.engine import (
     Config,
     ConfigError,
     ScanResult,
+    base_groups,
     config_from_pyproject_text,
     default_config,
     group_by_config,
@@ -76,6 +77,24 @@ def analyse_at(
     the change's base commit, for the change rules that compare a file with it."""
     files = gitmirror.list_files(mirror, sha)
     present = sorted(p for p in set(paths) if p in files)
+    groups = configs_at(mirror, sha, present)
+    reader, read_base = _reader_at(mirror, sha), _base_reader(mirror, base)
+    return scan_groups(groups, reader, files, added, facts_cache, read_base=read_base)
+
+
+def analyse_base(
+    mirror: Path, base: str, paths: Iterable[str], facts_cache: Path | None = None
+) -> tuple[ScanResult, dict[str, list[tuple[str, ...]]]]:
+    """The engine at a change's ``base``, on what tells which findings on ``paths`` the change
+    brought: those files and the files of their kinds (see :func:`rules.engine.base_groups`);
+    and the kinds, for :func:`rules.engine.brought_by_change`."""
+    files = gitmirror.list_files(mirror, base)
+    paths = set(paths)
+    groups, kinds = base_groups(configs_at(mirror, base, sorted(paths)), paths, files)
+    return scan_groups(groups, _reader_at(mirror, base), files, None, facts_cache), kinds
+
+
+def _reader_at(mirror: Path, sha: str):
     # Files are read by blob id, many through one git process, and only when needed: the facts
     # cache knows the files summarised as context by their id alone.
     tree, blobs = gitmirror.blobs_at(mirror, sha)
@@ -85,10 +104,7 @@ def analyse_at(
             return Blob(tree[path], blobs)
         return partial(gitmirror.read_file, mirror, sha, path)
 
-    groups = configs_at(mirror, sha, present)
-    return scan_groups(
-        groups, reader, files, added, facts_cache, read_base=_base_reader(mirror, base)
-    )
+    return reader
 
 
 def _base_reader(mirror: Path, base: str | None):

@@ -13,7 +13,7 @@ from bot.cli.errors import UsageError
 from bot.cli.targets import Options
 from bot.github import localgit as gitdiff
 from rules.engine.config import config_from_file, disk_reader, group_by_config
-from rules.engine.scanner import Blob, not_in_base, only_added, select
+from rules.engine.scanner import Blob, base_groups, brought_by_change, only_added, select
 
 
 def run_diff(
@@ -61,26 +61,18 @@ def run_diff(
 
 
 def _brought_by_change(repo, base: str, groups, findings, options: Options):
-    """The findings without those the base already had in the same file (see
-    :func:`rules.engine.not_in_base`). Only the files with a finding are analysed again, as they
-    are at the base, under the same configuration."""
+    """The findings without those the base already had in the same file and those most files of
+    the same kind already had (see :func:`rules.engine.brought_by_change`). Only the files with a
+    finding and the files of their kinds are analysed, as they are at the base, under the same
+    configuration."""
     base_files = gitdiff.files_at(repo, base)
-    paths = {f.path for f in findings} & base_files
-    if not paths:
+    before, kinds = base_groups(groups, {f.path for f in findings}, base_files)
+    if not before:
         return findings
-
-    reader = _reader(repo, base)
-    before = [(config, [p for p in group if p in paths]) for config, group in groups]
     found = scanning.scan_groups(
-        [(config, group) for config, group in before if group],
-        reader,
-        base_files,
-        False,
-        None,
-        options.facts_cache,
-        jobs=options.jobs,
+        before, _reader(repo, base), base_files, False, None, options.facts_cache, jobs=options.jobs
     )
-    return not_in_base(findings, found.findings)
+    return brought_by_change(findings, found.findings, kinds)
 
 
 def _reader(repo, revision: str | None):

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from bot import metrics, store
-from bot.analysis import analyse_at, config_at
+from bot.analysis import analyse_at, analyse_base, config_at
 from bot.domain import InlineComment, PayloadError, PostedComment, PullRequestRef
 from bot.github import mirror as gitmirror
 from bot.github.client import InstallationClient
 from bot.review import comments
 from bot.services import Services
-from rules.engine import Config, ConfigError, ScanResult, not_in_base, only_added
+from rules.engine import Config, ConfigError, ScanResult, brought_by_change, only_added
 from rules.finding import Finding
 
 log = logging.getLogger(__name__)
@@ -221,14 +221,16 @@ def _ensure_present(mirror: Path, ref: PullRequestRef, services: Services) -> No
 def _brought_by_change(
     mirror: Path, base: str, findings: list[Finding], services: Services
 ) -> list[Finding]:
-    """The findings without those the base already had (see :func:`rules.engine.not_in_base`):
-    a pull request that only touches a line is not blamed for what was on it."""
+    """The findings without those the base already had and those most files of the same kind
+    already had (see :func:`rules.engine.brought_by_change`): a pull request that only touches
+    a line is not blamed for what was on it, nor one more file for the repository's way."""
     try:
         paths = {f.path for f in findings}
-        before = services.run_analysis(analyse_at, mirror, base, paths, None, services.facts_cache)
+        cache = services.facts_cache
+        before, kinds = services.run_analysis(analyse_base, mirror, base, paths, cache)
     except ConfigError:
         return findings  # a base whose configuration is broken has nothing to compare with
-    return not_in_base(findings, before.findings)
+    return brought_by_change(findings, before.findings, kinds)
 
 
 def _new_comment_ids(

@@ -5,14 +5,16 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from rules.engine import factcache, provenance
+from rules.engine import conventions, factcache, provenance
 from rules.engine.analyse import FileResult, analyse_source
 from rules.engine.config import Config
 from rules.engine.facts import FileFacts
@@ -321,7 +323,8 @@ def not_in_base(findings: Iterable[Finding], base_findings: Iterable[Finding]) -
     the change merely touched, annotated, moved, reformatted (``x = 1`` to ``x=1``) or gave
     another argument must not get the change blamed for it. The base had it when it had the same
     fingerprint (rule, file, scope and code), or the same rule said the same thing in the same
-    file (spaces aside), as many times as the base said it."""
+    file, spaces and numbers aside, as many times as the base said it: a copy's line numbers
+    (DEBT804) move when the code above it is reformatted."""
     base_findings = list(base_findings)
     fingerprints = {f.fingerprint for f in base_findings}
     said = Counter(_said(f) for f in base_findings)
@@ -337,12 +340,54 @@ def not_in_base(findings: Iterable[Finding], base_findings: Iterable[Finding]) -
     return [f for f in findings if id(f) not in old]
 
 
+def base_groups(
+    groups: Iterable[tuple[Config, Iterable[str]]],
+    with_findings: Collection[str],
+    base_files: Collection[str],
+) -> tuple[list[tuple[Config, list[str]]], dict[str, list[tuple[str, ...]]]]:
+    """What a change's base must be analysed on to tell which findings the change brought (see
+    :func:`brought_by_change`): each file of ``groups`` with a finding, as the base had it, and
+    the files of its kinds (rules.engine.conventions), each under its group's configuration.
+    Also each such file's kinds, by path."""
+    kinds: dict[str, list[tuple[str, ...]]] = {}
+    wanted: list[tuple[Config, list[str]]] = []
+    seen: set[str] = set()
+    for config, group in groups:
+        paths = []
+        for path in group:
+            if path not in with_findings:
+                continue
+            kinds[path] = conventions.kinds_of(path, base_files, partial(select, config=config))
+            for other in (path, *(peer for kind in kinds[path] for peer in kind)):
+                if other in base_files and other not in seen:
+                    seen.add(other)
+                    paths.append(other)
+        if paths:
+            wanted.append((config, paths))
+    return wanted, kinds
+
+
+def brought_by_change(
+    findings: Iterable[Finding], base_findings: Iterable[Finding], kinds: conventions.Kinds
+) -> list[Finding]:
+    """The findings a change brought: neither what its base already had (:func:`not_in_base`)
+    nor what most files of the same kind already do (rules.engine.conventions). The base's
+    findings are those of :func:`base_groups`' files."""
+    base_findings = list(base_findings)
+    new = not_in_base(findings, base_findings)
+    usual = {id(f) for f in conventions.conventional(new, base_findings, kinds)}
+    return [f for f in new if id(f) not in usual]
+
+
 def _place(finding: Finding) -> tuple[str, int, int]:
     return finding.path, finding.line, finding.column
 
 
 def _said(finding: Finding) -> tuple[str, str, str]:
-    return finding.code, finding.path, "".join(finding.message.split())
+    return finding.code, finding.path, _NUMBERS.sub("#", "".join(finding.message.split()))
+
+
+_NUMBERS = re.compile(r"\d+")
 
 
 def scan_groups(

@@ -242,6 +242,29 @@ def test_diff_does_not_blame_a_change_for_debt_its_base_had(repo, write, capsys)
     assert found == [("DEBT702", 5)]
 
 
+def test_diff_leaves_alone_what_most_files_of_the_same_kind_already_do(repo, write, capsys) -> None:
+    root = Path(repo.working_tree_dir)
+    hack = "import sys\n\nsys.path.append('..')\n"
+    # Three of the four launchers reach their package through sys.path: the repository's way.
+    for name in ("train", "evaluate", "export"):
+        write(f"scripts/{name}.py", hack + f"print('{name}')\n")
+    write("scripts/serve.py", "print('serve')\n")
+    write("pkg/model.py", "WIDTH = 4\n")
+    write("pkg/data.py", "ROWS = 8\n")
+    write("pkg/loss.py", "SCALE = 2\n")
+    commit_all(repo, "launchers")
+    repo.git.checkout("-b", "feature")
+    write("scripts/predict.py", hack + "print('predict')\n")
+    write("pkg/metrics.py", hack + "TOP = 5\n")
+    head = commit_all(repo, "one more launcher, and a package module doing the same")
+    code, out, _ = run(
+        capsys, "diff", "--repo", str(root), "--base", "main", "--head", head, "--format", "json"
+    )
+    found = [("/".join(Path(f["path"]).parts[-2:]), f["code"]) for f in json.loads(out)["findings"]]
+    assert code == 1
+    assert found == [("pkg/metrics.py", "DEBT702")]
+
+
 def test_diff_of_working_tree_includes_untracked_files(repo, write, in_dir, capsys) -> None:
     root = Path(repo.working_tree_dir)
     write("pkg/clean.py", OLD_DEBT)

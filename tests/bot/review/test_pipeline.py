@@ -84,18 +84,18 @@ class World:
 
     # -- arranging ---------------------------------------------------------------------------
 
+    def on_main(self, files: dict[str, str | bytes | None]) -> None:
+        """Commit to main before the pull request's first push: its branch starts there."""
+        self.remote.git.checkout("main")
+        self._write(files)
+        self.base_sha = commit_all(self.remote, "main")
+        self.remote.git.branch("-f", "feature", self.base_sha)
+        self.fake.pull(REPO, NUMBER).base_sha = self.base_sha
+
     def push(self, files: dict[str, str | bytes | None], draft: bool = False) -> str:
         """Commit to the pull request's branch; GitHub moves refs/pull/7/head and the diff."""
-        root = Path(self.remote.working_tree_dir)
         self.remote.git.checkout("feature")
-        for path, text in files.items():
-            if text is None:
-                (root / path).unlink()
-            elif isinstance(text, bytes):
-                (root / path).write_bytes(text)
-            else:
-                (root / path).parent.mkdir(parents=True, exist_ok=True)
-                (root / path).write_text(textwrap.dedent(text))
+        self._write(files)
         sha = commit_all(self.remote, "push")
         self.remote.git.update_ref(f"refs/pull/{NUMBER}/head", sha)
         self.remote.git.checkout("main")
@@ -106,6 +106,17 @@ class World:
         for path in set(pull.commentable) | set(now):
             self.fake.set_commentable_lines(REPO, NUMBER, path, now.get(path, ()))
         return sha
+
+    def _write(self, files: dict[str, str | bytes | None]) -> None:
+        root = Path(self.remote.working_tree_dir)
+        for path, text in files.items():
+            if text is None:
+                (root / path).unlink()
+            elif isinstance(text, bytes):
+                (root / path).write_bytes(text)
+            else:
+                (root / path).parent.mkdir(parents=True, exist_ok=True)
+                (root / path).write_text(textwrap.dedent(text))
 
     def event(self) -> dict[str, Any]:
         """The ``synchronize`` delivery GitHub sends for the pull request as it is now."""
@@ -301,6 +312,23 @@ def test_debt_the_base_had_on_a_touched_line_is_not_the_pull_requests_doing(
     assert {(f.code, f.line) for f in world.open_findings().values()} == {
         ("DEBT401", 4),  # unsafe load
         ("DEBT707", 4),  # a file read when the module is imported
+    }
+
+
+def test_one_more_file_doing_what_most_files_of_its_kind_do_gets_no_comment(
+    world: World,
+) -> None:
+    unsafe = "import yaml\n\nSETTINGS = yaml.load(open('{}.yml'))\n"
+    # Three of the four jobs load their settings the same way: that is this repository's way.
+    world.on_main({f"jobs/{name}.py": unsafe.format(name) for name in ("a", "b", "c")})
+    world.on_main({"jobs/d.py": "SETTINGS = {}\n"})
+    world.push({"jobs/e.py": unsafe.format("e"), "pkg/settings.py": unsafe.format("pkg")})
+    world.run()
+    (sent,) = world.reviews()
+    assert {c["path"] for c in sent["comments"]} == {"pkg/settings.py"}
+    assert {(f.path, f.code) for f in world.open_findings().values()} == {
+        ("pkg/settings.py", "DEBT401"),  # unsafe load
+        ("pkg/settings.py", "DEBT707"),  # a file read when the module is imported
     }
 
 

@@ -33,3 +33,12 @@ def test_another_message_rule_or_file_is_new() -> None:
     other = finding(3, "Pass `random_state` to `KFold(5)`.", "d")
     rule = finding(3, SPLIT, "e", code="DEBT1003")
     assert not_in_base([other, rule], [finding(3, SPLIT, "a")]) == [other, rule]
+
+
+def test_a_copy_whose_other_lines_moved_in_a_reformat_was_there_before() -> None:
+    copy = "Move this block and its copy in `b.py` (lines {}) into one function both call."
+    before = finding(30, copy.format("12-40"), "f", code="DEBT804")
+    after = finding(33, copy.format("14-45"), "g", code="DEBT804")
+    assert not_in_base([after], [before]) == []
+    elsewhere = finding(33, copy.replace("b.py", "c.py").format("14-45"), "h", code="DEBT804")
+    assert not_in_base([elsewhere], [before]) == [elsewhere]
