@@ -10,7 +10,8 @@ process, as a person's runs are, and the median of --runs. Printed:
 - ``check`` cold (no facts cache) with ``--jobs 1`` and ``--jobs N``, with their rates as a
   share of the parse-only rate per core, and whether both found the same;
 - ``diff`` of a one-line change (a throwaway commit in a copy of REPO), cold and warm (facts
-  cache filled by the cold run), and the cold full check's time over the warm diff's;
+  cache filled by the cold run), then warm through ``debtbot daemon``, and the cold full
+  check's time over each warm diff's;
 - start-up: ``debtbot --version``;
 - the App: ``debtbot serve`` against the simulated GitHub of the tests and a git server holding
   REPO, from the webhook of a pull request adding one file to the review posted: the first
@@ -88,9 +89,14 @@ def main() -> None:
                 "--format", "json", "--no-progress"]  # fmt: skip
         cold, _ = _timed_debtbot(args.runs, [*diff, "--no-cache"], cache)
         _timed_debtbot(1, diff, cache)  # fills the facts cache
-        warm, _ = _timed_debtbot(args.runs, diff, cache)
+        warm, found_warm = _timed_debtbot(args.runs, diff, cache)
         print(f"diff of one changed file ({target}): cold {cold:.2f} s, warm {warm:.2f} s; "
               f"the cold full check takes {one / warm:.1f}x the warm diff")  # fmt: skip
+        served, found_served = _served_diff(args.runs, diff, cache, Path(folder) / "daemon.sock")
+        print(
+            f"the same warm diff through debtbot daemon: {served:.2f} s; the cold full check "
+            f"takes {one / served:.1f}x it; same findings: {found_served == found_warm}"
+        )
         start, _ = _timed_debtbot(args.runs, ["--version"], cache, parse=False)
         print(f"start-up (debtbot --version): {start:.2f} s")
 
@@ -246,9 +252,14 @@ def _parse(path: Path) -> None:
         return
 
 
-def _timed_debtbot(runs: int, arguments: list[str], cache: Path, parse: bool = True):
+def _timed_debtbot(
+    runs: int, arguments: list[str], cache: Path, parse: bool = True, daemon: Path | None = None
+):
     environment = {**os.environ, "DEBTBOT_CACHE_DIR": str(cache)}
-    command = [sys.executable, "-m", "bot.cli.main", *arguments]
+    if daemon is not None:
+        environment["DEBTBOT_DAEMON"] = str(daemon)
+    # The installed command's entry point, which hands the command to a daemon when one is set.
+    command = [sys.executable, "-c", "from bot.cli.entry import main; main()", *arguments]
     times, found = [], None
     for _ in range(runs):
         started = time.perf_counter()
@@ -261,6 +272,22 @@ def _timed_debtbot(runs: int, arguments: list[str], cache: Path, parse: bool = T
         if parse:
             found = [(f["code"], f["path"], f["line"]) for f in json.loads(done.stdout)["findings"]]
     return statistics.median(times), found
+
+
+def _served_diff(runs: int, diff: list[str], cache: Path, socket_path: Path):
+    daemon = subprocess.Popen(  # debt: ignore[DEBT801]
+        [sys.executable, "-m", "bot.cli.main", "daemon", "--socket", str(socket_path)],
+        env={**os.environ, "DEBTBOT_CACHE_DIR": str(cache)},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        if "listening on" not in daemon.stderr.readline():
+            raise SystemExit("debtbot daemon did not start")
+        return _timed_debtbot(runs, diff, cache, daemon=socket_path)
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
 
 
 def _median(runs: int, work) -> float:

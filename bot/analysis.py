@@ -83,14 +83,14 @@ def analyse_at(
 
 
 def analyse_base(
-    mirror: Path, base: str, paths: Iterable[str], facts_cache: Path | None = None
+    mirror: Path, base: str, wanted: Mapping[str, frozenset[str]], facts_cache: Path | None = None
 ) -> tuple[ScanResult, dict[str, list[tuple[str, ...]]]]:
-    """The engine at a change's ``base``, on what tells which findings on ``paths`` the change
-    brought: those files and the files of their kinds (see :func:`rules.engine.base_groups`);
-    and the kinds, for :func:`rules.engine.brought_by_change`."""
+    """The engine at a change's ``base``, on what tells which findings the change brought
+    (``wanted``: the codes found, by path): those files and the files of their kinds, under the
+    rules that found something (see :func:`rules.engine.base_groups`); and the kinds, for
+    :func:`rules.engine.brought_by_change`."""
     files = gitmirror.list_files(mirror, base)
-    paths = set(paths)
-    groups, kinds = base_groups(configs_at(mirror, base, sorted(paths)), paths, files)
+    groups, kinds = base_groups(configs_at(mirror, base, sorted(wanted)), wanted, files)
     return scan_groups(groups, _reader_at(mirror, base), files, None, facts_cache), kinds
 
 

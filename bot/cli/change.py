@@ -13,7 +13,14 @@ from bot.cli.errors import UsageError
 from bot.cli.targets import Options
 from bot.github import localgit as gitdiff
 from rules.engine.config import config_from_file, disk_reader, group_by_config
-from rules.engine.scanner import Blob, base_groups, brought_by_change, only_added, select
+from rules.engine.scanner import (
+    Blob,
+    base_groups,
+    brought_by_change,
+    codes_by_path,
+    only_added,
+    select,
+)
 
 
 def run_diff(
@@ -66,7 +73,7 @@ def _brought_by_change(repo, base: str, groups, findings, options: Options):
     finding and the files of their kinds are analysed, as they are at the base, under the same
     configuration."""
     base_files = gitdiff.files_at(repo, base)
-    before, kinds = base_groups(groups, {f.path for f in findings}, base_files)
+    before, kinds = base_groups(groups, codes_by_path(findings), base_files)
     if not before:
         return findings
     found = scanning.scan_groups(

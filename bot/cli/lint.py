@@ -22,6 +22,7 @@ from bot.cli.scanning import Analysed
 from bot.cli.targets import STDIN, Options, run_check
 from rules.engine import factcache
 from rules.engine.config import Selection
+from rules.engine.scanner import forget
 from rules.finding import Finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -173,6 +174,8 @@ def _options(args: argparse.Namespace) -> Options:
         elif stdin_filename:
             raise UsageError("--stdin-filename names the code on stdin: pass - as the path")
         args.paths = paths
+    if args.no_cache:
+        forget()  # what a daemon keeps in memory was learnt by earlier runs too
     return Options(
         selection=selection,
         config_file=Path(args.config) if args.config else None,

@@ -13,12 +13,15 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from bot.cli import ledger, lint, output
+from bot.cli import daemon, ledger, lint, output
+from bot.cli.daemon import DEFAULT_IDLE_SECONDS
 from bot.cli.errors import UsageError
 from bot.github import localgit as gitdiff
 from rules.catalogue import all_rules, rule_markdown, rules_by_code
 from rules.engine.config import ConfigError
+from rules.engine.factcache import default_file as facts_cache_file
 from rules.principles import PRINCIPLES
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = lint.EXIT_CLEAN, lint.EXIT_FINDINGS, lint.EXIT_ERROR
@@ -98,6 +101,24 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the GitHub App (webhooks, worker, pages)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+
+    daemon = commands.add_parser(
+        "daemon",
+        help="keep the engine warm for check and diff run with DEBTBOT_DAEMON set to its socket",
+    )
+    daemon.add_argument(
+        "--socket",
+        type=Path,
+        metavar="PATH",
+        help="where to listen (default: daemon.sock in the cache folder, $DEBTBOT_CACHE_DIR)",
+    )
+    daemon.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=DEFAULT_IDLE_SECONDS,
+        metavar="SECONDS",
+        help=f"stop after this long without a command (default: {DEFAULT_IDLE_SECONDS:.0f})",
+    )
 
     work = commands.add_parser(
         "worker", help="run a Celery worker for the App (needs REDIS_URL; scale out with more)"
@@ -370,6 +391,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.app.server import serve  # the App's dependencies load only when serving
 
             return serve(args.host, args.port)
+        if args.command == "daemon":
+            where = args.socket or facts_cache_file().with_name("daemon.sock")
+            return daemon.serve(where, args.idle_timeout, main)
         if args.command == "worker":
             from bot.app.server import work
 

@@ -26,7 +26,14 @@ from bot.github import mirror as gitmirror
 from bot.github.client import InstallationClient
 from bot.review import comments
 from bot.services import Services
-from rules.engine import Config, ConfigError, ScanResult, brought_by_change, only_added
+from rules.engine import (
+    Config,
+    ConfigError,
+    ScanResult,
+    brought_by_change,
+    codes_by_path,
+    only_added,
+)
 from rules.finding import Finding
 
 log = logging.getLogger(__name__)
@@ -225,9 +232,8 @@ def _brought_by_change(
     already had (see :func:`rules.engine.brought_by_change`): a pull request that only touches
     a line is not blamed for what was on it, nor one more file for the repository's way."""
     try:
-        paths = {f.path for f in findings}
-        cache = services.facts_cache
-        before, kinds = services.run_analysis(analyse_base, mirror, base, paths, cache)
+        wanted, cache = codes_by_path(findings), services.facts_cache
+        before, kinds = services.run_analysis(analyse_base, mirror, base, wanted, cache)
     except ConfigError:
         return findings  # a base whose configuration is broken has nothing to compare with
     return brought_by_change(findings, before.findings, kinds)

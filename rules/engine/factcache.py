@@ -109,6 +109,25 @@ def load(cache_file: Path, keys: Iterable[bytes]) -> dict[bytes, FileFacts]:
     return found
 
 
+def load_newer(cache_file: Path, after: int, limit: int) -> tuple[dict[bytes, FileFacts], int]:
+    """The entries written since row ``after`` (at most the ``limit`` newest), and the newest
+    row: how a long-running process keeps up with what other runs learnt."""
+    found: dict[bytes, FileFacts] = {}
+    newest = after
+    try:
+        with _connect(cache_file) as connection:
+            rows = connection.execute(
+                "SELECT rowid, key, facts FROM facts WHERE rowid > ? ORDER BY rowid DESC LIMIT ?",
+                (after, limit),
+            )
+            for row, key, text in rows:
+                newest = max(newest, row)
+                found[bytes(key)] = FileFacts.from_json(text)
+    except (sqlite3.Error, OSError, ValueError, KeyError, TypeError) as error:
+        _warn(cache_file, error)
+    return found, newest
+
+
 def save(cache_file: Path, entries: Mapping[bytes, FileFacts]) -> None:
     """Add ``entries``, then trim the cache to MAX_ENTRIES."""
     if not entries:

@@ -9,7 +9,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Protocol
@@ -222,7 +222,7 @@ def _facts(
             summarised[key] = file_result.facts
     if facts_cache is not None:
         factcache.save(facts_cache, summarised)
-    _remember(known)
+    remember(known)
     return {path: facts for path, _, key in keyed if (facts := known.get(key)) is not None}
 
 
@@ -290,9 +290,15 @@ def _analyse(work: _Work, path: str, data: bytes) -> FileResult:
             gc.enable()
 
 
-def _remember(entries: Mapping[bytes, FileFacts | None]) -> None:
+def forget() -> None:
+    """Drop the facts this process keeps in memory: the next scan summarises files afresh."""
+    _FACTS_CACHE.clear()
+
+
+def remember(entries: Mapping[bytes, FileFacts | None]) -> None:
+    """Keep facts in memory, by cache key (see rules.engine.factcache), for the next scans."""
     for key, facts in entries.items():
-        if len(_FACTS_CACHE) >= _FACTS_CACHE_SIZE:
+        if len(_FACTS_CACHE) >= FACTS_IN_MEMORY:
             _FACTS_CACHE.pop(next(iter(_FACTS_CACHE)))  # the oldest entry
         _FACTS_CACHE[key] = facts
 
@@ -300,7 +306,7 @@ def _remember(entries: Mapping[bytes, FileFacts | None]) -> None:
 # A file's facts depend on its path and bytes only, so a long-running App reviewing push after
 # push re-reads only what changed. (The engine's rules do not feed the facts.)
 _FACTS_CACHE: dict[bytes, FileFacts | None] = {}
-_FACTS_CACHE_SIZE = 50_000
+FACTS_IN_MEMORY = 50_000
 
 
 def _text(read: Callable[[], bytes]) -> str:
@@ -342,29 +348,43 @@ def not_in_base(findings: Iterable[Finding], base_findings: Iterable[Finding]) -
 
 def base_groups(
     groups: Iterable[tuple[Config, Iterable[str]]],
-    with_findings: Collection[str],
+    wanted: Mapping[str, Collection[str]],
     base_files: Collection[str],
 ) -> tuple[list[tuple[Config, list[str]]], dict[str, list[tuple[str, ...]]]]:
     """What a change's base must be analysed on to tell which findings the change brought (see
-    :func:`brought_by_change`): each file of ``groups`` with a finding, as the base had it, and
-    the files of its kinds (rules.engine.conventions), each under its group's configuration.
+    :func:`brought_by_change`): each file of ``groups`` with a finding (``wanted``: the codes
+    found in it, by path), as the base had it, and the files of its kinds
+    (rules.engine.conventions), each under its group's configuration narrowed to those codes.
     Also each such file's kinds, by path."""
     kinds: dict[str, list[tuple[str, ...]]] = {}
-    wanted: list[tuple[Config, list[str]]] = []
+    found: list[tuple[Config, list[str]]] = []
     seen: set[str] = set()
     for config, group in groups:
+        mine = [path for path in group if path in wanted]
+        codes = {code for path in mine for code in wanted[path]}
+        # Only the rules that found something need to run again; those that read costly facts
+        # stay, so that the facts of the other files are the cached ones (see factcache).
+        narrowed = replace(
+            config, enabled=frozenset(r.code for r in config.rules() if r.code in codes or r.facts)
+        )
         paths = []
-        for path in group:
-            if path not in with_findings:
-                continue
-            kinds[path] = conventions.kinds_of(path, base_files, partial(select, config=config))
+        for path in mine:
+            kinds[path] = conventions.kinds_of(path, base_files, partial(select, config=narrowed))
             for other in (path, *(peer for kind in kinds[path] for peer in kind)):
                 if other in base_files and other not in seen:
                     seen.add(other)
                     paths.append(other)
         if paths:
-            wanted.append((config, paths))
-    return wanted, kinds
+            found.append((narrowed, paths))
+    return found, kinds
+
+
+def codes_by_path(findings: Iterable[Finding]) -> dict[str, frozenset[str]]:
+    """The rules that found something in each file: what :func:`base_groups` wants."""
+    codes: dict[str, set[str]] = {}
+    for finding in findings:
+        codes.setdefault(finding.path, set()).add(finding.code)
+    return {path: frozenset(found) for path, found in codes.items()}
 
 
 def brought_by_change(

@@ -3,6 +3,7 @@ is not what a change brings."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 from rules.engine import base_groups, brought_by_change, default_config, select
@@ -67,10 +68,20 @@ def test_most_of_a_kind_reporting_the_same_rule_makes_a_convention() -> None:
 def test_a_change_brings_neither_what_its_base_had_nor_its_repositorys_way() -> None:
     config = default_config()
     changed = ["scripts/run_new.py", "scripts/run_sft.py", "lonely/tool.py"]
-    groups, kinds = base_groups([(config, changed)], set(changed[:2]), FILES)
-    # The base is analysed on the files with a finding that it has, and on their kinds.
-    assert groups == [(config, sorted(SCRIPTS))]
-    assert set(kinds) == set(changed[:2])
+    wanted = {path: frozenset({"DEBT702"}) for path in changed[:2]}
+    groups, kinds = base_groups([(config, changed)], wanted, FILES)
+    # The base is analysed on the files with a finding that it has, and on their kinds, by the
+    # rules that found something.
+    ((narrowed, paths),) = groups
+    assert paths == sorted(SCRIPTS)
+    assert narrowed.enabled == {"DEBT702"} and narrowed.exclude == config.exclude
+    assert set(kinds) == set(wanted)
     base = [finding(p) for p in sorted(SCRIPTS)[:3]]
     mine = [finding("scripts/run_new.py", line=9), finding("lonely/tool.py")]
     assert brought_by_change(mine, base, kinds) == [mine[1]]
+
+
+def test_rules_that_read_costly_facts_stay_on_so_that_cached_facts_serve() -> None:
+    config = replace(default_config(), enabled=frozenset({"DEBT702", "DEBT804", "DEBT1005"}))
+    groups, _ = base_groups([(config, ["a.py"])], {"a.py": frozenset({"DEBT1005"})}, {"a.py"})
+    assert groups[0][0].enabled == {"DEBT804", "DEBT1005"}
