@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,17 @@ DEFAULT_MAX_FILE_BYTES = 1_000_000
 
 class ConfigError(ValueError):
     """A configuration problem a person must fix; the message names the key."""
+
+
+@cache
+def _exclusions(patterns: tuple[str, ...]) -> tuple[re.Pattern | None, re.Pattern | None]:
+    """The ``exclude`` patterns as one expression (as :func:`fnmatch.fnmatch` reads each), and
+    those with a ``/``, which also match a path's folders: matched once, not once a pattern."""
+
+    def joined(chosen: list[str]) -> re.Pattern | None:
+        return re.compile("|".join(fnmatch.translate(p) for p in chosen)) if chosen else None
+
+    return joined(list(patterns)), joined([p for p in patterns if "/" in p])
 
 
 @dataclass(frozen=True)
@@ -76,15 +89,16 @@ class Config:
         """``path`` is POSIX and relative; a pattern matches the whole path, one of its
         folders (``services/legacy`` excludes what is below it, in a walk of the folders or
         in a diff's list of files alike) or any part of it."""
+        anywhere, in_folders = _exclusions(self.exclude)
+        if anywhere is None:
+            return False
         path = self._local(path)
         parts = path.split("/")
-        folders = ["/".join(parts[:n]) for n in range(1, len(parts))]
-        for pattern in self.exclude:
-            if fnmatch.fnmatch(path, pattern) or any(fnmatch.fnmatch(p, pattern) for p in parts):
-                return True
-            if "/" in pattern and any(fnmatch.fnmatch(f, pattern) for f in folders):
-                return True
-        return False
+        if anywhere.match(path) or any(anywhere.match(p) for p in parts):
+            return True
+        if in_folders is None:
+            return False
+        return any(in_folders.match("/".join(parts[:n])) for n in range(1, len(parts)))
 
     def ignored_here(self, path: str) -> frozenset[str]:
         path = self._local(path)

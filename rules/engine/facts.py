@@ -169,9 +169,10 @@ class FactsCollector:
         aliases: Mapping[str, str],
         origin: provenance.Header | None = None,
     ) -> FileFacts:
-        bound = set(_BOUND_AS.findall(text))
-        if any(name in bound for _, name in self.through_handles.values()):
-            self._resolve_handles(module, aliases)
+        if self.through_handles:
+            bound = set(_BOUND_AS.findall(text))
+            if any(name in bound for _, name in self.through_handles.values()):
+                self._resolve_handles(module, aliases)
         functions, classes = [], []
         for statement in module.body:
             if isinstance(statement, cst.FunctionDef):
