@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli.main import main
 from rules.engine import default_config, factcache, scanner
+from rules.engine.facts import FileFacts
 
 SCORING = """\
 from abc import ABC, abstractmethod
@@ -186,3 +187,17 @@ def test_files_known_by_their_blob_id_are_not_read_at_all(tmp_path):
     changed, read_changed, _ = scan_blobs(files, "churn/scoring.py", cache_file)
     assert ("DEBT204", "churn/scoring.py", 4) not in changed
     assert "churn/logistic.py" in read_changed and len(read_changed) <= 2 + 60
+
+
+def test_a_long_running_process_takes_in_only_what_was_written_since(tmp_path):
+    cache = tmp_path / "facts.db"
+    first = {factcache.key_of(f"m{n}.py", b"x"): FileFacts(f"m{n}.py") for n in range(3)}
+    factcache.save(cache, first)
+    found, newest = factcache.load_newer(cache, 0, 100)
+    assert found == first
+    later = {factcache.key_of("late.py", b"y"): FileFacts("late.py")}
+    factcache.save(cache, later)
+    assert factcache.load_newer(cache, newest, 100)[0] == later
+    # At most the newest entries, and nothing from a cache that is not there.
+    assert factcache.load_newer(cache, 0, 1)[0] == later
+    assert factcache.load_newer(tmp_path / "none" / "facts.db", 0, 100) == ({}, 0)
