@@ -159,6 +159,7 @@ def _same_user(connection: socket.socket) -> bool:
 def _receive(connection: socket.socket) -> tuple[dict | None, list[int]]:
     """The caller's request and its three standard streams."""
     connection.settimeout(10)
+    streams: list[int] = []
     try:
         data, streams, _, _ = socket.recv_fds(connection, 1 << 16, 3)
         while not data.endswith(b"\n"):
@@ -168,7 +169,7 @@ def _receive(connection: socket.socket) -> tuple[dict | None, list[int]]:
             data += more
         request = json.loads(data)
     except (OSError, ValueError):
-        return None, []
+        return None, streams
     if len(streams) != 3 or not isinstance(request, dict):
         return None, streams
     return request, streams
@@ -185,9 +186,15 @@ def _run(
         for target, stream in enumerate(streams):
             os.dup2(stream, target)
         _close(streams)
+        # Buffered as Python buffers its own: stdout by line on a terminal, stderr always (the
+        # progress bar), and stderr never fails on a character it cannot encode.
         sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
-        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+        sys.stdout = open(  # noqa: SIM115
+            1, "w", 1 if os.isatty(1) else -1, "utf-8", closefd=False
+        )
+        sys.stderr = open(  # noqa: SIM115
+            2, "w", 1, "utf-8", "backslashreplace", closefd=False
+        )
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -200,8 +207,12 @@ def _run(
         threading.Thread(target=_end_with, args=(connection,), daemon=True).start()
         try:
             code = command(request["argv"])
-        except SystemExit as exc:  # argparse's exit on a usage error
-            code = exc.code if isinstance(exc.code, int) else 2
+        except SystemExit as exc:  # argparse's exit on a usage error, as Python reads it
+            if exc.code is None or isinstance(exc.code, int):
+                code = exc.code or 0
+            else:
+                print(exc.code, file=sys.stderr)
+                code = 1
         sys.stdout.flush()
         sys.stderr.flush()
     except BaseException:  # whatever happens, the caller must get an answer
